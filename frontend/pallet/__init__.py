@@ -1,0 +1,3 @@
+"""pallet: the Python project tool (lock, sync, build, publish)."""
+
+__version__ = "0.1.0"

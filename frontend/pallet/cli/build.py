@@ -1,0 +1,86 @@
+"""``pallet build``: the project's sdist and wheel, through its own PEP 517 backend."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from .. import ui
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "build",
+        help="build the project's sdist and wheel into dist/",
+        description=(
+            "Build the project's sdist and wheel through the build backend its pyproject.toml "
+            "declares (any PEP 517 backend). By default the sdist is built first and the wheel "
+            "is built from it, in isolated environments."
+        ),
+    )
+    parser.add_argument(
+        "project", nargs="?", default=".", type=Path, help="project directory (default: .)"
+    )
+    parser.add_argument("-o", "--out-dir", type=Path, help="output directory (default: dist/)")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--sdist", action="store_true", help="build only the sdist")
+    which.add_argument("--wheel", action="store_true", help="build only the wheel (from the tree)")
+    parser.add_argument(
+        "--no-isolation",
+        action="store_true",
+        help="build in the current environment instead of a fresh isolated one",
+    )
+    parser.add_argument(
+        "-C",
+        "--config-setting",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="pass a config setting to the backend (repeatable)",
+    )
+
+
+def _config_settings(pairs: list[str]) -> dict[str, str | list[str]]:
+    from ..errors import PalletError
+
+    settings: dict[str, str | list[str]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise PalletError(f"--config-setting {pair!r}: expected KEY=VALUE")
+        previous = settings.get(key)
+        if previous is None:
+            settings[key] = value
+        elif isinstance(previous, list):
+            previous.append(value)
+        else:
+            settings[key] = [previous, value]
+    return settings
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..pep517 import build_project
+
+    project: Path = args.project
+    outdir: Path = args.out_dir or project / "dist"
+    distributions: tuple[Any, ...] = (
+        ("sdist",) if args.sdist else ("wheel",) if args.wheel else ("sdist", "wheel")
+    )
+    started = time.perf_counter()
+    result = build_project(
+        project,
+        outdir,
+        distributions=distributions,
+        isolation=not args.no_isolation,
+        verbose=args.verbose,
+        config_settings=_config_settings(args.config_setting),
+    )
+    elapsed = time.perf_counter() - started
+    for path in result.paths:
+        ui.result(str(path))
+    ui.info(f"Built {len(result.paths)} distribution(s) in {elapsed:.2f}s")
+    return 0

@@ -1,0 +1,61 @@
+"""The ``pallet`` command line: argument parsing, sub-command dispatch, errors to exit codes.
+
+Each sub-command lives in its own module under ``pallet.cli`` with ``add_parser(subparsers)``
+and ``run(args) -> int``. Those modules import their heavy machinery inside ``run``, so building
+the parser (and ``pallet --help``) stays cheap; ``pallet --version`` returns before argparse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .. import __version__, ui
+from ..errors import PalletError
+
+__all__ = ["COMMANDS", "make_parser", "run"]
+
+#: sub-command name -> module under pallet.cli
+COMMANDS = {
+    "build": "build",
+    "lock": "lock",
+}
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pallet",
+        description="The Python project tool: lock, sync, build and publish.",
+    )
+    parser.add_argument("--version", action="version", version=f"pallet {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show more detail")
+    parser.add_argument("-q", "--quiet", action="store_true", help="show only warnings and errors")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMANDS.values():
+        module = importlib.import_module(f"{__package__}.{module_name}")
+        module.add_parser(subparsers)
+    return parser
+
+
+def run(argv: Sequence[str]) -> int:
+    if list(argv) == ["--version"]:  # the hot path: no argparse, no sub-command imports
+        ui.result(f"pallet {__version__}")
+        return 0
+    parser = make_parser()
+    args = parser.parse_args(list(argv))
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    ui.set_verbosity(1 if args.verbose else -1 if args.quiet else 0)
+    module = importlib.import_module(f"{__package__}.{COMMANDS[args.command]}")
+    try:
+        code: int = module.run(args)
+    except PalletError as exc:
+        ui.error(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        ui.error("interrupted")
+        return 130
+    return code

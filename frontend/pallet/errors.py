@@ -1,0 +1,67 @@
+"""The error family of the pallet frontend: one root, one subclass per layer, each with an exit code.
+
+Anything that is a user's problem (bad input, unreachable index, unsatisfiable requirements) is a
+`PalletError`; the CLI prints its message and exits with `exit_code`, never a traceback. Any other
+exception escaping a command is a bug in pallet.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BuildFailed",
+    "IndexError_",
+    "LockError",
+    "PalletError",
+    "ProjectError",
+    "ResolutionError",
+]
+
+
+class PalletError(Exception):
+    """Root of every error pallet reports to a user."""
+
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ProjectError(PalletError):
+    """pyproject.toml (or another project input) is invalid.
+
+    The message names the file, the table and key, the problem and what is allowed:
+    ``pyproject.toml: [dependency-groups] group 'dev': ...``.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, key: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.key = key
+
+
+class IndexError_(PalletError):  # noqa: N801 - avoid shadowing the builtin IndexError
+    """A package index could not be read (network, HTTP status, malformed page, bad hash)."""
+
+    exit_code = 3
+
+
+class ResolutionError(PalletError):
+    """The requirements cannot be satisfied; the message is the explanation chain."""
+
+    exit_code = 1
+
+
+class LockError(PalletError):
+    """The lock file is missing, stale (with --check) or malformed."""
+
+    exit_code = 1
+
+
+class BuildFailed(PalletError):
+    """A PEP 517 build (of the project or of an sdist for its metadata) failed."""
+
+    exit_code = 1

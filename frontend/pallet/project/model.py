@@ -1,0 +1,77 @@
+"""The project as the frontend sees it: what pyproject.toml declares, parsed and validated."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName
+
+__all__ = ["PYPI", "IndexConfig", "PrereleaseMode", "ProjectSpec", "ResolutionSettings"]
+
+PrereleaseMode = Literal["if-necessary", "allow", "disallow"]
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """One package index from ``[[tool.pallet.index]]``.
+
+    ``url`` is a PEP 503/691 simple API root (``https://…/simple``, ``file:///…``) or, with
+    ``format = "flat"``, a find-links location: a directory or an HTML page that links files.
+    An ``explicit`` index is consulted only for packages pinned to it in ``[tool.pallet.sources]``.
+    """
+
+    name: str
+    url: str
+    default: bool = False
+    explicit: bool = False
+    format: Literal["simple", "flat"] = "simple"
+
+
+PYPI = IndexConfig(name="pypi", url="https://pypi.org/simple", default=True)
+
+
+@dataclass(frozen=True)
+class ResolutionSettings:
+    """``[tool.pallet.resolution]``."""
+
+    prerelease: PrereleaseMode = "if-necessary"
+    #: Python minor versions beyond requires-python's lower bound to consider for the universal
+    #: lock stop at this one (inclusive); later minors are treated like it.
+    max_python: str = "3.14"
+    #: PEP 751 ``environments``: markers the lock must hold for; () = Linux, macOS and Windows on
+    #: x86_64 and arm64.
+    environments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProjectSpec:
+    """Everything the lock depends on, read from one pyproject.toml.
+
+    Names of extras and groups are normalized (PEP 685 / PEP 735); ``include-group`` is already
+    expanded. ``indexes`` always holds at least one default index (PyPI when none is configured).
+    """
+
+    root: Path
+    name: NormalizedName
+    version: str | None
+    requires_python: SpecifierSet
+    dependencies: tuple[Requirement, ...]
+    optional_dependencies: Mapping[str, tuple[Requirement, ...]]
+    dependency_groups: Mapping[str, tuple[Requirement, ...]]
+    default_groups: tuple[str, ...]
+    indexes: tuple[IndexConfig, ...] = (PYPI,)
+    #: package -> index name, from ``[tool.pallet.sources]``
+    sources: Mapping[NormalizedName, str] = field(default_factory=dict)
+    resolution: ResolutionSettings = field(default_factory=ResolutionSettings)
+
+    @property
+    def default_index(self) -> IndexConfig:
+        for index in self.indexes:
+            if index.default:
+                return index
+        return self.indexes[0]
