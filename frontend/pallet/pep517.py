@@ -110,30 +110,49 @@ def _read_build_system(project: Path) -> None:
         )
 
 
-def _distribution_files(dist_name: str) -> list[Path] | None:
-    """Top-level paths (packages, modules, dist-info) of one installed distribution."""
+@dataclass
+class _Provided:
+    """Where installed distributions live: entries to link, directories to put on sys.path."""
+
+    links: set[Path]
+    path_dirs: set[Path]
+
+
+def _add_distribution(dist_name: str, into: _Provided) -> bool:
+    """Add what makes one installed distribution importable; False when it is not installed.
+
+    For a regular install that is the first path component of each RECORD entry (packages,
+    modules, the dist-info). An editable install (PEP 660) records a ``.pth`` file instead of its
+    sources: the directories that ``.pth`` names go on sys.path as the editable install does.
+    """
     from importlib import metadata
 
     try:
         dist = metadata.distribution(dist_name)
     except metadata.PackageNotFoundError:
-        return None
-    files = dist.files or []
-    tops: set[Path] = set()
-    for file in files:
-        parts = Path(str(file)).parts
-        if not parts or parts[0] in ("..", "/") or Path(str(file)).is_absolute():
+        return False
+    for file in dist.files or []:
+        relative = Path(str(file))
+        parts = relative.parts
+        if not parts or parts[0] == ".." or relative.is_absolute():
             continue
-        tops.add(Path(str(dist.locate_file(parts[0]))))
-    return sorted(tops)
+        located = Path(str(dist.locate_file(parts[0])))
+        if len(parts) == 1 and relative.suffix == ".pth":
+            for line in located.read_text(encoding="utf-8").splitlines():
+                line = line.strip()
+                if line and not line.startswith(("#", "import")) and Path(line).is_dir():
+                    into.path_dirs.add(Path(line))
+            continue
+        into.links.add(located)
+    return True
 
 
-def _self_provided_closure(requirements: Sequence[str]) -> tuple[list[str], list[Path]]:
-    """Which requirements this installation satisfies, and the paths that provide them.
+def _self_provided(requirements: Sequence[str]) -> tuple[list[str], _Provided]:
+    """Which requirements this installation satisfies, and what provides them.
 
-    Returns (requirements satisfied, top-level paths to expose). A requirement is satisfied only
-    when it is in SELF_PROVIDED, installed here in a matching version, and every one of its own
-    runtime dependencies (for the isolated environment's Python, which is ours) is too.
+    A requirement is satisfied only when it is in SELF_PROVIDED, installed here in a matching
+    version, and every one of its own runtime dependencies (for the isolated environment's
+    Python, which is ours) is too.
     """
     from importlib import metadata
 
@@ -141,14 +160,14 @@ def _self_provided_closure(requirements: Sequence[str]) -> tuple[list[str], list
     from packaging.utils import canonicalize_name
 
     satisfied: list[str] = []
-    paths: set[Path] = set()
+    provided = _Provided(set(), set())
     for text in requirements:
         req = Requirement(text)
         if canonicalize_name(req.name) not in SELF_PROVIDED or req.url:
             continue
         if req.marker is not None and not req.marker.evaluate():
             continue
-        closure: set[Path] = set()
+        closure = _Provided(set(), set())
         pending = [req]
         seen: set[str] = set()
         ok = True
@@ -163,36 +182,35 @@ def _self_provided_closure(requirements: Sequence[str]) -> tuple[list[str], list
             except metadata.PackageNotFoundError:
                 ok = False
                 break
-            if not current.specifier.contains(version, prereleases=True):
-                ok = False
-                break
-            tops = _distribution_files(name)
-            if not tops:
-                ok = False
-                break
-            closure.update(tops)
+            ok = current.specifier.contains(version, prereleases=True) and _add_distribution(
+                name, closure
+            )
             for dep_text in metadata.requires(name) or []:
                 dep = Requirement(dep_text)
                 if dep.marker is None or dep.marker.evaluate({"extra": ""}):
                     pending.append(dep)
         if ok:
             satisfied.append(text)
-            paths.update(closure)
-    return satisfied, sorted(paths)
+            provided.links |= closure.links
+            provided.path_dirs |= closure.path_dirs
+    return satisfied, provided
 
 
-def _expose(env_path: str, paths: Sequence[Path]) -> None:
-    """Make `paths` importable (and visible to pip as installed) inside the isolated env.
+def _expose(env_path: str, provided: _Provided) -> None:
+    """Make what `provided` names importable (and visible to pip as installed) in the env.
 
-    A directory of symlinks to exactly those top-level entries is added to the environment's
-    sys.path by a ``.pth`` file; nothing else of this installation leaks in.
+    Entries are linked into one directory of symlinks; editable source directories are named as
+    they are. A ``.pth`` file in the environment's site-packages adds both to sys.path; nothing
+    else of this installation leaks in.
     """
+    if not provided.links and not provided.path_dirs:
+        return
     purelib = Path(sysconfig.get_path("purelib", vars={"base": env_path, "platbase": env_path}))
     purelib.mkdir(parents=True, exist_ok=True)
-    provided = Path(env_path) / "pallet-provided"
-    provided.mkdir(exist_ok=True)
-    for path in paths:
-        target = provided / path.name
+    linked = Path(env_path) / "pallet-provided"
+    linked.mkdir(exist_ok=True)
+    for path in sorted(provided.links):
+        target = linked / path.name
         if target.exists():
             continue
         try:
@@ -202,7 +220,11 @@ def _expose(env_path: str, paths: Sequence[Path]) -> None:
                 shutil.copytree(path, target)
             else:
                 shutil.copy2(path, target)
-    (purelib / "_pallet_provided.pth").write_text(f"{provided}\n", encoding="utf-8")
+    entries = [str(linked), *sorted(str(p) for p in provided.path_dirs)]
+    pth = purelib / "_pallet_provided.pth"
+    previous = pth.read_text(encoding="utf-8").splitlines() if pth.exists() else []
+    lines = previous + [e for e in entries if e not in previous]
+    pth.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 @contextmanager
@@ -228,14 +250,12 @@ def _prepare_env(builder: build.ProjectBuilder, env: object, dist: Distribution)
         return
     assert isinstance(env, build.env.DefaultIsolatedEnv)
     requires = sorted(builder.build_system_requires)
-    satisfied, paths = _self_provided_closure(requires)
-    if paths:
-        _expose(env.path, paths)
+    satisfied, provided = _self_provided(requires)
+    _expose(env.path, provided)
     env.install([r for r in requires if r not in satisfied])
     extra = sorted(builder.get_requires_for_build(dist))
-    extra_satisfied, extra_paths = _self_provided_closure(extra)
-    if extra_paths:
-        _expose(env.path, extra_paths)
+    extra_satisfied, extra_provided = _self_provided(extra)
+    _expose(env.path, extra_provided)
     env.install([r for r in extra if r not in extra_satisfied])
 
 
@@ -261,7 +281,10 @@ def _build_one(
     except build.BuildException as exc:
         raise BuildFailed(f"{project}: {exc}") from exc
     except subprocess.CalledProcessError as exc:  # installing build requirements failed
-        output = exc.output.decode("utf-8", "replace") if isinstance(exc.output, bytes) else ""
+        output = "".join(
+            part.decode("utf-8", "replace") if isinstance(part, bytes) else part or ""
+            for part in (exc.output, exc.stderr)
+        )
         tail = "\n".join(output.strip().splitlines()[-15:])
         raise BuildFailed(
             f"{project}: installing the build requirements failed:\n{tail}".rstrip()
@@ -278,7 +301,7 @@ def _unpack_sdist(sdist: Path, into: Path) -> Path:
             for member in tar.getmembers():
                 if member.name.startswith(("/", "..")) or ".." in Path(member.name).parts:
                     raise BuildFailed(f"{sdist}: unsafe member {member.name!r}")
-            tar.extractall(into)  # noqa: S202 - checked above
+            tar.extractall(into)
     tops = [p for p in into.iterdir() if p.is_dir()]
     if len(tops) != 1:
         raise BuildFailed(f"{sdist}: an sdist must hold exactly one top directory")

@@ -1,0 +1,123 @@
+"""``pallet build``: any PEP 517 backend, isolated, offline for pallet-core projects."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from pallet.pep517 import hook_error_message
+
+REPO = Path(__file__).resolve().parents[2]
+CASES = REPO / "fixtures" / "frontend-build"
+
+
+def pallet_build(
+    project: Path, env: dict[str, str], *args: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pallet", "build", str(project), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+@pytest.fixture
+def offline_env(tool_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """No index at all: anything pallet does not provide itself cannot be installed."""
+    env = dict(tool_env)
+    empty = tmp_path / "no-wheels"
+    empty.mkdir()
+    env["PIP_FIND_LINKS"] = str(empty)
+    return env
+
+
+def test_example_builds_offline_with_self_provided_backend(
+    offline_env: dict[str, str], tmp_path: Path
+) -> None:
+    project = tmp_path / "hello"
+    shutil.copytree(REPO / "examples" / "hello", project, ignore=shutil.ignore_patterns("dist"))
+    proc = pallet_build(project, offline_env)
+    assert proc.returncode == 0, proc.stderr
+    built = sorted(p.name for p in (project / "dist").iterdir())
+    assert built == ["hello_pallet-1.0.0-py3-none-any.whl", "hello_pallet-1.0.0.tar.gz"]
+    assert proc.stdout.splitlines() == [str(project / "dist" / n) for n in reversed(built)]
+    with zipfile.ZipFile(project / "dist" / built[0]) as wheel:
+        assert "hello/cli.py" in wheel.namelist()
+        metadata = wheel.read("hello_pallet-1.0.0.dist-info/METADATA").decode()
+    assert "License-Expression: MIT" in metadata
+
+
+def test_any_backend_builds(offline_env: dict[str, str], tmp_path: Path) -> None:
+    project = tmp_path / "custom"
+    shutil.copytree(CASES / "custom-backend", project)
+    proc = pallet_build(project, offline_env, "--out-dir", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["custom_pkg-2.0-py3-none-any.whl", "custom_pkg-2.0.tar.gz"]
+    with tarfile.open(tmp_path / "out" / "custom_pkg-2.0.tar.gz") as tar:
+        assert "custom_pkg-2.0/PKG-INFO" in tar.getnames()
+
+
+def test_wheel_only_and_sdist_only(offline_env: dict[str, str], tmp_path: Path) -> None:
+    project = tmp_path / "custom"
+    shutil.copytree(CASES / "custom-backend", project)
+    assert pallet_build(project, offline_env, "--wheel", "-o", str(tmp_path / "w")).returncode == 0
+    assert [p.name for p in (tmp_path / "w").iterdir()] == ["custom_pkg-2.0-py3-none-any.whl"]
+    assert pallet_build(project, offline_env, "--sdist", "-o", str(tmp_path / "s")).returncode == 0
+    assert [p.name for p in (tmp_path / "s").iterdir()] == ["custom_pkg-2.0.tar.gz"]
+
+
+def test_backend_error_is_shown_without_traceback(
+    offline_env: dict[str, str], tmp_path: Path
+) -> None:
+    project = tmp_path / "broken"
+    shutil.copytree(CASES / "broken-metadata", project)
+    proc = pallet_build(project, offline_env)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert "building the sdist failed" in proc.stderr
+    assert "pyproject.toml: [project] field 'classifiers'" in proc.stderr
+    assert not (project / "dist").exists() or not any((project / "dist").iterdir())
+
+
+def test_unsatisfiable_build_requirement_names_the_failure(
+    offline_env: dict[str, str], tmp_path: Path
+) -> None:
+    project = tmp_path / "newer"
+    shutil.copytree(CASES / "needs-newer-core", project)
+    proc = pallet_build(project, offline_env)
+    assert proc.returncode == 1
+    assert "installing the build requirements failed" in proc.stderr
+    assert "pallet-core>=99" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_pyproject(tmp_path: Path, offline_env: dict[str, str]) -> None:
+    proc = pallet_build(tmp_path, offline_env)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"error: {tmp_path / 'pyproject.toml'}: not found; pallet build needs a project "
+        "directory with a pyproject.toml"
+    )
+
+
+def test_hook_error_message_reads_the_last_exception() -> None:
+    output = (
+        "some backend chatter\n"
+        "Traceback (most recent call last):\n"
+        '  File "x.py", line 1, in <module>\n'
+        "    raise ConfigError(msg)\n"
+        "pallet_core.errors.ConfigError: pyproject.toml: [project] field 'name': bad\n"
+        "second line of the message\n"
+    )
+    assert hook_error_message(output) == (
+        "pyproject.toml: [project] field 'name': bad\nsecond line of the message"
+    )
+    assert hook_error_message("only\noutput\n") == "only\noutput"
