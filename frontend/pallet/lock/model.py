@@ -58,3 +58,6 @@ class Lock:
     #: sha256 over the normalized lock inputs (see `lock.fingerprint`); stored in [tool.pallet]
     fingerprint: str
     created_by: str = "pallet"
+    #: digest of each input section (``("dependencies", "…")``, see `lock.fingerprint`), stored in
+    #: [tool.pallet] so that a stale lock can say which inputs changed
+    input_digests: tuple[tuple[str, str], ...] = ()

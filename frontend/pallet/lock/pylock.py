@@ -1,0 +1,258 @@
+"""PEP 751 pylock.toml: a deterministic writer and a reader, `Lock` <-> text.
+
+The writer follows the key order of the specification
+(https://packaging.python.org/en/latest/specifications/pylock-toml/), sorts every array and
+inline table, and always produces the same bytes for the same `Lock` (PEP 751: "tools SHOULD
+write their lock files in a consistent way to minimize noise in diff output").
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from packaging.markers import Marker
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName, parse_sdist_filename, parse_wheel_filename
+from packaging.version import Version
+
+from ..errors import LockError
+from ..index.models import DistFile
+from . import _toml
+from .model import Dependency, Lock, LockedPackage
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python < 3.11
+    import tomli as tomllib
+
+__all__ = ["LOCK_FILE", "LOCK_VERSION", "dumps_lock", "loads_lock", "read_lock", "write_lock"]
+
+LOCK_FILE = "pylock.toml"
+#: PEP 751 ``lock-version``: the only version the specification defines so far.
+LOCK_VERSION = "1.0"
+
+
+def _sort_key(package: LockedPackage) -> tuple[str, Version, str]:
+    return (package.name, package.version, str(package.marker) if package.marker else "")
+
+
+def _public_url(url: str) -> str:
+    """``url`` without userinfo: credentials never reach the lock file (they come from the
+    environment or netrc at install time)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def _file_table(file: DistFile) -> list[tuple[str, _toml.TomlValue]]:
+    """``[[packages.wheels]]`` / ``[packages.sdist]`` keys in specification order:
+    name, upload-time, url, path, size, hashes."""
+    rows: list[tuple[str, _toml.TomlValue]] = [("name", file.filename)]
+    if file.upload_time:
+        moment = _toml.parse_datetime(file.upload_time)
+        if moment is not None:  # PEP 751: upload-time is a TOML datetime, never a string
+            rows.append(("upload-time", moment))
+    rows.append(("url", _public_url(file.url)))
+    if file.size is not None:
+        rows.append(("size", file.size))
+    # PEP 751: at least one hash per file; the algorithm names are hashlib names.
+    rows.append(("hashes", dict(sorted(file.hashes.items()))))
+    return rows
+
+
+def _lines(rows: list[tuple[str, _toml.TomlValue]]) -> list[str]:
+    return [f"{_toml.key(k)} = {_toml.value(v)}" for k, v in rows]
+
+
+def _array_lines(name: str, items: list[_toml.TomlValue]) -> list[str]:
+    """``name = [...]``: empty on one line, else one item per line (readable diffs)."""
+    if not items:
+        return [f"{name} = []"]
+    return [f"{name} = [", *(f"    {_toml.value(item)}," for item in items), "]"]
+
+
+def dumps_lock(lock: Lock) -> str:
+    """The pylock.toml text of a lock (LF line ends, UTF-8 safe, byte-stable)."""
+    out: list[str] = [f"lock-version = {_toml.value(LOCK_VERSION)}"]
+    if lock.environments:
+        out += _array_lines("environments", [str(m) for m in lock.environments])
+    if str(lock.requires_python):
+        out.append(f"requires-python = {_toml.value(str(lock.requires_python))}")
+    out.append(f"extras = {_toml.value(sorted(lock.extras))}")
+    out.append(f"dependency-groups = {_toml.value(sorted(lock.dependency_groups))}")
+    out.append(f"default-groups = {_toml.value(sorted(lock.default_groups))}")
+    out.append(f"created-by = {_toml.value(lock.created_by)}")
+
+    for package in sorted(lock.packages, key=_sort_key):
+        out += ["", "[[packages]]"]
+        rows: list[tuple[str, _toml.TomlValue]] = [
+            ("name", package.name),
+            ("version", str(package.version)),
+        ]
+        if package.marker is not None:
+            rows.append(("marker", str(package.marker)))
+        if package.requires_python is not None and str(package.requires_python):
+            rows.append(("requires-python", str(package.requires_python)))
+        out += _lines(rows)
+        if package.dependencies:
+            deps: list[_toml.TomlValue] = []
+            for dep in sorted(
+                package.dependencies, key=lambda d: (d.name, d.version or Version("0"))
+            ):
+                entry: dict[str, _toml.TomlValue] = {"name": dep.name}
+                if dep.version is not None:
+                    entry["version"] = str(dep.version)
+                deps.append(entry)
+            out += _array_lines("dependencies", deps)
+        out.append(f"index = {_toml.value(_public_url(package.index))}")
+        if package.sdist is not None:
+            out += ["", "[packages.sdist]", *_lines(_file_table(package.sdist))]
+        for wheel in sorted(package.wheels, key=lambda w: w.filename):
+            out += ["", "[[packages.wheels]]", *_lines(_file_table(wheel))]
+
+    out += ["", "[tool.pallet]", f"fingerprint = {_toml.value(lock.fingerprint)}"]
+    if lock.input_digests:
+        out.append(f"inputs = {_toml.value(dict(lock.input_digests))}")
+    return "\n".join(out) + "\n"
+
+
+def write_lock(lock: Lock, path: Path) -> bool:
+    """Write ``path`` atomically (temp file in the same directory, then `os.replace`).
+
+    Returns False, touching nothing, when the file already holds exactly these bytes.
+    """
+    data = dumps_lock(lock).encode("utf-8")
+    try:
+        if path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        try:
+            mode = path.stat().st_mode & 0o777
+        except OSError:
+            mode = 0o644
+        Path(tmp).chmod(mode)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def read_lock(path: Path) -> Lock:
+    """Parse and validate a pylock.toml; any problem -> `LockError` naming the file and the
+    dotted path of each problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise LockError(f"{path.name}: cannot be read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise LockError(f"{path.name}: not UTF-8 text ({exc.reason})") from exc
+    return loads_lock(text, display=path.name)
+
+
+def loads_lock(text: str, *, display: str = LOCK_FILE) -> Lock:
+    """pylock.toml text -> `Lock`, validated with `lock.validate` first.
+
+    Only what pallet writes is supported: packages from an index (``wheels``/``sdist``), not
+    ``vcs``/``directory``/``archive`` sources.
+    """
+    from .validate import validate_lock  # not needed by the writer
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LockError(f"{display}: invalid TOML: {exc}") from exc
+    problems = validate_lock(data)
+    if problems:
+        raise LockError("\n".join(f"{display}: {problem}" for problem in problems))
+    packages = []
+    for i, raw in enumerate(data["packages"]):
+        for kind in ("vcs", "directory", "archive"):
+            if kind in raw:
+                raise LockError(
+                    f"{display}: packages[{i}].{kind}: {kind} sources are not supported yet"
+                )
+        if "version" not in raw:
+            raise LockError(f"{display}: packages[{i}].version: missing (pallet needs it)")
+        packages.append(_package(raw))
+    pallet = data.get("tool", {}).get("pallet", {})
+    inputs = pallet.get("inputs", {})
+    return Lock(
+        requires_python=SpecifierSet(data.get("requires-python", "")),
+        environments=tuple(Marker(m) for m in data.get("environments", [])),
+        extras=tuple(data.get("extras", [])),
+        dependency_groups=tuple(data.get("dependency-groups", [])),
+        default_groups=tuple(data.get("default-groups", [])),
+        packages=tuple(sorted(packages, key=_sort_key)),
+        fingerprint=str(pallet.get("fingerprint", "")),
+        created_by=data["created-by"],
+        input_digests=tuple((str(k), str(v)) for k, v in inputs.items()),
+    )
+
+
+def _package(raw: Mapping[str, Any]) -> LockedPackage:
+    name = NormalizedName(raw["name"])
+    version = Version(raw["version"])
+    index = str(raw.get("index", ""))
+    wheels = tuple(
+        sorted(
+            (_dist_file(w, name, version, index, "wheel") for w in raw.get("wheels", [])),
+            key=lambda w: w.filename,
+        )
+    )
+    sdist = _dist_file(raw["sdist"], name, version, index, "sdist") if "sdist" in raw else None
+    return LockedPackage(
+        name=name,
+        version=version,
+        marker=Marker(raw["marker"]) if "marker" in raw else None,
+        requires_python=SpecifierSet(raw["requires-python"]) if "requires-python" in raw else None,
+        index=index,
+        wheels=wheels,
+        sdist=sdist,
+        dependencies=tuple(
+            Dependency(
+                name=NormalizedName(dep["name"]),
+                version=Version(dep["version"]) if "version" in dep else None,
+            )
+            for dep in raw.get("dependencies", [])
+            if "name" in dep
+        ),
+    )
+
+
+def _dist_file(
+    raw: Mapping[str, Any], name: NormalizedName, version: Version, index: str, kind: str
+) -> DistFile:
+    url = str(raw.get("url") or raw.get("path") or "")
+    filename = str(raw.get("name") or unquote(urlsplit(url).path.rsplit("/", 1)[-1]))
+    upload = raw.get("upload-time")
+    tags = parse_wheel_filename(filename)[3] if kind == "wheel" else frozenset()
+    if kind == "sdist":
+        parse_sdist_filename(filename)  # validated already; keeps the two kinds symmetric
+    return DistFile(
+        filename=filename,
+        url=url,
+        index=index,
+        name=name,
+        version=version,
+        kind="wheel" if kind == "wheel" else "sdist",
+        hashes=dict(sorted(raw["hashes"].items())),
+        size=raw.get("size"),
+        upload_time=_toml.format_datetime(upload) if isinstance(upload, datetime) else None,
+        tags=tags,
+    )

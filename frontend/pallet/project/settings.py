@@ -1,0 +1,301 @@
+"""``[tool.pallet]`` tables the frontend reads: indexes, sources, resolution, default groups.
+
+``[tool.pallet.build]`` and ``[tool.pallet.version]`` belong to pallet-core (the build backend);
+they are accepted here and left to it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.utils import NormalizedName, canonicalize_name
+
+from .model import PYPI, IndexConfig, PrereleaseMode, ResolutionSettings
+from .problems import Problems, did_you_mean, type_name
+
+__all__ = ["ToolSettings", "parse_tool_settings"]
+
+_TOOL_KEYS = ("index", "sources", "resolution", "default-groups", "build", "version")
+_INDEX_KEYS = ("name", "url", "default", "explicit", "format")
+_RESOLUTION_KEYS = ("prerelease", "environments", "max-python")
+_PRERELEASE: tuple[PrereleaseMode, ...] = ("if-necessary", "allow", "disallow")
+_FORMATS = ("simple", "flat")
+_INDEX_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_PYTHON_MINOR = re.compile(r"^3\.(\d+)$")
+_PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ToolSettings:
+    """What ``[tool.pallet]`` contributes to a `ProjectSpec`."""
+
+    indexes: tuple[IndexConfig, ...] = (PYPI,)
+    sources: Mapping[NormalizedName, str] = field(default_factory=dict)
+    resolution: ResolutionSettings = field(default_factory=ResolutionSettings)
+    #: ``default-groups`` as written (None: not given); checked against the groups by the caller
+    default_groups: tuple[str, ...] | None = None
+
+
+def parse_tool_settings(raw: object, problems: Problems) -> ToolSettings:
+    """``[tool.pallet]`` (the parsed table, or None) -> `ToolSettings`; problems are collected."""
+    if raw is None:
+        return ToolSettings()
+    if not isinstance(raw, dict):
+        problems.add_plain("tool.pallet", f"[tool.pallet] must be a table, not {type_name(raw)}")
+        return ToolSettings()
+    for key in raw:
+        if key not in _TOOL_KEYS:
+            problems.add(
+                "tool.pallet",
+                key,
+                f"key {key!r} is not allowed{did_you_mean(key, _TOOL_KEYS)}",
+            )
+    indexes = _parse_indexes(raw.get("index"), problems)
+    sources = _parse_sources(raw.get("sources"), indexes, problems)
+    resolution = _parse_resolution(raw.get("resolution"), problems)
+    default_groups: tuple[str, ...] | None = None
+    if "default-groups" in raw:
+        value = raw["default-groups"]
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            default_groups = tuple(value)
+        else:
+            problems.add(
+                "tool.pallet",
+                "default-groups",
+                f"key 'default-groups': must be an array of group names, not {type_name(value)}",
+            )
+    return ToolSettings(indexes, sources, resolution, default_groups)
+
+
+def _parse_indexes(raw: object, problems: Problems) -> tuple[IndexConfig, ...]:
+    """``[[tool.pallet.index]]`` -> indexes in declaration order; PyPI is added as the default
+    when no index is marked ``default = true``."""
+    table = "[tool.pallet.index]"
+    if raw is None:
+        return (PYPI,)
+    if not isinstance(raw, list):
+        problems.add_plain(
+            "tool.pallet.index",
+            f"[[tool.pallet.index]] must be an array of tables, not {type_name(raw)}",
+        )
+        return (PYPI,)
+    out: list[IndexConfig] = []
+    names: set[str] = set()
+    for i, entry in enumerate(raw):
+        where = f"entry {i + 1}"
+        if not isinstance(entry, dict):
+            problems.add(table[1:-1], "index", f"{where}: must be a table, not {type_name(entry)}")
+            continue
+        name = entry.get("name")
+        if isinstance(name, str):
+            where = f"index {name!r}"
+        ok = True
+        for key in entry:
+            if key not in _INDEX_KEYS:
+                problems.add(
+                    table[1:-1],
+                    key,
+                    f"{where}: key {key!r} is not allowed{did_you_mean(key, _INDEX_KEYS)}",
+                )
+                ok = False
+        if not isinstance(name, str) or not _INDEX_NAME.match(name):
+            got = "missing" if name is None else f"{name!r} is not valid"
+            problems.add(
+                table[1:-1],
+                "name",
+                f"{where}: key 'name' is {got}; use letters, digits, '.', '_' and '-'",
+            )
+            ok = False
+        elif name.lower() in names:
+            problems.add(table[1:-1], "name", f"{where}: name {name!r} is used by another index")
+            ok = False
+        url = entry.get("url")
+        if not isinstance(url, str) or not url:
+            got = "missing" if url is None else f"{type_name(url)}, not a URL"
+            problems.add(table[1:-1], "url", f"{where}: key 'url' is {got}")
+            ok = False
+        flags: dict[str, bool] = {}
+        for flag in ("default", "explicit"):
+            value = entry.get(flag, False)
+            if not isinstance(value, bool):
+                problems.add(
+                    table[1:-1],
+                    flag,
+                    f"{where}: key {flag!r} must be true or false, not {value!r}",
+                )
+                ok = False
+            flags[flag] = bool(value)
+        fmt = entry.get("format", "simple")
+        if fmt not in _FORMATS:
+            problems.add(
+                table[1:-1],
+                "format",
+                f"{where}: key 'format' is {fmt!r}; use 'simple' or 'flat'",
+            )
+            ok = False
+        if isinstance(url, str) and url and fmt in _FORMATS:
+            scheme = urlsplit(url).scheme.lower()
+            if fmt == "simple" and scheme not in ("http", "https", "file"):
+                problems.add(
+                    table[1:-1],
+                    "url",
+                    f"{where}: key 'url' is {url!r}; a simple index needs an http, https or "
+                    "file URL (a local directory of files is format = 'flat')",
+                )
+                ok = False
+        if flags["default"] and flags["explicit"]:
+            problems.add(
+                table[1:-1],
+                "explicit",
+                f"{where}: the default index cannot be explicit (an explicit index serves only "
+                "packages pinned to it in [tool.pallet.sources])",
+            )
+            ok = False
+        if isinstance(name, str):
+            names.add(name.lower())
+        if ok:
+            out.append(
+                IndexConfig(
+                    name=cast(str, name),
+                    url=cast(str, url),
+                    default=flags["default"],
+                    explicit=flags["explicit"],
+                    format=cast(Any, fmt),
+                )
+            )
+    defaults = [index.name for index in out if index.default]
+    if len(defaults) > 1:
+        problems.add(
+            table[1:-1],
+            "default",
+            f"indexes {', '.join(repr(n) for n in defaults)} are all marked default = true; "
+            "exactly one index may be the default",
+        )
+    if not defaults:
+        if PYPI.name in names:
+            problems.add(
+                table[1:-1],
+                "name",
+                f"index {PYPI.name!r}: no index is marked default = true, and the name "
+                f"{PYPI.name!r} is reserved for the implicit default ({PYPI.url}); mark this "
+                "index default = true or rename it",
+            )
+        else:
+            out.append(PYPI)
+    return tuple(out)
+
+
+def _parse_sources(
+    raw: object, indexes: tuple[IndexConfig, ...], problems: Problems
+) -> dict[NormalizedName, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.add_plain(
+            "tool.pallet.sources", f"[tool.pallet.sources] must be a table, not {type_name(raw)}"
+        )
+        return {}
+    known = {index.name: index for index in indexes}
+    out: dict[NormalizedName, str] = {}
+    written: dict[NormalizedName, str] = {}
+    for package, index_name in raw.items():
+        if not _PROJECT_NAME.match(package):
+            problems.add(
+                "tool.pallet.sources", package, f"key {package!r} is not a valid package name"
+            )
+            continue
+        name = canonicalize_name(package)
+        if name in written:
+            problems.add(
+                "tool.pallet.sources",
+                package,
+                f"key {package!r} names the same package as {written[name]!r}",
+            )
+            continue
+        written[name] = package
+        if not isinstance(index_name, str):
+            problems.add(
+                "tool.pallet.sources",
+                package,
+                f"package {package!r}: the value must be an index name (a string), "
+                f"not {type_name(index_name)}",
+            )
+        elif index_name not in known:
+            problems.add(
+                "tool.pallet.sources",
+                package,
+                f"package {package!r}: index {index_name!r} is not defined; defined indexes: "
+                + ", ".join(known),
+            )
+        else:
+            out[name] = index_name
+    return out
+
+
+def _parse_resolution(raw: object, problems: Problems) -> ResolutionSettings:
+    table = "tool.pallet.resolution"
+    if raw is None:
+        return ResolutionSettings()
+    if not isinstance(raw, dict):
+        problems.add_plain(table, f"[{table}] must be a table, not {type_name(raw)}")
+        return ResolutionSettings()
+    for key in raw:
+        if key not in _RESOLUTION_KEYS:
+            problems.add(
+                table, key, f"key {key!r} is not allowed{did_you_mean(key, _RESOLUTION_KEYS)}"
+            )
+    defaults = ResolutionSettings()
+    prerelease = raw.get("prerelease", defaults.prerelease)
+    if prerelease not in _PRERELEASE:
+        problems.add(
+            table,
+            "prerelease",
+            f"key 'prerelease' is {prerelease!r}; use 'if-necessary', 'allow' or 'disallow'",
+        )
+        prerelease = defaults.prerelease
+    max_python = raw.get("max-python", defaults.max_python)
+    if not isinstance(max_python, str) or not _PYTHON_MINOR.match(max_python):
+        problems.add(
+            table,
+            "max-python",
+            f"key 'max-python' is {max_python!r}; use a Python 3 minor version like '3.14'",
+        )
+        max_python = defaults.max_python
+    environments: list[str] = []
+    raw_envs = raw.get("environments", [])
+    if not isinstance(raw_envs, list):
+        problems.add(
+            table,
+            "environments",
+            f"key 'environments' must be an array of marker strings, not {type_name(raw_envs)}",
+        )
+        raw_envs = []
+    for i, text in enumerate(raw_envs):
+        if not isinstance(text, str):
+            problems.add(
+                table,
+                "environments",
+                f"key 'environments' entry {i + 1}: must be a marker string, not {type_name(text)}",
+            )
+            continue
+        try:
+            Marker(text)
+        except InvalidMarker as exc:
+            detail = str(exc).splitlines()[0]
+            problems.add(
+                table,
+                "environments",
+                f"key 'environments' entry {i + 1}: {text!r} is not a valid marker: {detail}",
+            )
+            continue
+        environments.append(text)
+    return ResolutionSettings(
+        prerelease=cast(PrereleaseMode, prerelease),
+        max_python=max_python,
+        environments=tuple(environments),
+    )

@@ -1,0 +1,157 @@
+"""pallet.lock.fingerprint: stable under formatting and unrelated keys, sensitive to inputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pallet.errors import LockError
+from pallet.lock.fingerprint import (
+    SECTION_LABELS,
+    compute_fingerprint,
+    input_digests,
+    read_stored_fingerprint,
+    stale_sections,
+)
+from pallet.lock.model import Lock
+from pallet.lock.pylock import dumps_lock
+from pallet.project.pyproject import read_project
+
+BASE = """\
+[project]
+name = "demo"
+version = "1.0"
+description = "a demo"
+requires-python = ">=3.9"
+dependencies = ["requests>=2.0", "idna; sys_platform == 'win32'"]
+
+[project.optional-dependencies]
+cli = ["click"]
+
+[dependency-groups]
+test = ["pytest"]
+dev = [{include-group = "test"}, "ruff"]
+
+[[tool.pallet.index]]
+name = "cpu"
+url = "https://download.pytorch.org/whl/cpu"
+explicit = true
+
+[tool.pallet.sources]
+torch = "cpu"
+"""
+
+# Same lock inputs, written differently or with unrelated keys changed.
+SAME = {
+    "reformatted": BASE.replace(
+        'dependencies = ["requests>=2.0", ', 'dependencies = [\n  "requests >= 2.0" ,\n  '
+    ).replace("[dependency-groups]", "# groups\n[dependency-groups]"),
+    "reordered-requirements": BASE.replace(
+        '"requests>=2.0", "idna; sys_platform == \'win32\'"',
+        '"idna; sys_platform == \'win32\'", "Requests>=2.0"',
+    ),
+    "unrelated-keys": BASE.replace(
+        'description = "a demo"', 'description = "another"\nkeywords = ["x"]'
+    ).replace('version = "1.0"', 'version = "2.0"')
+    + '\n[tool.ruff]\nline-length = 88\n\n[tool.pallet.build]\nsource = "src"\n',
+    "specifier-order": BASE.replace('"requests>=2.0"', '"requests>=2.0,<3"').replace(
+        'requires-python = ">=3.9"', 'requires-python = ">=3.9"'
+    ),
+    "extra-name-spelling": BASE.replace(
+        "[project.optional-dependencies]\ncli", "[project.optional-dependencies]\nCLI"
+    ),
+}
+
+# One input changed: (text, the section label --check names)
+CHANGED = {
+    "requires-python": (BASE.replace('">=3.9"', '">=3.10"'), "[project] requires-python"),
+    "dependency-added": (
+        BASE.replace('"requests>=2.0", ', '"requests>=2.0", "rich", '),
+        "[project] name or dependencies",
+    ),
+    "specifier": (BASE.replace("requests>=2.0", "requests>=2.1"), "[project] name or dependencies"),
+    "marker": (BASE.replace("'win32'", "'linux'"), "[project] name or dependencies"),
+    "project-name": (
+        BASE.replace('name = "demo"', 'name = "demo2"'),
+        "[project] name or dependencies",
+    ),
+    "extra": (
+        BASE.replace('cli = ["click"]', 'cli = ["click>=8"]'),
+        "[project.optional-dependencies]",
+    ),
+    "group": (
+        BASE.replace('test = ["pytest"]', 'test = ["pytest", "hypothesis"]'),
+        "[dependency-groups] (or [tool.pallet] default-groups)",
+    ),
+    "default-groups": (
+        BASE + '\n[tool.pallet]\ndefault-groups = ["test"]\n',
+        "[dependency-groups] (or [tool.pallet] default-groups)",
+    ),
+    "index-url": (
+        BASE.replace("whl/cpu", "whl/cu126"),
+        "[[tool.pallet.index]] or [tool.pallet.sources]",
+    ),
+    "sources": (
+        BASE.replace('torch = "cpu"', 'torch = "cpu"\ntorchvision = "cpu"'),
+        "[[tool.pallet.index]] or [tool.pallet.sources]",
+    ),
+    "prerelease": (
+        BASE + '\n[tool.pallet.resolution]\nprerelease = "allow"\n',
+        "[tool.pallet.resolution]",
+    ),
+    "environments": (
+        BASE + "\n[tool.pallet.resolution]\nenvironments = [\"sys_platform == 'linux'\"]\n",
+        "[tool.pallet.resolution]",
+    ),
+}
+
+
+def _fingerprint(tmp_path: Path, text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    spec = read_project(tmp_path)
+    return compute_fingerprint(spec), input_digests(spec)
+
+
+def test_fingerprint_shape(tmp_path: Path) -> None:
+    fingerprint, digests = _fingerprint(tmp_path, BASE)
+    assert fingerprint.startswith("sha256:") and len(fingerprint) == 7 + 64
+    assert [name for name, _ in digests] == list(SECTION_LABELS)
+    assert _fingerprint(tmp_path, BASE) == (fingerprint, digests)
+
+
+@pytest.mark.parametrize("case", sorted(SAME))
+def test_fingerprint_stable(case: str, tmp_path: Path) -> None:
+    base = _fingerprint(tmp_path, BASE)
+    if case == "specifier-order":
+        # "<3,>=2.0" and ">=2.0,<3" are one specifier set
+        base = _fingerprint(tmp_path, BASE.replace('"requests>=2.0"', '"requests<3,>=2.0"'))
+    assert _fingerprint(tmp_path, SAME[case]) == base
+
+
+@pytest.mark.parametrize("case", sorted(CHANGED))
+def test_fingerprint_sensitive(case: str, tmp_path: Path) -> None:
+    base_fp, base_digests = _fingerprint(tmp_path, BASE)
+    text, label = CHANGED[case]
+    fingerprint, digests = _fingerprint(tmp_path, text)
+    assert fingerprint != base_fp
+    assert stale_sections(dict(base_digests), digests) == [label]
+
+
+def test_read_stored_fingerprint(tmp_path: Path, sample_lock: Lock) -> None:
+    path = tmp_path / "pylock.toml"
+    assert read_stored_fingerprint(path) is None
+    path.write_text(dumps_lock(sample_lock), encoding="utf-8")
+    stored = read_stored_fingerprint(path)
+    assert stored is not None
+    assert stored.fingerprint == sample_lock.fingerprint
+    assert dict(stored.input_digests) == dict(sample_lock.input_digests)
+
+
+def test_read_stored_fingerprint_of_foreign_or_broken_lock(tmp_path: Path) -> None:
+    path = tmp_path / "pylock.toml"
+    path.write_text('lock-version = "1.0"\ncreated-by = "x"\npackages = []\n', encoding="utf-8")
+    with pytest.raises(LockError, match="fingerprint is missing"):
+        read_stored_fingerprint(path)
+    path.write_text("<<<<<<< HEAD\n", encoding="utf-8")
+    with pytest.raises(LockError, match=r"^pylock\.toml: invalid TOML"):
+        read_stored_fingerprint(path)

@@ -1,0 +1,109 @@
+"""pallet.project.settings: [tool.pallet] index, sources, resolution and default-groups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pallet.errors import ProjectError
+from pallet.project.model import PYPI, IndexConfig
+from pallet.project.problems import Problems
+from pallet.project.settings import ToolSettings, parse_tool_settings
+
+
+def _settings(raw: Any) -> ToolSettings:
+    problems = Problems("pyproject.toml")
+    settings = parse_tool_settings(raw, problems)
+    problems.raise_if_any()
+    return settings
+
+
+def test_no_table_means_pypi_only() -> None:
+    assert _settings(None) == ToolSettings()
+    assert _settings({}).indexes == (PYPI,)
+
+
+def test_flat_index_and_sources_normalized() -> None:
+    settings = _settings(
+        {
+            "index": [
+                {"name": "local", "url": "./wheels", "format": "flat", "explicit": True},
+                {"name": "corp", "url": "https://corp.invalid/simple", "default": True},
+            ],
+            "sources": {"My_Pkg": "local", "other": "corp"},
+        }
+    )
+    assert settings.indexes == (
+        IndexConfig("local", "./wheels", explicit=True, format="flat"),
+        IndexConfig("corp", "https://corp.invalid/simple", default=True),
+    )
+    assert dict(settings.sources) == {"my-pkg": "local", "other": "corp"}
+
+
+def test_source_may_name_implicit_pypi() -> None:
+    settings = _settings({"sources": {"requests": "pypi"}})
+    assert dict(settings.sources) == {"requests": "pypi"}
+
+
+def test_resolution_settings() -> None:
+    settings = _settings(
+        {"resolution": {"prerelease": "disallow", "max-python": "3.12", "environments": []}}
+    )
+    assert settings.resolution.prerelease == "disallow"
+    assert settings.resolution.max_python == "3.12"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            {"index": [{"name": "pypi", "url": "https://mirror.invalid/simple"}]},
+            "[tool.pallet.index] index 'pypi': no index is marked default = true, and the name "
+            "'pypi' is reserved",
+        ),
+        (
+            {"index": [{"url": "https://x.invalid/simple"}]},
+            "[tool.pallet.index] entry 1: key 'name' is missing",
+        ),
+        (
+            {"index": [{"name": "x", "url": "https://x.invalid/simple", "format": "html"}]},
+            "index 'x': key 'format' is 'html'; use 'simple' or 'flat'",
+        ),
+        (
+            {"index": [{"name": "x", "url": "./dir"}]},
+            "index 'x': key 'url' is './dir'; a simple index needs an http, https or file URL",
+        ),
+        (
+            {"index": [{"name": "x", "url": "https://x.invalid/simple", "default": "yes"}]},
+            "index 'x': key 'default' must be true or false, not 'yes'",
+        ),
+        ({"index": {"name": "x"}}, "[[tool.pallet.index]] must be an array of tables"),
+        (
+            {"sources": {"a": "pypi", "A": "pypi"}},
+            "[tool.pallet.sources] key 'A' names the same package as 'a'",
+        ),
+        ({"sources": {"a": 1}}, "package 'a': the value must be an index name"),
+        (
+            {"resolution": {"max-python": 3.12}},
+            "key 'max-python' is 3.12; use a Python 3 minor version like '3.14'",
+        ),
+        ({"default-groups": "dev"}, "key 'default-groups': must be an array of group names"),
+        ({"indexes": []}, "key 'indexes' is not allowed; did you mean 'index'?"),
+    ],
+)
+def test_invalid_settings(raw: Any, message: str) -> None:
+    with pytest.raises(ProjectError) as info:
+        _settings(raw)
+    assert message in str(info.value)
+    assert str(info.value).startswith("pyproject.toml: ")
+
+
+def test_all_problems_at_once() -> None:
+    with pytest.raises(ProjectError) as info:
+        _settings(
+            {
+                "index": [{"name": "a", "url": "https://a.invalid/simple", "defualt": True}],
+                "resolution": {"prerelease": "maybe", "environmants": []},
+            }
+        )
+    assert len(str(info.value).splitlines()) == 3
