@@ -1,0 +1,302 @@
+"""HTTP for the index client: one thread-safe urllib3 pool, retries with backoff, credentials.
+
+Credentials come from the index URL's userinfo, ``PALLET_INDEX_<NAME>_USERNAME/PASSWORD`` and
+netrc; they are added to each request as an ``Authorization`` header and never appear in a URL
+the client stores, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import netrc
+import os
+import random
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urljoin, urlsplit
+
+from .. import envvars
+from ..errors import IndexError_
+from .simple import strip_credentials
+
+if TYPE_CHECKING:
+    import urllib3
+
+__all__ = [
+    "Credentials",
+    "HashMismatch",
+    "HttpClient",
+    "HttpStatusError",
+    "Response",
+    "redact",
+]
+
+logger = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+CHUNK = 1 << 20
+USER_AGENT = "pallet (index client)"
+
+
+def redact(url: str) -> str:
+    """The URL with any userinfo replaced by ``***`` (for messages and logs)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return url.replace(parts.netloc, "***@" + parts.netloc.rpartition("@")[2], 1)
+
+
+def _explain(error: BaseException) -> str:
+    """A short cause without reprs or URLs (urllib3 messages embed object reprs)."""
+    name = type(error).__name__
+    if "NewConnectionError" in name or isinstance(error, ConnectionRefusedError):
+        return "cannot connect (NewConnectionError)"
+    if "Timeout" in name or isinstance(error, TimeoutError):
+        return f"timed out ({name})"
+    if "ProtocolError" in name or isinstance(error, ConnectionError):
+        return f"connection dropped ({name})"
+    return name
+
+
+class HttpStatusError(IndexError_):
+    """An index answered with an HTTP error status (after retries, where retrying applies)."""
+
+    def __init__(self, message: str, *, index: str, url: str, status: int | None) -> None:
+        super().__init__(message)
+        self.index = index
+        self.url = url
+        self.status = status
+
+
+class HashMismatch(IndexError_):
+    """A downloaded file or metadata file does not match the hash the index published."""
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+    url: str  # the final URL (after redirects), without credentials
+
+
+def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        return float(env[name]) if env.get(name) else default
+    except ValueError:
+        return default
+
+
+class Credentials:
+    """Username/password per host: index userinfo and env variables first, then netrc."""
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self._env = os.environ if env is None else env
+        self._by_netloc: dict[str, tuple[str, str]] = {}
+        self._netrc: netrc.netrc | None = None
+        self._netrc_loaded = False
+        self._lock = threading.Lock()
+
+    def add_index(self, name: str, url: str) -> str:
+        """Remember the credentials of one index; return its URL without them."""
+        parts = urlsplit(url)
+        user_var, password_var = envvars.index_credential_vars(name)
+        user, password = self._env.get(user_var), self._env.get(password_var)
+        if user is None and parts.username is not None:
+            user = unquote(parts.username)
+            password = unquote(parts.password or "")
+        if user is not None and parts.hostname:
+            self._by_netloc[self._key(url)] = (user, password or "")
+        return strip_credentials(url)
+
+    @staticmethod
+    def _key(url: str) -> str:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{(parts.hostname or '').lower()}:{parts.port or ''}"
+
+    def _netrc_for(self, host: str) -> tuple[str, str] | None:
+        with self._lock:
+            if not self._netrc_loaded:
+                self._netrc_loaded = True
+                path = self._env.get("NETRC") or str(Path.home() / ".netrc")
+                try:
+                    self._netrc = netrc.netrc(path)
+                except (OSError, netrc.NetrcParseError) as exc:
+                    logger.debug("no usable netrc at %s: %s", path, type(exc).__name__)
+        if self._netrc is None:
+            return None
+        entry = self._netrc.authenticators(host)
+        if entry is None:
+            return None
+        login, _account, password = entry
+        return (login or "", password or "")
+
+    def for_url(self, url: str) -> tuple[str, str] | None:
+        found = self._by_netloc.get(self._key(url))
+        if found is not None:
+            return found
+        host = urlsplit(url).hostname
+        return self._netrc_for(host) if host else None
+
+    def header(self, url: str) -> dict[str, str]:
+        found = self.for_url(url)
+        if found is None:
+            return {}
+        token = base64.b64encode(f"{found[0]}:{found[1]}".encode()).decode()
+        return {"Authorization": f"Basic {token}"}
+
+
+class HttpClient:
+    """GET with bounded retries (connection errors, dropped connections, 5xx, 429)."""
+
+    def __init__(
+        self,
+        credentials: Credentials | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        retries: int | None = None,
+        concurrency: int = 16,
+        backoff: float = 0.2,
+    ) -> None:
+        import urllib3
+
+        env = os.environ if env is None else env
+        self.credentials = credentials or Credentials(env)
+        self.timeout = (
+            timeout if timeout is not None else _env_float(env, envvars.PALLET_HTTP_TIMEOUT, 30.0)
+        )
+        self.retries = (
+            retries if retries is not None else int(_env_float(env, envvars.PALLET_HTTP_RETRIES, 3))
+        )
+        self.backoff = backoff
+        self._pool = urllib3.PoolManager(
+            num_pools=32, maxsize=max(concurrency, 1), headers={"User-Agent": USER_AGENT}
+        )
+        self._urllib3 = urllib3
+
+    def _sleep(self, attempt: int, retry_after: str | None = None) -> None:
+        delay = min(self.backoff * (2**attempt), 10.0) * random.uniform(0.5, 1.5)  # jitter
+        if retry_after and retry_after.isdigit():
+            delay = max(delay, min(float(retry_after), 30.0))
+        time.sleep(delay)
+
+    def _open(self, url: str, headers: Mapping[str, str]) -> urllib3.BaseHTTPResponse:
+        urllib3 = self._urllib3
+        all_headers = {"Accept-Encoding": "gzip", **self.credentials.header(url), **headers}
+        # urllib3 retries only redirects here (auth is dropped on cross-host redirects); every
+        # other failure comes back to the loop in `_with_retries`.
+        retry = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=10)
+        return self._pool.request(
+            "GET",
+            url,
+            headers=all_headers,
+            retries=retry,
+            timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
+            preload_content=False,
+        )
+
+    def _error(self, index: str, url: str, detail: str, status: int | None) -> HttpStatusError:
+        message = f"index {index!r}: GET {redact(url)} failed: {detail}"
+        return HttpStatusError(message, index=index, url=redact(url), status=status)
+
+    def get(
+        self,
+        url: str,
+        *,
+        index: str,
+        headers: Mapping[str, str] | None = None,
+        ok: frozenset[int] = frozenset({200}),
+        sink: Path | None = None,
+        sink_hashes: Mapping[str, str] | None = None,
+    ) -> Response:
+        """GET ``url``; statuses in ``ok`` are returned, others raise `HttpStatusError`.
+
+        With ``sink``, a 200 body is streamed in chunks to that path (atomically: a temp file in
+        its directory, then ``os.replace``), checked against ``sink_hashes`` (`HashMismatch`),
+        and the returned body is empty.
+        """
+        urllib3 = self._urllib3
+        url = strip_credentials(url)
+        attempts = self.retries + 1
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                response = self._open(url, headers or {})
+                try:
+                    status = response.status
+                    final_url = strip_credentials(urljoin(url, response.geturl() or url))
+                    lower = {k.lower(): v for k, v in response.headers.items()}
+                    if status in RETRY_STATUSES and not last:
+                        response.drain_conn()
+                        logger.debug("HTTP %s from %s, retrying", status, redact(url))
+                        self._sleep(attempt, lower.get("retry-after"))
+                        continue
+                    if status not in ok:
+                        response.drain_conn()
+                        raise self._error(index, url, self._describe(status, attempts), status)
+                    if sink is not None and status == 200:
+                        if not self._stream(response, sink, sink_hashes or {}):
+                            raise HashMismatch(
+                                f"index {index!r}: {redact(url)} does not match the hash "
+                                "the index published"
+                            )
+                        body = b""
+                    else:
+                        body = response.read()
+                    return Response(status, lower, body, final_url)
+                finally:
+                    response.release_conn()
+            except urllib3.exceptions.LocationValueError as exc:
+                raise self._error(index, url, f"invalid URL ({exc})", None) from None
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                if last:
+                    reason = getattr(exc, "reason", None) or exc  # MaxRetryError wraps the cause
+                    detail = f"{_explain(reason)} after {attempts} attempt(s)"
+                    raise self._error(index, url, detail, None) from None
+                logger.debug("%s fetching %s, retrying", type(exc).__name__, redact(url))
+                self._sleep(attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _describe(status: int, attempts: int) -> str:
+        if status in (401, 403):
+            return f"HTTP {status} (authentication failed or missing; check the credentials)"
+        if status in RETRY_STATUSES:
+            return f"HTTP {status} after {attempts} attempt(s)"
+        return f"HTTP {status}"
+
+    @staticmethod
+    def _stream(response: urllib3.BaseHTTPResponse, sink: Path, hashes: Mapping[str, str]) -> bool:
+        """Stream the body to ``sink``, hashing on the way; False (and no file) on a mismatch."""
+        known = {a: d.lower() for a, d in hashes.items() if a in hashlib.algorithms_guaranteed}
+        digests = {a: hashlib.new(a) for a in known}
+        sink.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=sink.parent, prefix=f".{sink.name}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                # Files are stored as served: no transparent decoding of e.g. a .tar.gz.
+                for chunk in response.stream(CHUNK, decode_content=False):
+                    f.write(chunk)
+                    for digest in digests.values():
+                        digest.update(chunk)
+            if any(digests[a].hexdigest() != d for a, d in known.items()):
+                Path(tmp).unlink()
+                return False
+            Path(tmp).replace(sink)
+            return True
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def bytes_hash_matches(data: bytes, hashes: Mapping[str, str]) -> bool:
+    known = {a: d for a, d in hashes.items() if a in hashlib.algorithms_guaranteed}
+    return all(hashlib.new(a, data).hexdigest() == d.lower() for a, d in known.items())
