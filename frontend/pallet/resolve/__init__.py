@@ -1,0 +1,1 @@
+"""The universal resolver: `universal.resolve_lock` (see docs/resolver.md)."""

@@ -1,0 +1,298 @@
+"""Marker algebra for the universal lock: write a readable marker for a set of environments.
+
+Markers are built as small expression trees, rendered to PEP 508 text and parsed once by
+`packaging.markers.Marker`; nothing here parses marker text itself. The marker written for a set
+``S`` of environments is exact on the lock's universe: it is true on every environment of ``S``
+and false on every other environment of the universe (what it says outside the universe, e.g. on
+FreeBSD, is not promised).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Sequence
+from typing import Union
+
+from packaging.markers import Marker
+from packaging.version import InvalidVersion, Version
+
+from .environments import Environment, Platform, PythonRange
+
+__all__ = ["Activation", "activation_expr", "describe", "full_version_cuts", "to_marker"]
+
+#: An expression: a marker atom, or ("and" | "or", operands). ``None`` means "always true".
+Expr = Union[str, tuple[str, tuple["Expr", ...]]]
+
+#: What makes a package installed besides the environment: ``("extra", name)`` or
+#: ``("group", name)`` terms, OR-ed. The empty set means "always" (reached from the base).
+Activation = frozenset[tuple[str, str]]
+
+
+def _and(parts: Iterable[Expr | None]) -> Expr | None:
+    kept = [p for p in parts if p is not None]
+    if not kept:
+        return None
+    return kept[0] if len(kept) == 1 else ("and", tuple(kept))
+
+
+def _or(parts: Sequence[Expr]) -> Expr:
+    return parts[0] if len(parts) == 1 else ("or", tuple(parts))
+
+
+def render(expr: Expr, parent: str = "") -> str:
+    """PEP 508 text; parentheses only where an ``or`` sits inside an ``and``."""
+    if isinstance(expr, str):
+        return expr
+    op, parts = expr
+    text = f" {op} ".join(render(p, op) for p in parts)
+    return f"({text})" if parent == "and" and op == "or" else text
+
+
+def _size(expr: Expr | None) -> int:
+    return 0 if expr is None else len(render(expr))
+
+
+def _shortest(*options: Expr | None) -> Expr | None:
+    return min(options, key=_size)
+
+
+#: A negated form (``!=``) is used only when it is this much shorter than the positive one.
+_NEGATION_COST = 8
+
+
+def _pick(positive: Expr, negative: Expr) -> Expr:
+    return negative if _size(negative) + _NEGATION_COST < _size(positive) else positive
+
+
+# -- platforms ---------------------------------------------------------------------------------
+
+
+def _systems(universe: Sequence[Platform]) -> list[str]:
+    return list(dict.fromkeys(p.sys_platform for p in universe))
+
+
+def _platforms_positive(chosen: Sequence[Platform], universe: Sequence[Platform]) -> Expr:
+    """OR of ``sys_platform == …`` (a whole system) or ``… and platform_machine == …`` terms.
+    Called only when ``chosen`` is not all of ``universe``."""
+    systems = _systems(universe)
+    terms: list[Expr] = []
+    for system in systems:
+        wanted = [p for p in chosen if p.sys_platform == system]
+        available = [p for p in universe if p.sys_platform == system]
+        if not wanted:
+            continue
+        system_atom = f'sys_platform == "{system}"' if len(systems) > 1 else None
+        if len(wanted) == len(available):
+            assert system_atom is not None  # one system wholly chosen would be the universe
+            terms.append(system_atom)
+            continue
+        for p in wanted:
+            term = _and([system_atom, f'platform_machine == "{p.platform_machine}"'])
+            assert term is not None
+            terms.append(term)
+    return _or(terms)
+
+
+def _platforms_negative(rejected: Sequence[Platform], universe: Sequence[Platform]) -> Expr:
+    """AND of ``sys_platform != …`` or ``(sys_platform != … or platform_machine != …)``."""
+    systems = _systems(universe)
+    terms: list[Expr] = []
+    for system in systems:
+        unwanted = [p for p in rejected if p.sys_platform == system]
+        available = [p for p in universe if p.sys_platform == system]
+        if not unwanted:
+            continue
+        system_atom = f'sys_platform != "{system}"' if len(systems) > 1 else None
+        if len(unwanted) == len(available):
+            assert system_atom is not None  # else nothing would be chosen at all
+            terms.append(system_atom)
+            continue
+        for p in unwanted:
+            machine = f'platform_machine != "{p.platform_machine}"'
+            terms.append(("or", (system_atom, machine)) if system_atom else machine)
+    return terms[0] if len(terms) == 1 else ("and", tuple(terms))
+
+
+def _platforms(chosen: Sequence[Platform], universe: Sequence[Platform]) -> Expr | None:
+    if len(chosen) == len(universe):
+        return None
+    rejected = [p for p in universe if p not in chosen]
+    return _pick(_platforms_positive(chosen, universe), _platforms_negative(rejected, universe))
+
+
+# -- Python versions ---------------------------------------------------------------------------
+
+
+def _bound(version: Version, op: str) -> str:
+    if version.micro == 0:
+        return f'python_version {op} "{version.major}.{version.minor}"'
+    return f'python_full_version {op} "{version}"'
+
+
+def _runs(indexes: Sequence[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for i in indexes:
+        if runs and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
+
+
+def _pythons(chosen: Sequence[PythonRange], universe: Sequence[PythonRange]) -> Expr | None:
+    if len(chosen) == len(universe):
+        return None
+    last = len(universe) - 1
+    chosen_runs = _runs(sorted(universe.index(r) for r in chosen))
+    rejected_runs = _runs([i for i, r in enumerate(universe) if r not in chosen])
+
+    def run_in(start: int, end: int) -> Expr:
+        low = universe[start].low
+        high = universe[end + 1].low if end < last else None
+        one_minor = high == Version(f"{low.major}.{low.minor + 1}")
+        if start > 0 and high is not None and low.micro == 0 and one_minor:
+            return f'python_version == "{low.major}.{low.minor}"'
+        lower = _bound(low, ">=") if start > 0 else None
+        upper = _bound(high, "<") if high is not None else None
+        expr = _and([lower, upper])
+        assert expr is not None
+        return expr
+
+    def run_out(start: int, end: int) -> Expr:
+        low = universe[start].low
+        high = universe[end + 1].low if end < last else None
+        if high is not None and low.micro == 0 and high == Version(f"{low.major}.{low.minor + 1}"):
+            return f'python_version != "{low.major}.{low.minor}"'
+        below = _bound(low, "<") if start > 0 else None
+        above = _bound(high, ">=") if high is not None else None
+        parts = [p for p in (below, above) if p is not None]
+        return parts[0] if len(parts) == 1 else ("or", tuple(parts))
+
+    positive = _or([run_in(s, e) for s, e in chosen_runs])
+    outs = [run_out(s, e) for s, e in rejected_runs]
+    negative: Expr = outs[0] if len(outs) == 1 else ("and", tuple(outs))
+    return _pick(positive, negative)
+
+
+# -- environments ------------------------------------------------------------------------------
+
+
+def describe(chosen: Iterable[Environment], universe: Sequence[Environment]) -> Expr | None:
+    """The shortest expression, of three groupings tried, that is true exactly on ``chosen``
+    among ``universe``; ``None`` when ``chosen`` is the whole universe."""
+    picked = set(chosen)
+    if len(picked) == len(set(universe)):
+        return None
+    platforms = list(dict.fromkeys(e.platform for e in universe))
+    pythons = sorted({e.python for e in universe})
+
+    # Grouping 1: per platform, the set of Python ranges chosen; platforms with equal sets share
+    # a term.
+    by_platform: dict[frozenset[PythonRange], list[Platform]] = {}
+    for platform in platforms:
+        ranges = frozenset(e.python for e in picked if e.platform == platform)
+        if ranges:
+            by_platform.setdefault(ranges, []).append(platform)
+    first = [
+        _and([_platforms(plats, platforms), _pythons(sorted(ranges), pythons)])
+        for ranges, plats in by_platform.items()
+    ]
+    # Grouping 2: per Python range, the set of platforms chosen.
+    by_python: dict[frozenset[Platform], list[PythonRange]] = {}
+    for python in pythons:
+        plats = frozenset(e.platform for e in picked if e.python == python)
+        if plats:
+            by_python.setdefault(plats, []).append(python)
+    second = [
+        _and(
+            [_pythons(ranges, pythons), _platforms([p for p in platforms if p in plats], platforms)]
+        )
+        for plats, ranges in by_python.items()
+    ]
+    third = _cover(picked, set(universe), platforms, pythons)
+    options: list[Expr | None] = []
+    for terms in (first, second, third):
+        if any(t is None for t in terms):
+            options.append(None)
+        else:
+            options.append(_or([t for t in terms if t is not None]))
+    return _shortest(*options)
+
+
+def _cover(
+    picked: set[Environment],
+    universe: set[Environment],
+    platforms: list[Platform],
+    pythons: list[PythonRange],
+) -> list[Expr | None]:
+    """Grouping 3: overlapping terms. Each subset P of platforms gives the largest rectangle
+    P x Q inside the chosen cells (cells outside the universe count as free); rectangles are
+    taken greedily, largest gain first, until every chosen cell is covered."""
+    cells = {(e.platform, e.python) for e in picked}
+    inside = {(e.platform, e.python) for e in universe}
+    rectangles: list[tuple[tuple[Platform, ...], tuple[PythonRange, ...]]] = []
+    for mask in range(1, 1 << len(platforms)):
+        plats = tuple(p for i, p in enumerate(platforms) if mask >> i & 1)
+        ranges = tuple(
+            r
+            for r in pythons
+            if all((p, r) in cells or (p, r) not in inside for p in plats)
+            and any((p, r) in cells for p in plats)
+        )
+        if ranges:
+            rectangles.append((plats, ranges))
+    uncovered = set(cells)
+    terms: list[Expr | None] = []
+    while uncovered and rectangles:
+        plats, ranges = max(
+            rectangles,
+            key=lambda pr: (len({(p, r) for p in pr[0] for r in pr[1]} & uncovered), len(pr[0])),
+        )
+        uncovered -= {(p, r) for p in plats for r in ranges}
+        terms.append(_and([_platforms(list(plats), platforms), _pythons(list(ranges), pythons)]))
+    return terms
+
+
+def activation_expr(activation: Activation) -> Expr | None:
+    """PEP 751 terms for the extras and dependency groups that reach a package, OR-ed."""
+    if not activation:
+        return None
+    atoms: list[Expr] = []
+    for kind, name in sorted(activation):
+        scope = "extras" if kind == "extra" else "dependency_groups"
+        atoms.append(f'"{name}" in {scope}')
+    return _or(atoms)
+
+
+def to_marker(terms: Sequence[tuple[Expr | None, Expr | None]]) -> Marker | None:
+    """OR of (environment AND activation) terms as one `Marker`; ``None`` when always true."""
+    parts: list[Expr] = []
+    for env_expr, act_expr in terms:
+        both = _and([env_expr, act_expr])
+        if both is None:
+            return None
+        parts.append(both)
+    return Marker(render(_or(parts)))
+
+
+def full_version_cuts(markers: Iterable[Marker]) -> set[Version]:
+    """Every version compared with ``python_full_version`` in these markers.
+
+    Reads the parsed form `Marker._markers` (tuples of Variable, Op, Value), which packaging
+    keeps stable since 26.2 as its pickle format; no text is re-parsed.
+    """
+    found: set[Version] = set()
+    stack: list[object] = [m._markers for m in markers]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, tuple) and len(item) == 3:
+            names = {getattr(part, "value", None) for part in (item[0], item[2])}
+            if "python_full_version" in names:
+                for part in (item[0], item[2]):
+                    value = getattr(part, "value", "")
+                    if value != "python_full_version":
+                        with contextlib.suppress(InvalidVersion):
+                            found.add(Version(str(value)))
+    return found

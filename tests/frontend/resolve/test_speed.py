@@ -1,0 +1,33 @@
+"""The synthetic benchmark graph (see synthetic.py) resolves exactly and quickly."""
+
+from __future__ import annotations
+
+import time
+
+from pallet.resolve.check import check_exact
+from pallet.resolve.universal import resolve_lock
+
+from .memfinder import MemoryFinder
+from .synthetic import make_index, spec
+
+#: Generous: the machine is shared; the measured figure is ~0.1 s warm (docs/resolver.md).
+BUDGET_SECONDS = 3.0
+
+
+def test_synthetic_graph() -> None:
+    finder = MemoryFinder(make_index())
+    resolve_lock(spec(), finder)  # warm the finder's file lists, as the index cache would be
+    finder.metadata_calls.clear()
+    started = time.perf_counter()
+    result = resolve_lock(spec(), finder)
+    elapsed = time.perf_counter() - started
+    assert elapsed < BUDGET_SECONDS
+    assert len(result.packages) == 45
+    assert sum(1 for f in result.forks if f.resolved) == 1
+    # one metadata read per chosen version, however many forks
+    assert set(finder.metadata_calls.values()) == {1}
+    assert check_exact(result, spec(), finder) == []
+    markers = {str(p.name): str(p.marker) for p in result.packages if p.marker is not None}
+    assert markers["colorama"] == 'sys_platform == "win32"'
+    assert markers["tomli"] == 'python_version < "3.11"'
+    assert markers["importlib-metadata"] == 'python_version < "3.10"'
