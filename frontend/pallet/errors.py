@@ -1,4 +1,4 @@
-"""The error family of the pallet frontend: one root, one subclass per layer, each with an exit code.
+"""The errors of the pallet frontend: one root, one subclass per layer, each with an exit code.
 
 Anything that is a user's problem (bad input, unreachable index, unsatisfiable requirements) is a
 `PalletError`; the CLI prints its message and exits with `exit_code`, never a traceback. Any other
@@ -43,7 +43,7 @@ class ProjectError(PalletError):
         self.key = key
 
 
-class IndexError_(PalletError):  # noqa: N801 - avoid shadowing the builtin IndexError
+class IndexError_(PalletError):  # the underscore avoids shadowing the builtin IndexError
     """A package index could not be read (network, HTTP status, malformed page, bad hash)."""
 
     exit_code = 3

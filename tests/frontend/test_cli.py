@@ -58,3 +58,15 @@ def test_version_and_help_import_nothing_heavy() -> None:
     for argv in (["--version"], ["--help"], ["build", "--help"], ["lock", "--help"]):
         loaded = _modules_after(argv)
         assert not [m for m in HEAVY if m in loaded], (argv, [m for m in HEAVY if m in loaded])
+
+
+def test_library_warnings_are_routed_through_ui() -> None:
+    code = (
+        "import logging, sys\n"
+        "from pallet.cli import main as m\n"
+        "m._route_logging(False)\n"
+        "logging.getLogger('pallet.resolve.candidates').warning('x 1.0 lacks extra %r', 'y')\n"
+        "logging.getLogger('pallet.index').info('not shown without -v')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stderr == "warning: x 1.0 lacks extra 'y'\n"

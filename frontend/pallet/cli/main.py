@@ -39,6 +39,30 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _route_logging(verbose: bool) -> None:
+    """Send the library layers' log records through `ui`, so they look like pallet's own output.
+
+    Warnings from ``pallet.*`` loggers become ``warning: …`` lines; debug and info records show
+    with ``-v`` only. Records of other libraries stay at Python's default (warnings and up).
+    """
+    import logging
+
+    class _UiHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            message = record.getMessage()
+            if record.levelno >= logging.ERROR:
+                ui.error(message)
+            elif record.levelno >= logging.WARNING:
+                ui.warn(message)
+            else:
+                ui.verbose(message)
+
+    logger = logging.getLogger("pallet")
+    logger.handlers[:] = [_UiHandler()]
+    logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logger.propagate = False
+
+
 def run(argv: Sequence[str]) -> int:
     if list(argv) == ["--version"]:  # the hot path: no argparse, no sub-command imports
         ui.result(f"pallet {__version__}")
@@ -49,6 +73,7 @@ def run(argv: Sequence[str]) -> int:
         parser.print_help(sys.stderr)
         return 2
     ui.set_verbosity(1 if args.verbose else -1 if args.quiet else 0)
+    _route_logging(args.verbose)
     module = importlib.import_module(f"{__package__}.{COMMANDS[args.command]}")
     try:
         code: int = module.run(args)
