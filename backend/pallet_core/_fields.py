@@ -31,14 +31,15 @@ __all__ = [
 ]
 
 _PROJECT = "project"  # the table name in messages
+# Patterns are compiled on first use (re caches them): most projects need few of them.
 # Entry points specification: group names are dotted words; an object reference is
 # ``importable.module`` or ``importable.module:object.attr``.
-_GROUP = re.compile(r"^\w+(\.\w+)*$")
-_OBJECT_REF = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$")
+_GROUP = r"^\w+(\.\w+)*$"
+_OBJECT_REF = r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$"
 # A script name becomes a file name: no separators, no leading dot or dash, no spaces.
-_SCRIPT_NAME = re.compile(r"^[\w+][\w.+-]*$")
+_SCRIPT_NAME = r"^[\w+][\w.+-]*$"
 # PEP 685: an extra name, once normalized, is a normalized project name.
-_EXTRA = re.compile(r"^([a-z0-9]|[a-z0-9]([a-z0-9-](?!--))*[a-z0-9])$")
+_EXTRA = r"^([a-z0-9]|[a-z0-9]([a-z0-9-](?!--))*[a-z0-9])$"
 _RESERVED_GROUPS = {"console_scripts": "scripts", "gui_scripts": "gui-scripts"}
 
 
@@ -162,7 +163,7 @@ def parse_optional_dependencies(
     spelled: dict[str, str] = {}
     for extra, texts in value.items():
         normalized = canonicalize_name(extra)
-        if not _EXTRA.match(normalized):
+        if not re.match(_EXTRA, normalized):
             problems.add(
                 sub,
                 extra,
@@ -199,7 +200,7 @@ def _check_reference(ref: Any, table: str, key: str, problems: Problems, *, attr
     if not isinstance(ref, str):
         problems.add_type(table, key, ref, "a string ('module:function')")
         return False
-    if not _OBJECT_REF.match(_tidy(ref)) or (attr and ":" not in ref):
+    if not re.match(_OBJECT_REF, _tidy(ref)) or (attr and ":" not in ref):
         problems.add(
             table,
             key,
@@ -220,7 +221,7 @@ def parse_scripts(table: Mapping[str, Any], key: str, problems: Problems) -> Map
     sub = f"{_PROJECT}.{key}"
     scripts = {}
     for name, ref in value.items():
-        if not _SCRIPT_NAME.match(name):
+        if not re.match(_SCRIPT_NAME, name):
             problems.add(
                 sub,
                 name,
@@ -256,7 +257,7 @@ def parse_entry_points(
                 f"declare these in [project.{_RESERVED_GROUPS[group]}]",
             )
             continue
-        if not _GROUP.match(group):
+        if not re.match(_GROUP, group):
             problems.add(
                 sub, group, "is not a valid group name", "use dotted words such as 'acme.plugins'"
             )

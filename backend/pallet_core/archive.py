@@ -8,8 +8,7 @@ when complete; on any error the temporary file is removed.
 
 from __future__ import annotations
 
-import base64
-import hashlib
+import binascii
 import os
 import struct
 import time
@@ -31,8 +30,11 @@ _TAR_IDS = b"0000000\0" * 2  # uid 0, gid 0
 # Link name, POSIX magic and version, empty owner and group names, no device numbers, no
 # ustar prefix (long names get a pax header), padding to 512 bytes.
 _TAR_TAIL = b"\0" * 100 + b"ustar\x0000" + b"\0" * (64 + 16 + 155 + 12)
-_TAR_FIXED_SUM = sum(_TAR_IDS) + sum(_TAR_TAIL) + 8 * 32
+_TAR_FIXED_SUM = sum(_TAR_TAIL) + 8 * 32  # the tail, and the checksum field as eight spaces
+_TAR_ZEROS = bytes(512)
 _COUNTER = count()
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+_URLSAFE = bytes.maketrans(b"+/", b"-_")  # base64 -> urlsafe base64 (RFC 4648 section 5)
 #: The earliest time a zip file can hold (its DOS timestamps start in 1980).
 _ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z
 _ZIP_LAST = 4354819199  # 2107-12-31T23:59:59Z, the last DOS timestamp
@@ -63,7 +65,7 @@ def source_date_epoch() -> int:
 
 def read_source(path: str) -> tuple[bytes, bool]:
     """The bytes of ``path`` and whether its owner-executable bit is set (one open, one read)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    fd = os.open(path, _OPEN_FLAGS)
     try:
         size = os.fstat(fd)
         data = os.read(fd, size.st_size + 1)
@@ -80,10 +82,11 @@ def read_source(path: str) -> tuple[bytes, bool]:
     return data, bool(size.st_mode & 0o100)
 
 
-def _urlsafe_digest(data: bytes) -> str:
+def _urlsafe_digest(digest: bytes) -> str:
     # PEP 376 / binary distribution format: sha256, urlsafe base64 without "=" padding.
-    digest = hashlib.sha256(data).digest()
-    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    # binascii directly rather than base64.urlsafe_b64encode: two calls fewer per file.
+    encoded = binascii.b2a_base64(digest, newline=False)
+    return "sha256=" + encoded.translate(_URLSAFE).rstrip(b"=").decode("ascii")
 
 
 def _deflate(data: bytes, level: int) -> bytes:
@@ -135,6 +138,10 @@ class ZipWriter:
     """
 
     def __init__(self, target: Path, record_path: str) -> None:
+        # Imported here: loading OpenSSL's hashlib costs ~2 ms, and only wheels hash their files.
+        from hashlib import sha256
+
+        self._sha256 = sha256
         self.record_path = record_path
         self._file = _AtomicFile(target)
         epoch = min(max(source_date_epoch(), _ZIP_EPOCH), _ZIP_LAST)
@@ -151,7 +158,9 @@ class ZipWriter:
     def add(self, arcname: str, data: bytes, executable: bool = False) -> None:
         """Add one file; ``arcname`` is a relative posix path."""
         self._add(arcname, data, executable)
-        self._records.append(f"{_csv_field(arcname)},{_urlsafe_digest(data)},{len(data)}\n")
+        self._records.append(
+            f"{_csv_field(arcname)},{_urlsafe_digest(self._sha256(data).digest())},{len(data)}\n"
+        )
         self.names.append(arcname)
 
     def _add(self, arcname: str, data: bytes, executable: bool) -> None:
@@ -241,7 +250,7 @@ class ZipWriter:
 
 def _csv_field(value: str) -> str:
     # RECORD is a CSV file: quote a path holding a comma, quote or line break.
-    if any(c in value for c in ',"\r\n'):
+    if "," in value or '"' in value or "\r" in value or "\n" in value:
         return '"' + value.replace('"', '""') + '"'
     return value
 
@@ -277,8 +286,8 @@ class TarWriter:
             # field keeps an ASCII stand-in, as tarfile.PAX_FORMAT writes it.
             self._pax_path(name)
             name = arcname.encode("ascii", "replace")[:100]
-        self._block(name, len(data), 0o755 if executable else 0o644, b"0", self._mtime)
-        self._write(data)
+        mode = 0o755 if executable else 0o644
+        self._member(self._header(name, len(data), mode, b"0", self._mtime), data)
 
     def _pax_path(self, path: bytes) -> None:
         body = b" path=" + path + b"\n"
@@ -286,41 +295,29 @@ class TarWriter:
         while len(str(length)) + len(body) != length:  # the length counts its own digits
             length = len(str(length)) + len(body)
         record = str(length).encode("ascii") + body
-        self._block(b"././@PaxHeader", len(record), 0, b"x", 0)
-        self._write(record)
+        self._member(self._header(b"././@PaxHeader", len(record), 0, b"x", 0), record)
 
-    def _block(self, name: bytes, size: int, mode: int, kind: bytes, mtime: int) -> None:
+    @staticmethod
+    def _header(name: bytes, size: int, mode: int, kind: bytes, mtime: int) -> bytes:
         # A ustar header (POSIX.1-1988): numbers in octal, NUL-terminated; the checksum is the
         # byte sum of the header with the checksum field counted as eight spaces.
-        fields = (b"%07o\0" % mode, b"%011o\0" % size, b"%011o\0" % mtime)
-        checksum = _TAR_FIXED_SUM + sum(name) + sum(b"".join(fields)) + kind[0]
-        self._append(
-            b"".join(
-                (
-                    name.ljust(100, b"\0"),
-                    fields[0],
-                    _TAR_IDS,
-                    fields[1],
-                    fields[2],
-                    b"%06o\0 " % checksum,
-                    kind,
-                    _TAR_TAIL,
-                )
-            )
-        )
+        fields = b"%07o\0%s%011o\0%011o\0" % (mode, _TAR_IDS, size, mtime)
+        # The byte sum of name and fields, 5x faster than sum(): adler32's low 16 bits are 1 +
+        # the byte sum modulo 65521, and these at most 148 bytes sum to at most 37740.
+        checksum = _TAR_FIXED_SUM + (zlib.adler32(name + fields) & 0xFFFF) - 1 + kind[0]
+        return b"".join((name.ljust(100, b"\0"), fields, b"%06o\0 " % checksum, kind, _TAR_TAIL))
 
-    def _write(self, data: bytes) -> None:
-        self._append(data)
-        pad = -len(data) % 512
-        if pad:
-            self._append(b"\0" * pad)
+    def _member(self, header: bytes, data: bytes) -> None:
+        # One header block, the data, and zeros up to a whole 512-byte block.
+        self._append(header, data, _TAR_ZEROS[: -len(data) % 512])
 
-    def _append(self, data: bytes, flush_at: int = 1 << 20) -> None:
-        # Compress in batches: fewer calls than one per 512-byte header, bounded memory.
-        self._chunks.append(data)
-        self._pending += len(data)
-        self._size += len(data)
-        if self._pending >= flush_at:
+    def _append(self, *parts: bytes) -> None:
+        # Compress in batches of ~1 MiB: fewer calls than one per member, bounded memory.
+        self._chunks += parts
+        size = sum(map(len, parts))
+        self._pending += size
+        self._size += size
+        if self._pending >= 1 << 20:
             self._flush()
 
     def _flush(self) -> None:

@@ -7,8 +7,9 @@ finds the license files and renders the core metadata.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from pallet_core._frozen import Frozen
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -20,9 +21,26 @@ if TYPE_CHECKING:
 __all__ = ["ProjectConfig", "load_config"]
 
 
-@dataclass(frozen=True)
-class ProjectConfig:
+class ProjectConfig(Frozen):
     """Everything the build side needs, validated; see docs/CONTRACT-backend.md."""
+
+    # In field order, which Frozen's __init__ and repr follow.
+    __slots__ = (  # noqa: RUF023
+        "root",
+        "name",
+        "normalized_name",
+        "dist_name",
+        "version",
+        "import_names",
+        "layout",
+        "metadata",
+        "license_files",
+        "readme_file",
+        "entry_points",
+        "settings",
+        "pyproject_file",
+        "version_settings",
+    )
 
     root: Path
     name: str  # as written in [project] name
@@ -38,7 +56,41 @@ class ProjectConfig:
     settings: BuildSettings
     pyproject_file: str  # "pyproject.toml"
     # Addition to the contract: [tool.pallet.version], e.g. for the sdist to ship its ``path``.
-    version_settings: VersionSettings | None = None
+    version_settings: VersionSettings | None
+
+    def __init__(
+        self,
+        root: Path,
+        name: str,
+        normalized_name: str,
+        dist_name: str,
+        version: str,
+        import_names: tuple[str, ...],
+        layout: Layout,
+        metadata: str,
+        license_files: tuple[str, ...],
+        readme_file: str | None,
+        entry_points: Mapping[str, Mapping[str, str]],
+        settings: BuildSettings,
+        pyproject_file: str,
+        version_settings: VersionSettings | None = None,
+    ) -> None:
+        super().__init__(
+            root,
+            name,
+            normalized_name,
+            dist_name,
+            version,
+            import_names,
+            layout,
+            metadata,
+            license_files,
+            readme_file,
+            entry_points,
+            settings,
+            pyproject_file,
+            version_settings,
+        )
 
 
 def load_config(root: Path, *, for_editable: bool = False) -> ProjectConfig:
@@ -49,7 +101,6 @@ def load_config(root: Path, *, for_editable: bool = False) -> ProjectConfig:
     build (``for_editable``) needs the same metadata, so the flag changes nothing today; it is
     kept so the build side can say what it is doing.
     """
-    from pallet_core.dynamic import resolve_version
     from pallet_core.errors import Problems
     from pallet_core.layout import discover_layout
     from pallet_core.licenses import find_license_files
@@ -67,6 +118,8 @@ def load_config(root: Path, *, for_editable: bool = False) -> ProjectConfig:
 
     layout = discover_layout(root, project.name, build_settings)
     if project.version is None:
+        from pallet_core.dynamic import resolve_version
+
         version = resolve_version(root, layout, version_settings)
     else:
         version = project.version

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["read_attr_version", "read_pkg_info_version", "resolve_version", "vcs_version"]
 
 _FILE = "pyproject.toml"
-_DESCRIBE = re.compile(r"^(?P<tag>.+)-(?P<distance>\d+)-g(?P<sha>[0-9a-f]+)(?P<dirty>-dirty)?$")
+_DESCRIBE = r"^(?P<tag>.+)-(?P<distance>\d+)-g(?P<sha>[0-9a-f]+)(?P<dirty>-dirty)?$"
 
 
 def _error(wrong: str, allowed: str, value: object = None) -> ConfigError:
@@ -185,7 +185,7 @@ def _from_vcs(root: Path, settings: VersionSettings) -> Version:
         output, error = _git_describe(root, excluded)
         if output is None:
             break
-        match = _DESCRIBE.match(output)
+        match = re.match(_DESCRIBE, output)
         if match is None:  # pragma: no cover - git always prints this shape with --long
             error = f"unexpected git describe output {output!r}"
             break

@@ -10,7 +10,6 @@ raises a single ``ConfigError`` whose message holds one problem per line.
 
 from __future__ import annotations
 
-import datetime
 import warnings
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -75,22 +74,22 @@ def warn(message: str) -> None:
     warnings.warn(message, PalletCoreWarning, stacklevel=2)
 
 
-_TOML_TYPES: tuple[tuple[type, str], ...] = (
-    (bool, "a boolean"),  # before int: bool is a subclass of int
-    (int, "an integer"),
-    (float, "a float"),
-    (str, "a string"),
-    (list, "an array"),
-    (dict, "a table"),
-    (datetime.datetime, "a datetime"),
-    (datetime.date, "a date"),
-    (datetime.time, "a time"),
-)
-
-
 def type_name(value: object) -> str:
     """The TOML name of ``value``'s type, with an article: ``'an integer'``, ``'a table'``."""
-    for kind, name in _TOML_TYPES:
+    import datetime  # only error messages need it
+
+    kinds: tuple[tuple[type, str], ...] = (
+        (bool, "a boolean"),  # before int: bool is a subclass of int
+        (int, "an integer"),
+        (float, "a float"),
+        (str, "a string"),
+        (list, "an array"),
+        (dict, "a table"),
+        (datetime.datetime, "a datetime"),
+        (datetime.date, "a date"),
+        (datetime.time, "a time"),
+    )
+    for kind, name in kinds:
         if isinstance(value, kind):
             return name
     return f"a {type(value).__name__}"  # pragma: no cover - TOML yields only the types above

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from pallet_core._frozen import Frozen
 
 from .errors import BuildError
 
@@ -17,18 +18,30 @@ __all__ = ["Layout", "discover_layout", "guess_import_name"]
 _STUBS_SUFFIX = "-stubs"
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(Frozen):
     """Where a project's importable code lives.
 
     ``modules`` are relative to ``source_root``: a package directory (``"pkg"``), a single module
     (``"mod.py"``), a namespace portion (``"acme/tools"``) or a stubs package (``"foo-stubs"``).
     """
 
+    # In field order, which Frozen's __init__ and repr follow.
+    __slots__ = (  # noqa: RUF023
+        "source_root",
+        "modules",
+        "version_file",
+        "kind",
+    )
+
     source_root: str  # "" for flat layout, "src" for src layout (relative posix)
     modules: tuple[str, ...]
     version_file: str | None  # relative to the project root
     kind: str  # "src" | "flat" | "module" | "namespace" | "stubs"
+
+    def __init__(
+        self, source_root: str, modules: tuple[str, ...], version_file: str | None, kind: str
+    ) -> None:
+        super().__init__(source_root, modules, version_file, kind)
 
     @property
     def import_names(self) -> tuple[str, ...]:

@@ -8,9 +8,9 @@ returns into ``.dist-info/licenses/<same path>``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pallet_core._frozen import Frozen
 from pallet_core.errors import ConfigError, Problems, warn
 from pallet_core.pyproject import relative_path_problem
 
@@ -30,11 +30,10 @@ _PROJECT = "project"  # the table name in messages
 #: may match nothing.
 DEFAULT_LICENSE_FILES = ("LICEN[CS]E*", "COPYING*", "NOTICE*", "AUTHORS*")
 # PEP 639: glob patterns use only alphanumerics, '.', '_', '-', '/', '*', '**', '?' and [] ranges.
-_GLOB_CHARS = re.compile(r"^[A-Za-z0-9._\-/*?\[\]]+$")
+_GLOB_CHARS = r"^[A-Za-z0-9._\-/*?\[\]]+$"
 
 
-@dataclass(frozen=True)
-class LicenseInfo:
+class LicenseInfo(Frozen):
     """What ``[project]`` says about the license.
 
     ``expression`` is the canonical SPDX expression (PEP 639); ``legacy_text`` the deprecated
@@ -42,17 +41,34 @@ class LicenseInfo:
     and ``required`` whether each pattern must match at least one file.
     """
 
-    expression: str | None = None
-    legacy_text: str | None = None
-    file_patterns: tuple[str, ...] = DEFAULT_LICENSE_FILES
-    required: bool = False
+    # In field order, which Frozen's __init__ and repr follow.
+    __slots__ = (  # noqa: RUF023
+        "expression",
+        "legacy_text",
+        "file_patterns",
+        "required",
+    )
+
+    expression: str | None
+    legacy_text: str | None
+    file_patterns: tuple[str, ...]
+    required: bool
+
+    def __init__(
+        self,
+        expression: str | None = None,
+        legacy_text: str | None = None,
+        file_patterns: tuple[str, ...] = DEFAULT_LICENSE_FILES,
+        required: bool = False,
+    ) -> None:
+        super().__init__(expression, legacy_text, file_patterns, required)
 
 
 def _pattern_problem(pattern: str) -> str | None:
     why = relative_path_problem(pattern)
     if why:
         return why
-    if not _GLOB_CHARS.match(pattern):
+    if not re.match(_GLOB_CHARS, pattern):
         return f"{pattern!r} uses characters PEP 639 does not allow in license globs"
     if pattern.count("[") != pattern.count("]"):
         return f"{pattern!r} has an unclosed '['"

@@ -1,4 +1,4 @@
-"""The PEP 621 ``[project]`` table validated into a frozen ``Project`` dataclass.
+"""The PEP 621 ``[project]`` table validated into an immutable ``Project`` (a NamedTuple).
 
 Every problem of the table (and of its sub-tables) is collected into one ``Problems`` and
 raised once, each line in the shape ``pyproject.toml: [project] field 'x': wrong; allowed``.
@@ -9,11 +9,11 @@ requirements, classifiers and entry points by ``_fields``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from pallet_core import _fields, licenses
+from pallet_core._frozen import Frozen
 from pallet_core.errors import Problems, type_name
 from pallet_core.readme import Readme, parse_readme
 
@@ -55,15 +55,24 @@ DYNAMIC_FILLABLE = ("version",)
 
 # pyproject.toml specification: a valid project name (before normalization).
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
-_RFC822_SPECIALS = re.compile(r'[()<>@,;:\\".\[\]]')
+_NO_LICENSE_INFO = licenses.LicenseInfo()  # no license fields: the PEP 639 defaults
+_RFC822_SPECIALS = r'[()<>@,;:\\".\[\]]'
 
 
-@dataclass(frozen=True)
-class Person:
+class Person(Frozen):
     """One entry of ``authors`` / ``maintainers``."""
+
+    # In field order, which Frozen's __init__ and repr follow.
+    __slots__ = (  # noqa: RUF023
+        "name",
+        "email",
+    )
 
     name: str | None
     email: str | None
+
+    def __init__(self, name: str | None, email: str | None) -> None:
+        super().__init__(name, email)
 
     def address(self) -> str:
         """``Name <email>`` (name quoted when RFC 822 requires it) or just ``email``."""
@@ -71,36 +80,92 @@ class Person:
         if not self.name:
             return self.email
         name = self.name
-        if _RFC822_SPECIALS.search(name):
+        if re.search(_RFC822_SPECIALS, name):
             name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
         return f"{name} <{self.email}>"
 
 
-@dataclass(frozen=True)
-class Project:
+class Project(Frozen):
     """A validated ``[project]`` table. ``version`` is None when it is dynamic."""
+
+    # In field order, which Frozen's __init__ and repr follow.
+    __slots__ = (  # noqa: RUF023
+        "name",
+        "version",
+        "description",
+        "readme",
+        "requires_python",
+        "license",
+        "authors",
+        "maintainers",
+        "keywords",
+        "classifiers",
+        "urls",
+        "scripts",
+        "gui_scripts",
+        "entry_points",
+        "dependencies",
+        "optional_dependencies",
+        "dynamic",
+    )
 
     name: str
     version: Version | None
-    description: str | None = None
-    readme: Readme | None = None
-    requires_python: SpecifierSet | None = None
-    license: licenses.LicenseInfo = field(default_factory=licenses.LicenseInfo)
-    authors: tuple[Person, ...] = ()
-    maintainers: tuple[Person, ...] = ()
-    keywords: tuple[str, ...] = ()
-    classifiers: tuple[str, ...] = ()
-    urls: tuple[tuple[str, str], ...] = ()
-    scripts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    gui_scripts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    entry_points: Mapping[str, Mapping[str, str]] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
-    dependencies: tuple[Requirement, ...] = ()
-    optional_dependencies: Mapping[str, tuple[Requirement, ...]] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
-    dynamic: tuple[str, ...] = ()
+    description: str | None
+    readme: Readme | None
+    requires_python: SpecifierSet | None
+    license: licenses.LicenseInfo
+    authors: tuple[Person, ...]
+    maintainers: tuple[Person, ...]
+    keywords: tuple[str, ...]
+    classifiers: tuple[str, ...]
+    urls: tuple[tuple[str, str], ...]
+    scripts: Mapping[str, str]
+    gui_scripts: Mapping[str, str]
+    entry_points: Mapping[str, Mapping[str, str]]
+    dependencies: tuple[Requirement, ...]
+    optional_dependencies: Mapping[str, tuple[Requirement, ...]]
+    dynamic: tuple[str, ...]
+
+    def __init__(
+        self,
+        name: str,
+        version: Version | None,
+        description: str | None = None,
+        readme: Readme | None = None,
+        requires_python: SpecifierSet | None = None,
+        license: licenses.LicenseInfo = _NO_LICENSE_INFO,
+        authors: tuple[Person, ...] = (),
+        maintainers: tuple[Person, ...] = (),
+        keywords: tuple[str, ...] = (),
+        classifiers: tuple[str, ...] = (),
+        urls: tuple[tuple[str, str], ...] = (),
+        scripts: Mapping[str, str] = MappingProxyType({}),
+        gui_scripts: Mapping[str, str] = MappingProxyType({}),
+        entry_points: Mapping[str, Mapping[str, str]] = MappingProxyType({}),
+        dependencies: tuple[Requirement, ...] = (),
+        optional_dependencies: Mapping[str, tuple[Requirement, ...]] = MappingProxyType({}),
+        dynamic: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(
+            name,
+            version,
+            description,
+            readme,
+            requires_python,
+            license,
+            authors,
+            maintainers,
+            keywords,
+            classifiers,
+            urls,
+            scripts,
+            gui_scripts,
+            entry_points,
+            dependencies,
+            optional_dependencies,
+            dynamic,
+        )
 
     @property
     def license_files(self) -> tuple[str, ...]:

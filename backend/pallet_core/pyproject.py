@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 __all__ = ["PYPROJECT", "load_pyproject", "parse_pyproject", "relative_path_problem"]
 
 PYPROJECT = "pyproject.toml"
-_AT = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
+_AT = r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$"
 
 
 def parse_pyproject(text: str, file: str = PYPROJECT) -> dict[str, Any]:
@@ -28,7 +28,7 @@ def parse_pyproject(text: str, file: str = PYPROJECT) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc.args[0]) if exc.args else str(exc)
-        found = _AT.search(message)
+        found = re.search(_AT, message)
         if found and found.group(1):
             line, col = int(found.group(1)), int(found.group(2))
         else:  # "at end of document", or a tomli without position: point past the last character

@@ -8,9 +8,9 @@ Markdown, the GFM or CommonMark variant.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pallet_core._frozen import Frozen
 from pallet_core.pyproject import relative_path_problem
 
 if TYPE_CHECKING:
@@ -33,13 +33,22 @@ _CONTENT_TYPES = ("text/markdown", "text/x-rst", "text/plain")
 _MARKDOWN_VARIANTS = ("GFM", "CommonMark")
 
 
-@dataclass(frozen=True)
-class Readme:
+class Readme(Frozen):
     """The long description: its text, content type and the file it came from (if any)."""
+
+    # In field order, which Frozen's __init__ and repr follow.
+    __slots__ = (  # noqa: RUF023
+        "text",
+        "content_type",
+        "file",
+    )
 
     text: str
     content_type: str
     file: str | None
+
+    def __init__(self, text: str, content_type: str, file: str | None) -> None:
+        super().__init__(text, content_type, file)
 
 
 def _check_content_type(content_type: str, problems: Problems) -> bool:

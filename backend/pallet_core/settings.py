@@ -1,4 +1,4 @@
-"""``[tool.pallet.build]`` and ``[tool.pallet.version]`` parsed into frozen dataclasses.
+"""``[tool.pallet.build]`` and ``[tool.pallet.version]`` parsed into immutable NamedTuples.
 
 TOML keys are kebab-case; unknown keys are errors with a "did you mean". Other ``[tool.pallet]``
 tables (``index``, ``sources``, ``resolution`` ...) belong to the pallet frontend and are ignored
@@ -8,10 +8,10 @@ here, except a name that is a likely misspelling of ``build`` or ``version``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from pallet_core._frozen import Frozen
 from pallet_core.errors import Problems
 from pallet_core.pyproject import relative_path_problem
 
@@ -48,32 +48,84 @@ _BUILD_KEYS = (
     "editable-mode",
 )
 _VERSION_KEYS = ("source", "path", "fallback", "tag-pattern")
-_IMPORT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_IMPORT_NAME = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
 
 
-@dataclass(frozen=True)
-class BuildSettings:
+class BuildSettings(Frozen):
     """``[tool.pallet.build]``: what to ship (see docs/CONTRACT-backend.md)."""
 
-    source: str | None = None
-    packages: tuple[str, ...] = ()
-    namespace: bool = False
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    sdist_include: tuple[str, ...] = ()
-    sdist_exclude: tuple[str, ...] = ()
-    data: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    editable_mode: str = "auto"
+    # In field order, which Frozen's __init__ and repr follow.
+    __slots__ = (  # noqa: RUF023
+        "source",
+        "packages",
+        "namespace",
+        "include",
+        "exclude",
+        "sdist_include",
+        "sdist_exclude",
+        "data",
+        "editable_mode",
+    )
+
+    source: str | None
+    packages: tuple[str, ...]
+    namespace: bool
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    sdist_include: tuple[str, ...]
+    sdist_exclude: tuple[str, ...]
+    data: Mapping[str, str]
+    editable_mode: str
+
+    def __init__(
+        self,
+        source: str | None = None,
+        packages: tuple[str, ...] = (),
+        namespace: bool = False,
+        include: tuple[str, ...] = (),
+        exclude: tuple[str, ...] = (),
+        sdist_include: tuple[str, ...] = (),
+        sdist_exclude: tuple[str, ...] = (),
+        data: Mapping[str, str] = MappingProxyType({}),
+        editable_mode: str = "auto",
+    ) -> None:
+        super().__init__(
+            source,
+            packages,
+            namespace,
+            include,
+            exclude,
+            sdist_include,
+            sdist_exclude,
+            data,
+            editable_mode,
+        )
 
 
-@dataclass(frozen=True)
-class VersionSettings:
+class VersionSettings(Frozen):
     """``[tool.pallet.version]``: where a dynamic ``version`` comes from."""
 
-    source: str = "attr"
-    path: str | None = None
-    fallback: str | None = None
-    tag_pattern: str = DEFAULT_TAG_PATTERN
+    # In field order, which Frozen's __init__ and repr follow.
+    __slots__ = (  # noqa: RUF023
+        "source",
+        "path",
+        "fallback",
+        "tag_pattern",
+    )
+
+    source: str
+    path: str | None
+    fallback: str | None
+    tag_pattern: str
+
+    def __init__(
+        self,
+        source: str = "attr",
+        path: str | None = None,
+        fallback: str | None = None,
+        tag_pattern: str = DEFAULT_TAG_PATTERN,
+    ) -> None:
+        super().__init__(source, path, fallback, tag_pattern)
 
 
 def _table(parent: Mapping[str, Any], key: str, name: str, problems: Problems) -> Mapping[str, Any]:
@@ -156,7 +208,7 @@ def parse_build_settings(tool_pallet: Mapping[str, Any], problems: Problems) -> 
 
     packages = _string_list(table, "packages", name, problems)
     for package in packages:
-        if not _IMPORT_NAME.match(package):
+        if not re.match(_IMPORT_NAME, package):
             problems.add(
                 name,
                 "packages",
