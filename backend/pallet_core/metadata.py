@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from packaging.requirements import Requirement
     from packaging.version import Version
 
-    from pallet_core.project import Person, Project
+    from pallet_core.people import Person
+    from pallet_core.project import Project
 
 __all__ = ["METADATA_VERSION", "render_metadata", "requirement_line", "validate_metadata"]
 

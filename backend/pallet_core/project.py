@@ -1,4 +1,4 @@
-"""The PEP 621 ``[project]`` table validated into an immutable ``Project`` (a NamedTuple).
+"""The PEP 621 ``[project]`` table validated into an immutable ``Project`` .
 
 Every problem of the table (and of its sub-tables) is collected into one ``Problems`` and
 raised once, each line in the shape ``pyproject.toml: [project] field 'x': wrong; allowed``.
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pallet_core import _fields, licenses
 from pallet_core._frozen import Frozen
 from pallet_core.errors import Problems, type_name
+from pallet_core.people import Person, parse_people
 from pallet_core.readme import Readme, parse_readme
 
 if TYPE_CHECKING:
@@ -56,33 +57,6 @@ DYNAMIC_FILLABLE = ("version",)
 # pyproject.toml specification: a valid project name (before normalization).
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 _NO_LICENSE_INFO = licenses.LicenseInfo()  # no license fields: the PEP 639 defaults
-_RFC822_SPECIALS = r'[()<>@,;:\\".\[\]]'
-
-
-class Person(Frozen):
-    """One entry of ``authors`` / ``maintainers``."""
-
-    # In field order, which Frozen's __init__ and repr follow.
-    __slots__ = (  # noqa: RUF023
-        "name",
-        "email",
-    )
-
-    name: str | None
-    email: str | None
-
-    def __init__(self, name: str | None, email: str | None) -> None:
-        super().__init__(name, email)
-
-    def address(self) -> str:
-        """``Name <email>`` (name quoted when RFC 822 requires it) or just ``email``."""
-        assert self.email is not None
-        if not self.name:
-            return self.email
-        name = self.name
-        if re.search(_RFC822_SPECIALS, name):
-            name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        return f"{name} <{self.email}>"
 
 
 class Project(Frozen):
@@ -257,55 +231,6 @@ def _parse_description(table: Mapping[str, Any], problems: Problems) -> str | No
     return value
 
 
-def _parse_people(table: Mapping[str, Any], key: str, problems: Problems) -> tuple[Person, ...]:
-    value = table.get(key, [])
-    if not isinstance(value, list):
-        problems.add_type(_PROJECT, key, value, "an array of tables with name and/or email")
-        return ()
-    people = []
-    for item in value:
-        if not isinstance(item, dict):
-            problems.add_type(_PROJECT, key, item, "an array of tables with name and/or email")
-            continue
-        unknown = [k for k in item if k not in ("name", "email")]
-        for extra in unknown:
-            problems.add(
-                _PROJECT, key, f"unknown key {extra!r} in {item!r}", "use only 'name' and 'email'"
-            )
-        name, email = item.get("name"), item.get("email")
-        if (name is not None and not isinstance(name, str)) or (
-            email is not None and not isinstance(email, str)
-        ):
-            problems.add(
-                _PROJECT, key, f"{item!r} has a non-string value", "name and email are strings"
-            )
-            continue
-        if not name and not email:
-            problems.add(_PROJECT, key, f"{item!r} has neither name nor email", "give at least one")
-            continue
-        if name and ("," in name or "\n" in name):
-            problems.add(
-                _PROJECT,
-                key,
-                f"name {name!r} contains a comma or a line break",
-                "names are joined with ', ' in core metadata; give one person per table",
-                value=name,
-            )
-            continue
-        if email and not re.match(r"^[^@\s<>,]+@[^@\s<>,]+$", email):
-            problems.add(
-                _PROJECT,
-                key,
-                f"email {email!r} is not an email address",
-                "use an address such as 'jane@example.org'",
-                value=email,
-            )
-            continue
-        if not unknown:
-            people.append(Person(name or None, email or None))
-    return tuple(people)
-
-
 def _string_array(
     table: Mapping[str, Any], key: str, problems: Problems, what: str
 ) -> tuple[str, ...]:
@@ -442,8 +367,8 @@ def parse_project(pyproject: Mapping[str, Any], root: Path, problems: Problems) 
     if "requires-python" in table:
         requires_python = _fields.parse_requires_python(table["requires-python"], problems)
     license_info = licenses.parse_license(table, root, problems)
-    authors = _parse_people(table, "authors", problems)
-    maintainers = _parse_people(table, "maintainers", problems)
+    authors = parse_people(table, "authors", problems)
+    maintainers = parse_people(table, "maintainers", problems)
     keywords = _parse_keywords(table, problems)
     classifiers = _string_array(table, "classifiers", problems, "trove classifiers")
     if classifiers:

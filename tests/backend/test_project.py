@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from pallet_core.errors import ConfigError
 from pallet_core.licenses import find_license_files
-from pallet_core.project import Person, Project, read_project
+from pallet_core.people import Person
+from pallet_core.project import Project, read_project
 from pallet_core.pyproject import parse_pyproject
 
 FULL = """
