@@ -24,7 +24,8 @@ COMMANDS = {
 }
 
 
-def make_parser() -> argparse.ArgumentParser:
+def make_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with `only`, just that sub-command is registered (and imported)."""
     parser = argparse.ArgumentParser(
         prog="pallet",
         description="The Python project tool: lock, sync, build and publish.",
@@ -33,7 +34,9 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="show more detail")
     parser.add_argument("-q", "--quiet", action="store_true", help="show only warnings and errors")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in COMMANDS.values():
+    for name, module_name in COMMANDS.items():
+        if only is not None and name != only:
+            continue
         module = importlib.import_module(f"{__package__}.{module_name}")
         module.add_parser(subparsers)
     return parser
@@ -67,7 +70,9 @@ def run(argv: Sequence[str]) -> int:
     if list(argv) == ["--version"]:  # the hot path: no argparse, no sub-command imports
         ui.result(f"pallet {__version__}")
         return 0
-    parser = make_parser()
+    # The sub-command is the first argument that is not an option; import only its module.
+    first = next((a for a in argv if not a.startswith("-")), None)
+    parser = make_parser(first if first in COMMANDS else None)
     args = parser.parse_args(list(argv))
     if args.command is None:
         parser.print_help(sys.stderr)
