@@ -15,7 +15,7 @@ import time
 import zlib
 from itertools import count
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -128,7 +128,42 @@ class _AtomicFile:
         self.temp.unlink(missing_ok=True)
 
 
-class ZipWriter:
+class _ArchiveWriter:
+    """An archive written to a temporary file and renamed into place only when complete.
+
+    Used as a context manager: a clean exit writes the archive's tail (`_finish`) and renames
+    the file into place; an exception anywhere leaves no file behind.
+    """
+
+    _file: _AtomicFile
+
+    def _finish(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _Writer) -> _Writer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            try:
+                self._finish()
+                self._file.commit()
+            except BaseException:
+                self._file.abort()
+                raise
+        else:
+            self._file.abort()
+
+
+_Writer = TypeVar("_Writer", bound=_ArchiveWriter)
+
+
+class ZipWriter(_ArchiveWriter):
     """Writes a wheel: each ``add`` hashes the bytes for RECORD; closing writes RECORD last.
 
     A small writer of its own rather than ``zipfile``: entries are compressed in memory, so the
@@ -228,25 +263,6 @@ class ZipWriter:
         stream.write(central)
         stream.write(end)
 
-    def __enter__(self) -> ZipWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            try:
-                self._finish()
-                self._file.commit()
-            except BaseException:
-                self._file.abort()
-                raise
-        else:
-            self._file.abort()
-
 
 def _csv_field(value: str) -> str:
     # RECORD is a CSV file: quote a path holding a comma, quote or line break.
@@ -255,7 +271,7 @@ def _csv_field(value: str) -> str:
     return value
 
 
-class TarWriter:
+class TarWriter(_ArchiveWriter):
     """Writes an sdist: a gzip-compressed POSIX.1-2001 (pax) tar of regular files.
 
     Headers are ustar blocks, with a pax extended header for a name over 100 bytes or not
@@ -334,22 +350,3 @@ class TarWriter:
         stream = self._file.stream
         stream.write(self._compressor.flush())
         stream.write(struct.pack("<II", self._crc, self._size & 0xFFFFFFFF))
-
-    def __enter__(self) -> TarWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            try:
-                self._finish()
-                self._file.commit()
-            except BaseException:
-                self._file.abort()
-                raise
-        else:
-            self._file.abort()
