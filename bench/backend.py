@@ -34,11 +34,8 @@ pallet-core), or JSON with ``--json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -48,19 +45,29 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from subprocess import PIPE
 
-import tomllib
+from _common import (
+    BENCH,
+    REPO,
+    VENVS,
+    add_choices,
+    chosen,
+    copy_from_tree,
+    emit,
+    ensure_venv,
+    machine_info,
+    median_or_none,
+    path_with,
+    ratio_cell,
+    run,
+    tree_dependencies,
+)
 
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
 WORK = BENCH / ".work" / "backend"
-VENVS = BENCH / ".work" / "venvs"
 NAME = "benchpkg"
 VERSION = "1.0.0"
 SUBPACKAGES = 4
 HOOK_TIMEOUT = 300.0
-SETUP_TIMEOUT = 900.0
 HOOK_CODE = (
     "import importlib, sys; m = importlib.import_module(sys.argv[1]); "
     "print(getattr(m, sys.argv[2])(sys.argv[3]))"
@@ -166,28 +173,6 @@ class Result:
     error: str = ""
 
 
-def run(
-    cmd: list[str], timeout: float, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run a command; on timeout kill its whole process group, then re-raise."""
-    with subprocess.Popen(
-        cmd, stdout=PIPE, stderr=PIPE, text=True, cwd=cwd, env=env, start_new_session=True
-    ) as proc:
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            raise
-    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
-
-
-def run_ok(cmd: list[str]) -> None:
-    proc = run(cmd, SETUP_TIMEOUT)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stdout}{proc.stderr}")
-
-
 # -- the project ----------------------------------------------------------------------------
 
 
@@ -256,40 +241,13 @@ def venv_python(backend: Backend) -> Path:
 
 def prepare_venv(backend: Backend) -> str:
     """Create the venv once (pip from PyPI); refresh pallet-core from the tree. Return a version."""
-    venv = VENVS / f"backend-{backend.key}"
-    python = venv_python(backend)
-    ready = venv / ".bench-ready"
-    wanted = backend.requires or pallet_core_requirements()
-    if not ready.exists() or ready.read_text(encoding="utf-8") != wanted:
-        shutil.rmtree(venv, ignore_errors=True)
-        print(f"setting up {venv} ...", file=sys.stderr)
-        run_ok([sys.executable, "-m", "venv", str(venv)])
-        run_ok([str(python), "-m", "pip", "install", "-q", "-U", *wanted.split()])
-        run_ok([str(python), "-m", "compileall", "-q", "-j0", str(site_packages(python))])
-        ready.write_text(wanted, encoding="utf-8")
+    wanted = backend.requires or " ".join(tree_dependencies(REPO / "backend" / "pyproject.toml"))
+    python = ensure_venv(VENVS / f"backend-{backend.key}", wanted)
     if not backend.requires:
-        target = site_packages(python) / "pallet_core"
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(
-            REPO / "backend" / "pallet_core", target, ignore=shutil.ignore_patterns("__pycache__")
-        )
-        run([str(python), "-m", "compileall", "-q", str(target)], SETUP_TIMEOUT)
+        copy_from_tree(python, [REPO / "backend" / "pallet_core"])
         return "tree"
     code = f"import importlib.metadata as m; print(m.version({backend.dist!r}))"
     return run([str(python), "-c", code], 60).stdout.strip() or "?"
-
-
-def pallet_core_requirements() -> str:
-    """pallet-core's runtime dependencies, read from backend/pyproject.toml."""
-    with open(REPO / "backend" / "pyproject.toml", "rb") as f:
-        reqs = tomllib.load(f)["project"].get("dependencies", [])
-    reqs = [r.replace(" ", "") for r in reqs]
-    return " ".join(r for r in reqs if "python_version<'3.11'" not in r)
-
-
-def site_packages(python: Path) -> Path:
-    code = "import sysconfig; print(sysconfig.get_path('purelib'))"
-    return Path(run([str(python), "-c", code], 60).stdout.strip())
 
 
 # -- one hook call --------------------------------------------------------------------------
@@ -299,7 +257,7 @@ def hook_env(python: Path) -> dict[str, str]:
     """A small environment with the venv's bin/ first on PATH, as a frontend's build env has."""
     keep = ("HOME", "LANG", "LC_ALL", "TMPDIR")
     env = {k: v for k, v in os.environ.items() if k in keep}
-    env["PATH"] = os.pathsep.join([str(python.parent), os.environ.get("PATH", "/usr/bin:/bin")])
+    env["PATH"] = path_with(python.parent)
     return env
 
 
@@ -413,8 +371,7 @@ def startup_time(python: Path, repeat: int) -> float:
 
 def report(results: list[Result], startup: float, args: argparse.Namespace) -> dict[str, object]:
     def median(res: Result, hook: str) -> float | None:
-        times = res.times[hook]
-        return statistics.median(times) if times and not res.error else None
+        return median_or_none(res.times[hook], bool(res.error))
 
     base = next((r for r in results if r.backend.key == "pallet-core"), None)
     rows = []
@@ -435,12 +392,7 @@ def report(results: list[Result], startup: float, args: argparse.Namespace) -> d
     return {
         "benchmark": "build backends: build_wheel and build_sdist, one process per hook call",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "loadavg_at_end": os.getloadavg(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
+        "machine": machine_info(),
         "modules": args.modules,
         "data_files": args.data_files,
         "repeat": args.repeat,
@@ -454,9 +406,6 @@ def print_table(data: dict[str, object]) -> None:
     def ms(value: object) -> str:
         return f"{value * 1000:9.0f}" if isinstance(value, float) else f"{'-':>9}"
 
-    def ratio(value: object) -> str:
-        return f"{value:8.2f}x" if isinstance(value, float) else f"{'-':>9}"
-
     print(
         f"build_wheel / build_sdist of a src-layout project: {data['modules']} modules, "
         f"{data['data_files']} data files; median of {data['repeat']} calls, one process each"
@@ -469,8 +418,8 @@ def print_table(data: dict[str, object]) -> None:
         wheel, sdist = row["wheel"], row["sdist"]
         print(
             f"{row['backend']:<12} {row['version']:<8} {ms(wheel['median_s'])} "
-            f"{ratio(wheel['ratio_to_pallet_core'])} {ms(sdist['median_s'])} "
-            f"{ratio(sdist['ratio_to_pallet_core'])}"
+            f"{ratio_cell(wheel['ratio_to_pallet_core'], 9)} {ms(sdist['median_s'])} "
+            f"{ratio_cell(sdist['ratio_to_pallet_core'], 9)}"
         )
     machine = data["machine"]
     assert isinstance(machine, dict)
@@ -489,11 +438,7 @@ def main() -> int:
     parser.add_argument("--modules", type=int, default=2000, help=".py files in the project")
     parser.add_argument("--data-files", type=int, default=50, help="package data files")
     parser.add_argument("--repeat", type=int, default=11, help="timed calls per hook")
-    parser.add_argument(
-        "--backends",
-        default=",".join(b.key for b in BACKENDS),
-        help="comma-separated, from: " + ", ".join(b.key for b in BACKENDS),
-    )
+    add_choices(parser, "--backends", [b.key for b in BACKENDS])
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument(
         "--work-dir",
@@ -502,7 +447,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     known = {b.key: b for b in BACKENDS}
-    wanted = [k.strip() for k in args.backends.split(",") if k.strip()]
+    wanted = chosen(args.backends)
     unknown = [k for k in wanted if k not in known]
     if unknown or not wanted or args.repeat < 1:
         parser.error(f"unknown backend(s) {unknown}" if unknown else "nothing to run")
@@ -521,10 +466,7 @@ def main() -> int:
     measure(results, projects, expected, args.repeat)
     startup = startup_time(venv_python(results[0].backend), args.repeat)
     data = report(results, startup, args)
-    if args.json:
-        print(json.dumps(data, indent=2))
-    else:
-        print_table(data)
+    emit(data, args.json, print_table)
     return 0 if all(not r.error for r in results) else 1
 
 

@@ -43,13 +43,9 @@ Prints medians and ratios to uv (above 1 = slower than uv), or JSON with ``--jso
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import re
 import shutil
-import signal
-import statistics
 import subprocess
 import sys
 import threading
@@ -60,14 +56,26 @@ from datetime import datetime, timezone
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from subprocess import PIPE
 
 import tomllib
+from _common import (
+    BENCH,
+    REPO,
+    VENVS,
+    add_choices,
+    chosen,
+    copy_from_tree,
+    emit,
+    ensure_venv,
+    machine_info,
+    median_or_none,
+    path_with,
+    ratio_cell,
+    run,
+    tree_dependencies,
+)
 
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
 WORK = BENCH / ".work" / "lock"
-VENVS = BENCH / ".work" / "venvs"
 INDEX_ROOT = Path("/opt/pypi")
 PROJECT = "lockbench"
 DEPENDENCIES = [
@@ -95,7 +103,6 @@ CLOSURE = (  # noqa: SIM905 (a word list)
 REQUIRES_PYTHON = ">=3.11"
 DEAD_PROXY = "http://127.0.0.1:9"
 RUN_TIMEOUT = 600.0
-SETUP_TIMEOUT = 900.0
 
 
 # -- the index server -----------------------------------------------------------------------
@@ -217,12 +224,8 @@ class Tool:
 
 def pallet_requirements() -> str:
     """pallet's and pallet-core's runtime dependencies, read from the tree."""
-    reqs: list[str] = []
-    for pyproject in (REPO / "pyproject.toml", REPO / "backend" / "pyproject.toml"):
-        with open(pyproject, "rb") as f:
-            reqs += tomllib.load(f)["project"].get("dependencies", [])
-    kept = {r.replace(" ", "") for r in reqs if not r.startswith("pallet-core")}
-    return " ".join(sorted(r for r in kept if "python_version<'3.11'" not in r))
+    reqs = tree_dependencies(REPO / "pyproject.toml", REPO / "backend" / "pyproject.toml")
+    return " ".join(sorted({r for r in reqs if not r.startswith("pallet-core")}))
 
 
 TOOLS = [
@@ -257,46 +260,11 @@ TOOLS = [
 ]
 
 
-def run(
-    cmd: list[str], timeout: float, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run a command; on timeout kill its whole process group, then re-raise."""
-    with subprocess.Popen(
-        cmd, stdout=PIPE, stderr=PIPE, text=True, cwd=cwd, env=env, start_new_session=True
-    ) as proc:
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            raise
-    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
-
-
 def prepare_venv(tool: Tool) -> None:
     """Create the venv once (pip from PyPI); refresh pallet from the tree."""
-    python = tool.venv / "bin" / "python"
-    ready = tool.venv / ".bench-ready"
-    wanted = tool.requires()
-    if not ready.exists() or ready.read_text(encoding="utf-8") != wanted:
-        shutil.rmtree(tool.venv, ignore_errors=True)
-        print(f"setting up {tool.venv} ...", file=sys.stderr)
-        for cmd in (
-            [sys.executable, "-m", "venv", str(tool.venv)],
-            [str(python), "-m", "pip", "install", "-q", "-U", *wanted.split()],
-            [str(python), "-m", "compileall", "-q", "-j0", str(tool.venv / "lib")],
-        ):
-            proc = run(cmd, SETUP_TIMEOUT)
-            if proc.returncode != 0:
-                raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stdout}{proc.stderr}")
-        ready.write_text(wanted, encoding="utf-8")
+    python = ensure_venv(tool.venv, tool.requires())
     if tool.key == "pallet":
-        code = "import sysconfig; print(sysconfig.get_path('purelib'))"
-        site = Path(run([str(python), "-c", code], 60).stdout.strip())
-        for src in (REPO / "frontend" / "pallet", REPO / "backend" / "pallet_core"):
-            shutil.rmtree(site / src.name, ignore_errors=True)
-            shutil.copytree(src, site / src.name, ignore=shutil.ignore_patterns("__pycache__"))
-            run([str(python), "-m", "compileall", "-q", str(site / src.name)], SETUP_TIMEOUT)
+        copy_from_tree(python, [REPO / "frontend" / "pallet", REPO / "backend" / "pallet_core"])
 
 
 def tool_version(tool: Tool) -> str:
@@ -311,7 +279,7 @@ def tool_env(tool: Tool, cache: Path) -> dict[str, str]:
     home = WORK / "home"
     env = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TERM", "TMPDIR")}
     env.update(
-        PATH=os.pathsep.join([str(tool.venv / "bin"), os.environ.get("PATH", "/usr/bin:/bin")]),
+        PATH=path_with(tool.venv / "bin"),
         HOME=str(home),
         XDG_CONFIG_HOME=str(home / ".config"),
         XDG_DATA_HOME=str(home / ".local" / "share"),
@@ -428,9 +396,6 @@ def measure(results: list[Result], url: str, stats: Stats, cold: int, warm: int)
 
 
 def report(results: list[Result], args: argparse.Namespace, isolated: bool) -> dict[str, object]:
-    def med(times: list[float], res: Result) -> float | None:
-        return statistics.median(times) if times and not res.error else None
-
     base = next((r for r in results if r.tool.key == "uv"), None)
     reference = base.pins if base and not base.error else set()
     rows = []
@@ -438,8 +403,8 @@ def report(results: list[Result], args: argparse.Namespace, isolated: bool) -> d
         row: dict[str, object] = {"tool": res.tool.key, "version": res.version}
         for kind in ("cold", "warm"):
             times = getattr(res, kind)
-            value = med(times, res)
-            ref = med(getattr(base, kind), base) if base else None
+            value = median_or_none(times, bool(res.error))
+            ref = median_or_none(getattr(base, kind), bool(base.error)) if base else None
             row[kind] = {
                 "median_s": value,
                 "runs_s": times,
@@ -458,12 +423,7 @@ def report(results: list[Result], args: argparse.Namespace, isolated: bool) -> d
     return {
         "benchmark": "lock a 12-dependency project against a loopback static index",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "loadavg_at_end": os.getloadavg(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
+        "machine": machine_info(),
         "requires_python": REQUIRES_PYTHON,
         "dependencies": DEPENDENCIES,
         "cold_runs": args.cold,
@@ -476,9 +436,6 @@ def report(results: list[Result], args: argparse.Namespace, isolated: bool) -> d
 def print_table(data: dict[str, object]) -> None:
     def sec(value: object) -> str:
         return f"{value:8.2f}" if isinstance(value, float) else f"{'-':>8}"
-
-    def ratio(value: object) -> str:
-        return f"{value:7.2f}x" if isinstance(value, float) else f"{'-':>8}"
 
     print(
         f"lock {len(DEPENDENCIES)} dependencies (requires-python {REQUIRES_PYTHON}) against a "
@@ -494,8 +451,8 @@ def print_table(data: dict[str, object]) -> None:
         cold, warm = row["index_traffic_first_cold_run"], row["index_traffic_first_warm_run"]
         print(
             f"{row['tool']:<8} {row['version']:<8} {sec(row['cold']['median_s'])} "
-            f"{ratio(row['cold']['ratio_to_uv'])} {sec(row['warm']['median_s'])} "
-            f"{ratio(row['warm']['ratio_to_uv'])} {row['packages']:>5} "
+            f"{ratio_cell(row['cold']['ratio_to_uv'], 8)} {sec(row['warm']['median_s'])} "
+            f"{ratio_cell(row['warm']['ratio_to_uv'], 8)} {row['packages']:>5} "
             f"{cold.get('requests', 0):>10} {cold.get('bytes', 0) / 1e6:>5.1f} "
             f"{warm.get('requests', 0):>10} {warm.get('bytes', 0) / 1e6:>5.1f}"
         )
@@ -531,17 +488,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--cold", type=int, default=5, help="cold runs per tool")
     parser.add_argument("--warm", type=int, default=5, help="warm runs per tool")
-    parser.add_argument(
-        "--tools",
-        default=",".join(t.key for t in TOOLS),
-        help="comma-separated, from: " + ", ".join(t.key for t in TOOLS),
-    )
+    add_choices(parser, "--tools", [t.key for t in TOOLS])
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--no-netns", action="store_true", help="do not use a network namespace")
     parser.add_argument("--in-netns", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     known = {t.key: t for t in TOOLS}
-    wanted = [k.strip() for k in args.tools.split(",") if k.strip()]
+    wanted = chosen(args.tools)
     if any(k not in known for k in wanted) or not wanted or args.cold < 1 or args.warm < 0:
         parser.error("unknown tool, no tool, or --cold below 1")
     missing = [d for d in CLOSURE if not (INDEX_ROOT / "simple" / d / "index.html").is_file()]
@@ -577,10 +530,7 @@ def main() -> int:
         server.server_close()
         thread.join(timeout=10)
     data = report(results, args, args.in_netns)
-    if args.json:
-        print(json.dumps(data, indent=2))
-    else:
-        print_table(data)
+    emit(data, args.json, print_table)
     return 0 if all(not r.error for r in results) else 1
 
 

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 from pallet_core.errors import ConfigError, PalletCoreWarning, Problems
 from pallet_core.licenses import DEFAULT_LICENSE_FILES, LicenseInfo, find_license_files
-from pallet_core.project import Project, read_project
-from pallet_core.pyproject import parse_pyproject
-
-
-def project_at(root: Path, text: str) -> Project:
-    return read_project(parse_pyproject(textwrap.dedent(text)), root)
-
-
-def error_at(root: Path, text: str) -> str:
-    with pytest.raises(ConfigError) as info:
-        project_at(root, text)
-    return str(info.value)
+from support.projects import error_at, project_at
 
 
 @pytest.fixture

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
-from pallet_core.errors import ConfigError
 from pallet_core.licenses import find_license_files
 from pallet_core.people import Person
-from pallet_core.project import Project, read_project
-from pallet_core.pyproject import parse_pyproject
+from support.projects import error_at, project_at
 
 FULL = """
 [project]
@@ -42,16 +39,6 @@ core = "acme.plugins.core"
 [project.optional-dependencies]
 CLI_Extra = ["click>=8"]
 """
-
-
-def project_at(root: Path, text: str) -> Project:
-    return read_project(parse_pyproject(textwrap.dedent(text)), root)
-
-
-def error_at(root: Path, text: str) -> str:
-    with pytest.raises(ConfigError) as info:
-        project_at(root, text)
-    return str(info.value)
 
 
 @pytest.fixture

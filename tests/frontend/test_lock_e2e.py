@@ -4,7 +4,6 @@ and the uv interoperability check (uv installs exactly what pylock.toml locks)."
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 from support.dists import make_sdist, make_wheel
 from support.index_server import IndexServer
+from support.lock_tools import pylock_selection, run_pallet_lock, uv_install
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -67,19 +67,6 @@ def index(dists: Path) -> Iterator[IndexServer]:
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    """pallet's environment: its own cache, no netrc, no pip/uv configuration."""
-    out = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_", "PALLET_"))}
-    out.update(
-        PALLET_CACHE_DIR=str(tmp_path / "cache"),
-        NETRC=str(tmp_path / "no-netrc"),
-        PIP_CONFIG_FILE=os.devnull,
-        NO_COLOR="1",
-    )
-    return out
-
-
-@pytest.fixture
 def project(tmp_path: Path, index: IndexServer) -> Path:
     root = tmp_path / "project"
     root.mkdir()
@@ -88,14 +75,7 @@ def project(tmp_path: Path, index: IndexServer) -> Path:
 
 
 def pallet(project: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pallet", "lock", "--project", str(project), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=300,
-    )
+    return run_pallet_lock(project, env, *args, timeout=300)
 
 
 def locked(project: Path) -> dict[str, Any]:
@@ -336,41 +316,6 @@ def test_unreadable_lock_is_replaced_with_a_warning(project: Path, env: dict[str
 # -- uv interoperability -----------------------------------------------------------------------
 
 
-def _uv_env(tmp_path: Path) -> dict[str, str]:
-    out = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
-    out.update(
-        UV_NO_CONFIG="1",
-        UV_CACHE_DIR=str(tmp_path / "uv-cache"),
-        UV_PYTHON_DOWNLOADS="never",
-        UV_NO_INDEX="1",  # everything comes from the URLs in pylock.toml (loopback)
-        PIP_CONFIG_FILE=os.devnull,
-        NO_COLOR="1",
-    )
-    return out
-
-
-def _expected(project: Path, extras: list[str], groups: list[str] | None) -> dict[str, str]:
-    """What PEP 751 says this interpreter gets, computed by packaging.pylock (not by uv)."""
-    from packaging.pylock import Pylock
-
-    lock = Pylock.from_dict(locked(project))
-    return {
-        str(p.name): str(p.version) for p, _ in lock.select(extras=extras, dependency_groups=groups)
-    }
-
-
-def _installed(python: Path, env: dict[str, str]) -> dict[str, str]:
-    code = (
-        "import json, importlib.metadata as m\n"
-        "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
-    )
-    out = subprocess.run(
-        [str(python), "-c", code], capture_output=True, text=True, env=env, check=True
-    ).stdout
-    found: dict[str, str] = json.loads(out)
-    return {k.lower(): v for k, v in found.items() if k.lower() not in ("pip", "setuptools")}
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not UV.exists(), reason="uv is not in the dev venv")
 @pytest.mark.parametrize(
@@ -392,38 +337,10 @@ def test_uv_installs_exactly_the_lock(
 ) -> None:
     pytest.importorskip("packaging.pylock")
     assert pallet(project, env).returncode == 0
-    uv_env = _uv_env(tmp_path)
-    venv = tmp_path / "venv"
-    subprocess.run(
-        [str(UV), "venv", str(venv), "--python", sys.executable],
-        capture_output=True,
-        text=True,
-        env=uv_env,
-        check=True,
-    )
-    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    proc = subprocess.run(
-        [
-            str(UV),
-            "pip",
-            "install",
-            "--python",
-            str(python),
-            "-r",
-            str(project / "pylock.toml"),
-            *flags,
-        ],
-        capture_output=True,
-        text=True,
-        env=uv_env,
-        check=False,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
-    expected = _expected(project, extras, groups)
-    assert _installed(python, uv_env) == expected
+    expected = pylock_selection(locked(project), extras, groups)
+    assert uv_install(UV, tmp_path, project / "pylock.toml", *flags, timeout=300) == expected
     # and the sets differ as the markers say
     assert ("clicky" in expected) == ("cli" in extras)
     assert ("linty" in expected) == (groups is None)
     assert "testy" in expected
-    shutil.rmtree(venv)
+    shutil.rmtree(tmp_path / "venv")

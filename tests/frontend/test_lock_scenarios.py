@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import platform
 import shutil
 import subprocess
@@ -25,6 +24,7 @@ from typing import Any, Optional
 import pytest
 from support.dists import make_sdist, make_wheel, wheel_filename
 from support.index_server import IndexServer
+from support.lock_tools import pylock_selection, run_pallet_lock, uv_install
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -187,19 +187,6 @@ def json_index(catalog: Path) -> Iterator[IndexServer]:
 # -- running pallet -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    """pallet's environment: its own cache, no netrc, no pip/uv configuration."""
-    out = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_", "PALLET_"))}
-    out.update(
-        PALLET_CACHE_DIR=str(tmp_path / "cache"),
-        NETRC=str(tmp_path / "no-netrc"),
-        PIP_CONFIG_FILE=os.devnull,
-        NO_COLOR="1",
-    )
-    return out
-
-
 def write_project(
     root: Path,
     index_url: str,
@@ -247,14 +234,7 @@ class LockRun:
 def run_lock(project: Path, env: Mapping[str, str], *args: str, expect: int = 0) -> LockRun:
     """Run ``python -m pallet lock``; assert its exit code and validate any pylock.toml left."""
     before = (project / "pylock.toml").read_bytes() if (project / "pylock.toml").exists() else None
-    proc = subprocess.run(
-        [sys.executable, "-m", "pallet", "lock", "--project", str(project), *args],
-        capture_output=True,
-        text=True,
-        env=dict(env),
-        check=False,
-        timeout=TIMEOUT,
-    )
+    proc = run_pallet_lock(project, env, *args, timeout=TIMEOUT)
     assert proc.returncode == expect, f"exit {proc.returncode}\n{proc.stderr}"
     assert "Traceback" not in proc.stderr
     path = project / "pylock.toml"
@@ -733,53 +713,6 @@ UV = shutil.which("uv", path=str(Path(sys.executable).parent))
 LINUX_X86_64 = sys.platform == "linux" and platform.machine() == "x86_64"
 
 
-def _uv_env(tmp_path: Path) -> dict[str, str]:
-    out = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
-    out.update(
-        UV_NO_CONFIG="1",
-        UV_CACHE_DIR=str(tmp_path / "uv-cache"),
-        UV_PYTHON_DOWNLOADS="never",
-        UV_NO_INDEX="1",  # every file comes from its URL in pylock.toml (loopback)
-        PIP_CONFIG_FILE=os.devnull,
-        NO_COLOR="1",
-    )
-    return out
-
-
-def _selected(
-    lock: Mapping[str, Any], extras: list[str], groups: list[str] | None
-) -> dict[str, str]:
-    """What PEP 751 gives this interpreter, computed by packaging.pylock (not by uv)."""
-    from packaging.pylock import Pylock
-
-    selected = Pylock.from_dict(dict(lock)).select(extras=extras, dependency_groups=groups)
-    return {str(p.name): str(p.version) for p, _ in selected}
-
-
-def _run_tool(args: Sequence[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        list(args), capture_output=True, text=True, env=dict(env), check=False, timeout=TIMEOUT
-    )
-    assert proc.returncode == 0, f"{args[:3]} exit {proc.returncode}\n{proc.stderr}"
-    return proc
-
-
-def uv_install(tmp_path: Path, lock: Path, *flags: str) -> dict[str, str]:
-    """Install ``lock`` with uv into a fresh venv; the distributions installed, by name."""
-    assert UV is not None
-    uv_env = _uv_env(tmp_path)
-    venv = tmp_path / "venv"
-    _run_tool([UV, "venv", str(venv), "--python", sys.executable], uv_env)
-    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    _run_tool([UV, "pip", "install", "--python", str(python), "-r", str(lock), *flags], uv_env)
-    code = (
-        "import json, importlib.metadata as m\n"
-        "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
-    )
-    found: dict[str, str] = json.loads(_run_tool([str(python), "-c", code], uv_env).stdout)
-    return {k.lower(): v for k, v in found.items() if k.lower() not in ("pip", "setuptools")}
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(UV is None, reason="uv is not installed next to the test interpreter")
 @pytest.mark.parametrize(
@@ -843,6 +776,8 @@ def test_uv_installs_what_the_lock_selects(
 ) -> None:
     pytest.importorskip("packaging.pylock")
     run = lock_project(tmp_path, env, json_index.url, deps, tables=tables)
-    selected = _selected(run.data, extras, groups)
+    selected = pylock_selection(run.data, extras, groups)
     assert selected == expected
-    assert uv_install(tmp_path, tmp_path / "project" / "pylock.toml", *flags) == selected
+    assert UV is not None
+    lock = tmp_path / "project" / "pylock.toml"
+    assert uv_install(UV, tmp_path, lock, *flags, timeout=TIMEOUT) == selected

@@ -299,16 +299,14 @@ def make_sdist(
         data = _zip_bytes(members)
     else:
         buffer = io.BytesIO()
-        with (
-            gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz,
-            tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tf,
-        ):
-            for arcname, content in sorted(members.items()):
-                info = tarfile.TarInfo(arcname)
-                info.size = len(content)
-                info.mtime = TAR_MTIME
-                info.mode = 0o644
-                tf.addfile(info, io.BytesIO(content))
+        with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz:  # noqa: SIM117 - 3.9
+            with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tf:
+                for arcname, content in sorted(members.items()):
+                    info = tarfile.TarInfo(arcname)
+                    info.size = len(content)
+                    info.mtime = TAR_MTIME
+                    info.mode = 0o644
+                    tf.addfile(info, io.BytesIO(content))
         data = buffer.getvalue()
     _atomic_write(path, data)
     return path

@@ -1,6 +1,7 @@
-"""Build-side test support: fixture projects copied to tmp_path, PEP 517 hooks run in-process.
+"""Build-side test support: fixture projects copied to tmp_path, PEP 517 hooks run in-process,
+``[project]`` tables read as pallet-core reads them.
 
-from support.projects import CASES, copy_fixture, run_hook, write_tree
+from support.projects import CASES, copy_fixture, error_at, project_at, run_hook, write_tree
 """
 
 from __future__ import annotations
@@ -10,6 +11,12 @@ import shutil
 import textwrap
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pallet_core.project import Project
 
 PROJECTS = Path(__file__).resolve().parents[2] / "fixtures" / "projects"
 
@@ -39,6 +46,23 @@ def pyproject(name: str = "demo", version: str = "1.0.0", extra: str = "") -> st
     """A minimal pyproject.toml with pallet-core as its backend."""
     body = f'[project]\nname = "{name}"\nversion = "{version}"\n'
     return BUILD_SYSTEM + body + textwrap.dedent(extra)
+
+
+def project_at(root: Path, text: str) -> Project:
+    """The ``[project]`` of pyproject.toml ``text`` (dedented), for a project at ``root``."""
+    from pallet_core.project import read_project
+    from pallet_core.pyproject import parse_pyproject
+
+    return read_project(parse_pyproject(textwrap.dedent(text)), root)
+
+
+def error_at(root: Path, text: str) -> str:
+    """The ConfigError message ``project_at(root, text)`` must raise."""
+    from pallet_core.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        project_at(root, text)
+    return str(info.value)
 
 
 def run_hook(root: Path, hook: str, *args: object) -> object:
