@@ -198,8 +198,17 @@ def _local_indexes(spec: ProjectSpec) -> list[IndexConfig]:
 def _make_finder(spec: ProjectSpec, *, offline: bool) -> IndexClient:
     from ..index.cache import Cache
     from ..index.client import IndexClient
+    from ..resolve.environments import make_universe
 
-    return IndexClient(_local_indexes(spec), spec.sources, Cache.default(), offline=offline)
+    # Speculative prefetching need not fetch what no environment of the lock can use.
+    universe = make_universe(spec.requires_python, spec.resolution)
+    return IndexClient(
+        _local_indexes(spec),
+        spec.sources,
+        Cache.default(),
+        offline=offline,
+        speculate_for=[environment.values for environment in universe],
+    )
 
 
 def _resolve(

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from packaging.markers import Marker, UndefinedComparison
 from packaging.utils import NormalizedName, canonicalize_name
 
 from .. import envvars
@@ -60,6 +61,7 @@ class IndexClient:
         env: Mapping[str, str] | None = None,
         concurrency: int | None = None,
         speculate: bool = True,
+        speculate_for: Sequence[Mapping[str, str]] = (),
         http: HttpClient | None = None,
     ) -> None:
         if not indexes:
@@ -68,6 +70,10 @@ class IndexClient:
         self.cache = cache
         self.offline = offline
         self.speculate = speculate
+        #: PEP 508 marker environments the caller resolves for; speculation skips dependencies
+        #: whose marker is false on all of them (e.g. ``python_version < "3.11"`` for a
+        #: project that requires 3.11). Empty: no such filter.
+        self.speculate_for = tuple(speculate_for)
         self._configs = {i.name: i for i in indexes}
         self._default = next((i for i in indexes if i.default), indexes[0])
         self._sources = {canonicalize_name(k): v for k, v in sources.items()}
@@ -229,9 +235,20 @@ class IndexClient:
         names = [
             canonicalize_name(r.name)
             for r in future.result().requires_dist
-            if r.marker is None or "extra" not in str(r.marker)
+            if r.marker is None or ("extra" not in str(r.marker) and self._may_apply(r.marker))
         ]
         self.prefetch(names)
+
+    def _may_apply(self, marker: Marker) -> bool:
+        if not self.speculate_for:
+            return True
+        for environment in self.speculate_for:
+            try:
+                if marker.evaluate(dict(environment)):
+                    return True
+            except UndefinedComparison:  # e.g. a version comparison on an empty value
+                return True
+        return False
 
     def _compute_metadata(self, file: DistFile, future: Future[DistMetadata]) -> None:
         try:

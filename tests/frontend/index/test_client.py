@@ -141,3 +141,32 @@ def test_page_errors_name_the_index(dists: Path, make_client: ClientFactory) -> 
         ):
             client.files(FOO)
         assert index.count("/simple/foo/") == 2
+
+
+def test_speculation_skips_dependencies_no_target_environment_uses(
+    tmp_path: Path, make_client: ClientFactory
+) -> None:
+    folder = tmp_path / "dists"
+    make_wheel(
+        folder,
+        "foo",
+        "1.0",
+        requires_dist=['backport; python_version < "3.11"', 'winonly; sys_platform == "win32"'],
+    )
+    make_wheel(folder, "backport", "1.0")
+    make_wheel(folder, "winonly", "1.0")
+    targets = [
+        {"python_version": "3.11", "python_full_version": "3.11.0", "sys_platform": p}
+        for p in ("linux", "darwin")
+    ]
+    with IndexServer(folder, metadata=True) as index:
+        client = make_client(index.url, speculate=True, speculate_for=targets)
+        client.prefetch([canonicalize_name("foo")])
+        client.files(canonicalize_name("foo"))
+        deadline = time.monotonic() + 5
+        while not index.requests_for("/files/") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)  # room for any (wrong) dependency prefetch to be sent
+        assert index.requests_for("/files/foo-1.0")
+        assert not index.requests_for("/simple/backport/")
+        assert not index.requests_for("/simple/winonly/")
