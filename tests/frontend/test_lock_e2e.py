@@ -344,3 +344,35 @@ def test_uv_installs_exactly_the_lock(
     assert ("linty" in expected) == (groups is None)
     assert "testy" in expected
     shutil.rmtree(tmp_path / "venv")
+
+
+def test_entry_without_installable_file_warns_and_stays_valid(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """A binary-only package built for one CPython on one platform is locked with a warning,
+    and its entry keeps its wheel so that the lock is still valid PEP 751."""
+    from pallet.lock.validate import validate_lock
+
+    folder = tmp_path / "binonly"
+    make_wheel(folder, "fastlib", "1.0", tag="cp311-cp311-manylinux_2_17_x86_64")
+    with IndexServer(folder) as server:
+        root = tmp_path / "proj"
+        root.mkdir()
+        (root / "pyproject.toml").write_text(
+            '[project]\nname = "p"\nversion = "1"\nrequires-python = ">=3.11"\n'
+            'dependencies = ["fastlib"]\n[tool.pallet.resolution]\nmax-python = "3.12"\n'
+            f'[[tool.pallet.index]]\nname = "l"\nurl = "{server.url}"\ndefault = true\n',
+            encoding="utf-8",
+        )
+        proc = pallet(root, env)
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "warning: fastlib 1.0 has no sdist and no wheel for Python 3.12+ on every platform; "
+        "Python 3.11 on linux-arm64, darwin-x86_64, darwin-arm64, win32-x86_64, win32-arm64: "
+        "installing the lock there will fail\n"
+    ) in proc.stderr
+    (entry,) = locked(root)["packages"]
+    assert [w["name"] for w in entry["wheels"]] == [
+        "fastlib-1.0-cp311-cp311-manylinux_2_17_x86_64.whl"
+    ]
+    assert validate_lock(root / "pylock.toml") == []

@@ -8,7 +8,9 @@ The rule (PEP 425 tags, read from `DistFile.tags`):
 - interpreter and ABI: ``py3``/``py3N`` fit CPython 3.N and later; ``cp3N`` with ABI ``abi3`` fits
   3.N and later; ``cp3N`` with any other ABI (``cp3N``, ``cp3Nt``, ``none``) fits 3.N only; other
   implementations (``pp``, ``graalpy``) fit none (the universe is CPython).
-The sdist is always kept.
+The sdist is always kept. An entry that no wheel fits anywhere and that has no sdist keeps all
+its wheels, so that it still names a file (PEP 751 requires a source); `uncovered` says where it
+cannot install, and the resolver warns.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from packaging.tags import Tag
 from ..index.models import DistFile
 from .environments import Environment
 
-__all__ = ["tag_fits", "wheel_fits", "wheels_for"]
+__all__ = ["tag_fits", "uncovered", "wheel_fits", "wheels_for"]
 
 _MACHINES = {
     "x86_64": "x86_64",
@@ -92,4 +94,33 @@ def wheels_for(wheels: Iterable[DistFile], envs: Iterable[Environment]) -> tuple
     environments = list(envs)
     return tuple(
         sorted((w for w in wheels if wheel_fits(w, environments)), key=lambda w: w.filename)
+    )
+
+
+def uncovered(
+    wheels: Iterable[DistFile], sdist: DistFile | None, envs: Iterable[Environment]
+) -> str:
+    """Where no file of an entry installs, as short text ("" when everywhere is covered).
+
+    An sdist covers every environment (it can be built there); without one, an environment no
+    wheel fits is a place where installing the lock will fail. Reads like ``Python 3.10, 3.14+
+    on every platform; Python 3.11 on win32-arm64``.
+    """
+    if sdist is not None:
+        return ""
+    candidates = list(wheels)
+    environments = list(envs)
+    by_python: dict[str, dict[str, None]] = {}
+    for env in environments:
+        if not any(wheel_fits(wheel, [env]) for wheel in candidates):
+            label = env.python.minor + ("+" if env.python.high is None else "")
+            by_python.setdefault(label, {})[env.platform.label] = None
+    every = {env.platform.label for env in environments}
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for python, platforms in by_python.items():
+        groups.setdefault(tuple(platforms), []).append(python)
+    return "; ".join(
+        f"Python {', '.join(pythons)} on "
+        + ("every platform" if set(platforms) == every else ", ".join(platforms))
+        for platforms, pythons in groups.items()
     )

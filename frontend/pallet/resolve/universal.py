@@ -27,7 +27,7 @@ from ..project.model import ProjectSpec
 from .candidates import Candidate, Catalog, Req
 from .environments import Environment, MarkerEvaluator, make_universe, partition
 from .explain import explain
-from .files import wheels_for
+from .files import uncovered, wheels_for
 from .graph import Graph, walk
 from .markers import Activation, activation_expr, describe, full_version_cuts, render, to_marker
 from .provider import ForkContext, ProjectRoots, Provider
@@ -298,6 +298,17 @@ def _merge(
                 key=lambda dep: (dep.name, dep.version or Version("0")),
             )
         )
+        wheels = wheels_for(release.wheels, envs_all)
+        gaps = uncovered(wheels, release.sdist, envs_all)
+        if not wheels and release.sdist is None:
+            wheels = tuple(sorted(release.wheels, key=lambda w: w.filename))
+        if gaps:
+            logger.warning(
+                "%s %s has no sdist and no wheel for %s: installing the lock there will fail",
+                name,
+                version,
+                gaps,
+            )
         packages.append(
             LockedPackage(
                 name=name,
@@ -305,7 +316,7 @@ def _merge(
                 marker=to_marker(terms),
                 requires_python=catalog.requires_python(name, version),
                 index=_index_url(spec, files[0].index),
-                wheels=wheels_for(release.wheels, envs_all),
+                wheels=wheels,
                 sdist=release.sdist,
                 dependencies=dependencies,
             )

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.tags import parse_tag
+from packaging.utils import parse_sdist_filename, parse_wheel_filename
+from pallet.index.models import DistFile
 from pallet.project.model import ResolutionSettings
 from pallet.resolve.environments import Environment, make_universe
-from pallet.resolve.files import tag_fits
+from pallet.resolve.files import tag_fits, uncovered
 
 UNIVERSE = make_universe(SpecifierSet(">=3.9"), ResolutionSettings(max_python="3.13"))
 
@@ -59,3 +61,22 @@ def test_tag_fits(tag: str, expected: set[str]) -> None:
 def test_environment_labels() -> None:
     env: Environment = UNIVERSE[0]
     assert str(env) == "linux-x86_64 python>=3.9.0,<3.10.0"
+
+
+def _file(filename: str) -> DistFile:
+    if filename.endswith(".whl"):
+        name, version, _, tags = parse_wheel_filename(filename)
+        return DistFile(filename, f"https://x/{filename}", "i", name, version, "wheel", tags=tags)
+    name, version = parse_sdist_filename(filename)
+    return DistFile(filename, f"https://x/{filename}", "i", name, version, "sdist")
+
+
+def test_uncovered_names_where_nothing_installs() -> None:
+    universe = make_universe(SpecifierSet(">=3.10"), ResolutionSettings(max_python="3.12"))
+    cp311_linux = _file("m-1.0-cp311-cp311-manylinux_2_17_x86_64.whl")
+    assert uncovered([cp311_linux], None, universe) == (
+        "Python 3.10, 3.12+ on every platform; Python 3.11 on linux-arm64, darwin-x86_64, "
+        "darwin-arm64, win32-x86_64, win32-arm64"
+    )
+    assert uncovered([_file("m-1.0-py3-none-any.whl")], None, universe) == ""
+    assert uncovered([], _file("m-1.0.tar.gz"), universe) == ""
