@@ -100,7 +100,7 @@ def hook_error_message(output: str) -> str:
     return text or "the build backend failed"
 
 
-def _read_build_system(project: Path) -> None:
+def _require_pyproject(project: Path) -> None:
     """Fail early, with a pallet message, when there is nothing to build."""
     if not (project / "pyproject.toml").is_file():
         raise ProjectError(
@@ -249,14 +249,15 @@ def _prepare_env(builder: build.ProjectBuilder, env: object, dist: Distribution)
     if env is None:
         return
     assert isinstance(env, build.env.DefaultIsolatedEnv)
-    requires = sorted(builder.build_system_requires)
-    satisfied, provided = _self_provided(requires)
-    _expose(env.path, provided)
-    env.install([r for r in requires if r not in satisfied])
-    extra = sorted(builder.get_requires_for_build(dist))
-    extra_satisfied, extra_provided = _self_provided(extra)
-    _expose(env.path, extra_provided)
-    env.install([r for r in extra if r not in extra_satisfied])
+
+    def install(requirements: Sequence[str]) -> None:
+        satisfied, provided = _self_provided(requirements)
+        _expose(env.path, provided)
+        env.install([r for r in requirements if r not in satisfied])
+
+    install(sorted(builder.build_system_requires))
+    # The backend's own extra requirements can only be asked once the first set is in place.
+    install(sorted(builder.get_requires_for_build(dist)))
 
 
 def _build_one(
@@ -322,7 +323,7 @@ def build_project(
     With both sdist and wheel asked for, the wheel is built from the unpacked sdist.
     """
     project = project.resolve()
-    _read_build_system(project)
+    _require_pyproject(project)
     outdir.mkdir(parents=True, exist_ok=True)
     built: list[Path] = []
 
