@@ -95,7 +95,8 @@ class ForkContext:
     representative: Environment
     ranges: tuple[PythonRange, ...]  # the fork's Python ranges (for Requires-Python)
     prerelease: PrereleaseMode
-    preferences: Mapping[NormalizedName, Version]
+    #: per name, the versions to try first, best first (locked pins, then other forks' choices)
+    preferences: Mapping[NormalizedName, tuple[Version, ...]]
 
 
 def active_reqs(
@@ -240,9 +241,10 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         ]
         out = self._prerelease_filter(reqs, out)
         preferred = self.context.preferences.get(name)
-        if preferred is not None and preferred in out:
-            out.remove(preferred)
-            out.insert(0, preferred)
+        if preferred:
+            first = [v for v in preferred if v in out]
+            if first:
+                out = first + [v for v in out if v not in first]
         return out
 
     def accepts(self, version: Version, reqs: Sequence[Req]) -> bool:

@@ -30,6 +30,7 @@ from .explain import explain
 from .files import uncovered, wheels_for
 from .graph import Graph, walk
 from .markers import Activation, activation_expr, describe, full_version_cuts, render, to_marker
+from .preferences import Pins, Preferences
 from .provider import ForkContext, ProjectRoots, Provider
 
 if TYPE_CHECKING:
@@ -90,12 +91,11 @@ class _Reporter(BaseReporter[Req, Candidate, str]):
 
 
 def _effective_preferences(
-    preferences: Mapping[NormalizedName, Version], upgrade: bool | frozenset[NormalizedName]
-) -> dict[NormalizedName, Version]:
+    preferences: Preferences, upgrade: bool | frozenset[NormalizedName]
+) -> Pins:
     if upgrade is True:
-        return {}
-    dropped = upgrade if isinstance(upgrade, frozenset) else frozenset()
-    return {name: v for name, v in preferences.items() if name not in dropped}
+        return Pins({}, ())
+    return Pins(preferences, upgrade if isinstance(upgrade, frozenset) else ())
 
 
 class _Forker:
@@ -107,7 +107,7 @@ class _Forker:
         catalog: Catalog,
         roots: ProjectRoots,
         evaluate: MarkerEvaluator,
-        preferences: Mapping[NormalizedName, Version],
+        preferences: Pins,
         universe: tuple[Environment, ...],
     ) -> None:
         self.spec = spec
@@ -121,12 +121,21 @@ class _Forker:
         self.rounds = 0
 
     def provider(
-        self, envs: tuple[Environment, ...], seed: Mapping[NormalizedName, Version]
+        self,
+        envs: tuple[Environment, ...],
+        seed: Mapping[NormalizedName, Version],
+        locked: Mapping[NormalizedName, tuple[Version, ...]],
     ) -> Provider:
         ranges = self.catalog.intern(tuple(sorted({e.python for e in envs})))
-        context = ForkContext(
-            envs[0], ranges, self.spec.resolution.prerelease, {**self.preferences, **seed}
-        )
+        # The fork's locked pins come first; a parent's or another fork's choice never
+        # overrides them (it is only the next thing tried).
+        preferred: dict[NormalizedName, tuple[Version, ...]] = {
+            name: (version,) for name, version in seed.items()
+        }
+        for name, versions in locked.items():
+            extra = preferred.get(name, ())
+            preferred[name] = versions + tuple(v for v in extra if v not in versions)
+        context = ForkContext(envs[0], ranges, self.spec.resolution.prerelease, preferred)
         return Provider(self.catalog, self.roots, context, self.evaluate)
 
     def resolve(
@@ -163,7 +172,11 @@ class _Forker:
             # A child fork tries its parent's pins first, then versions other forks chose (fewer
             # distinct versions in the lock), then the newest.
             seed = None if parent is None else {**known, **parent}
-            provider = self.provider(envs, seed or {})
+            locked = self.preferences.for_fork(envs)
+            provider = self.provider(envs, seed or {}, locked)
+            if seed is not None:
+                # the pins locked on this fork's representative hold before any parent's
+                seed.update((name, versions[0]) for name, versions in locked.items())
             graph: Graph | None = None
             if seed is not None:
                 graph = walk(provider, seed, envs[0], extend=True)
@@ -202,20 +215,22 @@ def resolve_lock(
     spec: ProjectSpec,
     finder: PackageFinder,
     *,
-    preferences: Mapping[NormalizedName, Version] = {},
+    preferences: Preferences | None = None,
     upgrade: bool | frozenset[NormalizedName] = False,
 ) -> Resolution:
     """Resolve the project's dependencies, every extra and every group, for every environment.
 
-    ``preferences`` (versions in the current lock) are tried first, except for every package
-    when ``upgrade`` is True or for the names in ``upgrade``. Raises `ResolutionError` with an
-    explanation when no resolution exists, `IndexError_` when an index cannot be read.
+    ``preferences`` (versions in the current lock: one per name, or every locked entry as
+    `Pin`s, each preferred on the environments its marker covers) are tried first, except for
+    every package when ``upgrade`` is True or for the names in ``upgrade``. Raises
+    `ResolutionError` with an explanation when no resolution exists, `IndexError_` when an
+    index cannot be read.
     """
     started = time.perf_counter()
     catalog = Catalog(finder)
     roots = ProjectRoots(spec)
     evaluate = MarkerEvaluator()
-    prefs = _effective_preferences(preferences, upgrade)
+    prefs = _effective_preferences(preferences or {}, upgrade)
     tables = (
         spec.dependencies,
         *spec.optional_dependencies.values(),
