@@ -81,3 +81,29 @@ def test_relock_keeps_both_entries_of_a_package(tmp_path: Path, env: dict[str, s
             ("shared", "2.0", NEW),
             ("unrelated", "1.0", None),
         }
+
+
+def test_yanked_release_only_for_the_projects_own_pin(tmp_path: Path, env: dict[str, str]) -> None:
+    dists = tmp_path / "dists"
+    make_wheel(dists, "lib", "1.0")
+    make_wheel(dists, "lib", "2.0")
+    make_wheel(dists, "user", "1.0", requires_dist=["lib"])
+    make_wheel(dists, "user", "2.0", requires_dist=["lib==2.0"])  # names the yanked release
+    yanked = {"lib-2.0-py3-none-any.whl": "corrupt RECORD"}
+    with IndexServer(dists, yanked=yanked) as index:
+        # a dependency's == does not select it: the resolver takes the older user instead
+        project = write_project(tmp_path / "dep", index.url, ["user"])
+        proc = run_pallet_lock(project, env, timeout=TIMEOUT)
+        assert proc.returncode == 0, proc.stderr
+        assert entries(project) == {("user", "1.0", None), ("lib", "1.0", None)}
+        assert "yanked" not in proc.stderr
+
+        # the project's own == selects it, with a warning giving the index's reason
+        project = write_project(tmp_path / "own", index.url, ["user", "lib==2.0"])
+        proc = run_pallet_lock(project, env, timeout=TIMEOUT)
+        assert proc.returncode == 0, proc.stderr
+        assert entries(project) == {("user", "2.0", None), ("lib", "2.0", None)}
+        assert (
+            "warning: lib 2.0 is yanked (corrupt RECORD); it is locked because the project "
+            "pins it with ==" in proc.stderr
+        )

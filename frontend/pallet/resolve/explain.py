@@ -108,7 +108,8 @@ def _unavailable(reqs: Sequence[Req], infos: Sequence[Info], provider: Provider)
         v = yanked[0].version
         return (
             f"`{spec}` matches only yanked releases ({_versions([r.version for r in yanked])}); "
-            f"pin one exactly (`{name}=={v}`) to use it."
+            f"a yanked release is used only when the project itself pins it exactly (add "
+            f"`{name}=={v}` to its dependencies to use it)."
         )
     pre = [r.version for r in candidates if r.version.is_prerelease]
     if pre:

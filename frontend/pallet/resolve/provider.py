@@ -72,7 +72,7 @@ class ProjectRoots:
 
     def _edge(self, requirement: Requirement) -> Edge:
         if canonicalize_name(requirement.name) != self.project:
-            return Edge(requirement.marker, "", package_reqs(requirement))
+            return Edge(requirement.marker, "", package_reqs(requirement, direct=True))
         extras = sorted({canonicalize_name(e) for e in requirement.extras})
         targets: list[RootSource] = [("extra", x) for x in extras] or [("base", "")]
         return Edge(requirement.marker, "", tuple(self.requirement(t) for t in targets))
@@ -128,6 +128,15 @@ def active_reqs(
                 continue
         out.extend(edge.reqs)
     return out
+
+
+def _project_pins(reqs: Iterable[Req]) -> set[Version]:
+    """Versions the project's own requirements among ``reqs`` pin with ``==``/``===``."""
+    pins: set[Version] = set()
+    for r in reqs:
+        if r.direct:
+            pins.update(r.exact_pins)
+    return pins
 
 
 class Provider(AbstractProvider[Req, Candidate, str]):
@@ -228,15 +237,14 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         for r in reqs[1:]:
             allowed = allowed & self.catalog.matching(r)
         excluded = set(bad)
-        pins: set[Version] = set()
-        for r in reqs:
-            pins.update(r.exact_pins)
+        pins = _project_pins(reqs)
         out = [
             v
             for v, all_yanked in self._eligible(name)
             if v in allowed
             and v not in excluded
-            # PEP 592: a yanked release is selected only by a requirement pinning it with ==.
+            # PEP 592: a yanked release is selected only when pinned with == or ===, and only
+            # by the project itself, never because a dependency's == names it (as uv does).
             and (not all_yanked or v in pins)
         ]
         out = self._prerelease_filter(reqs, out)
@@ -252,7 +260,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         if any(version not in self.catalog.matching(r) for r in reqs):
             return False
         release = self.catalog.release(reqs[0].name, version)
-        if release.all_yanked and not any(version in r.exact_pins for r in reqs):
+        if release.all_yanked and version not in _project_pins(reqs):
             return False
         if not self.catalog.python_ok(release, self.context.ranges):
             return False

@@ -304,6 +304,14 @@ def _merge(
         envs_all = [e for envs in by_activation.values() for e in envs]
         release = catalog.release(name, version)
         files = release.files
+        if release.all_yanked:  # PEP 592: say so, with the reason (only a project pin gets here)
+            reason = f" ({release.yank_reason})" if release.yank_reason else ""
+            logger.warning(
+                "%s %s is yanked%s; it is locked because the project pins it with ==",
+                name,
+                version,
+                reason,
+            )
         dependencies = tuple(
             sorted(
                 (

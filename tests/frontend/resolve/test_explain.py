@@ -83,8 +83,9 @@ def test_requires_python_from_metadata() -> None:
 
 def test_only_yanked() -> None:
     message = _message({"x": {"1.0": {"yanked": ""}}}, project(["x"]))
-    assert (
-        message == "`x` matches only yanked releases (1.0); pin one exactly (`x==1.0`) to use it."
+    assert message == (
+        "`x` matches only yanked releases (1.0); a yanked release is used only when the "
+        "project itself pins it exactly (add `x==1.0` to its dependencies to use it)."
     )
 
 
