@@ -107,3 +107,33 @@ def test_yanked_release_only_for_the_projects_own_pin(tmp_path: Path, env: dict[
             "warning: lib 2.0 is yanked (corrupt RECORD); it is locked because the project "
             "pins it with ==" in proc.stderr
         )
+
+
+def test_conflict_explanation_names_the_true_chain_only(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    dists = tmp_path / "dists"
+    # Requires-Python only in METADATA (the index page gives none): the resolver learns that
+    # iniconfig 2.3.0 needs Python >=3.10 after choosing it, beside every other Requires-Python
+    make_wheel(dists, "pytest", "8.4.2", requires_dist=["iniconfig>=2.3", "pluggy>=1.5"])
+    make_wheel(dists, "iniconfig", "2.1.0", requires_python=">=3.8")
+    make_wheel(dists, "iniconfig", "2.3.0", requires_python=">=3.10")
+    make_wheel(dists, "pluggy", "1.6.0", requires_python=">=3.9")
+    make_wheel(dists, "attrs", "26.1.0", requires_python=">=3.9")
+    make_wheel(dists, "numpy", "2.0.0", requires_python=">=3.9")
+    with IndexServer(dists) as index:
+        project = write_project(tmp_path / "app", index.url, ["attrs", "numpy", "pytest>=8.4.2"])
+        proc = run_pallet_lock(project, env, timeout=TIMEOUT)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "error: The lock cannot hold for Python 3.9, which the project supports "
+        "(requires-python >=3.9):",
+        "  app depends on pytest>=8.4.2",
+        "  pytest 8.4.2 depends on iniconfig>=2.3",
+        "  iniconfig 2.3.0 requires Python >=3.10",
+        "hint: raise requires-python to exclude Python 3.9, or constrain pytest to a version "
+        "that supports it",
+    ]
+    for bystander in ("attrs", "numpy", "pluggy"):
+        assert bystander not in proc.stderr
+    assert not (project / "pylock.toml").exists()

@@ -54,6 +54,7 @@ class ProjectRoots:
 
     def __init__(self, spec: ProjectSpec) -> None:
         self.project = spec.name
+        self.requires_python = spec.requires_python
         try:
             self.version = Version(spec.version or "0")
         except InvalidVersion:  # dynamic or odd: the roots' version is never compared
@@ -153,8 +154,8 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         self.roots = roots
         self.context = context
         self.evaluate = evaluate
-        #: identifier -> the first (requirement, parent) seen for it, for explanations
-        self.first_parent: dict[str, tuple[Req, Candidate | None]] = {}
+        #: identifier -> every (requirement, parent) seen for it, for explanations
+        self.parents: dict[str, list[tuple[Req, Candidate]]] = {}
         self._deps: dict[Candidate, list[Req]] = {}
         self._eligible_cache: dict[NormalizedName, list[tuple[Version, bool]]] = {}
         self.conflicts: dict[str, int] = {}
@@ -308,7 +309,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
             self._deps[candidate] = hit
             self.catalog.prefetch([r.name for r in hit if r.kind == "package"])
             for r in hit:
-                self.first_parent.setdefault(r.identifier, (r, candidate))
+                self.parents.setdefault(r.identifier, []).append((r, candidate))
         return hit
 
     def root_requirements(self) -> list[Req]:
