@@ -26,6 +26,7 @@ from ..lock.model import Dependency, LockedPackage
 from ..project.model import ProjectSpec
 from .candidates import Candidate, Catalog, Req
 from .environments import Environment, MarkerEvaluator, make_universe, partition
+from .evaluate import SharedMarkerEvaluator
 from .explain import explain
 from .files import uncovered, wheels_for
 from .graph import Graph, walk
@@ -174,9 +175,10 @@ class _Forker:
             seed = None if parent is None else {**known, **parent}
             locked = self.preferences.for_fork(envs)
             provider = self.provider(envs, seed or {}, locked)
-            if seed is not None:
-                # the pins locked on this fork's representative hold before any parent's
-                seed.update((name, versions[0]) for name, versions in locked.items())
+            if locked:
+                # The pins locked on this fork's representative hold before any parent's; with
+                # them even the first fork may need no resolver run (a relock after a change).
+                seed = {**(seed or {}), **{name: versions[0] for name, versions in locked.items()}}
             graph: Graph | None = None
             if seed is not None:
                 graph = walk(provider, seed, envs[0], extend=True)
@@ -229,7 +231,7 @@ def resolve_lock(
     started = time.perf_counter()
     catalog = Catalog(finder)
     roots = ProjectRoots(spec)
-    evaluate = MarkerEvaluator()
+    evaluate = SharedMarkerEvaluator()
     prefs = _effective_preferences(preferences or {}, upgrade)
     tables = (
         spec.dependencies,
