@@ -63,6 +63,7 @@ def test_two_entries_of_one_package_stay_when_newer_ones_appear() -> None:
     spec = project([*ROOTS, "extra-dep"])
     again = resolve_checked(MemoryFinder(newer), spec, preferences=_pins(first))
     assert entries(again) == {**FIRST, ("extra-dep", "1.0"): None}
+    assert not any(fork.resolved for fork in again.forks)  # the pins held: no resolver run
     # a fresh resolution would have moved all four
     fresh = resolve_checked(MemoryFinder(newer), spec)
     assert {k for k in entries(fresh) if k[0] in ("pkg", "shared")} == {
