@@ -199,7 +199,7 @@ def _local_indexes(spec: ProjectSpec) -> list[IndexConfig]:
     return out
 
 
-def _make_finder(spec: ProjectSpec, *, offline: bool) -> IndexClient:
+def _make_finder(spec: ProjectSpec, *, offline: bool, speculate: bool = True) -> IndexClient:
     from ..index.cache import Cache
     from ..index.client import IndexClient
     from ..resolve.environments import make_universe
@@ -211,6 +211,7 @@ def _make_finder(spec: ProjectSpec, *, offline: bool) -> IndexClient:
         spec.sources,
         Cache.default(),
         offline=offline,
+        speculate=speculate,
         speculate_for=[environment.values for environment in universe],
     )
 
@@ -226,7 +227,10 @@ def _resolve(
     from ..lock.model import Lock
     from ..resolve.universal import resolve_lock
 
-    with _make_finder(spec, offline=offline) as finder:
+    # With locked pins to keep, the resolver knows what it needs (it prefetches the locked
+    # names' pages itself); guessing the newest versions would only read metadata it discards.
+    keep_pins = bool(preferences) and upgrade is not True
+    with _make_finder(spec, offline=offline, speculate=not keep_pins) as finder:
         result = resolve_lock(spec, finder, preferences=preferences, upgrade=upgrade)
     packages = result.packages
     return Lock(

@@ -70,6 +70,11 @@ class Pins:
     def __bool__(self) -> bool:
         return bool(self._pins)
 
+    @property
+    def names(self) -> frozenset[NormalizedName]:
+        """Every name with a pin."""
+        return frozenset(self._pins)
+
     def holds(self, pin: Pin, env: Environment) -> bool:
         """Whether ``pin``'s entry covers ``env`` (PEP 751 lock-file marker context)."""
         if pin.marker is None:

@@ -239,7 +239,8 @@ def resolve_lock(
         *spec.dependency_groups.values(),
     )
     named = {canonicalize_name(r.name) for reqs in tables for r in reqs}
-    catalog.prefetch(sorted(named - {spec.name}))
+    # the locked names too: a relock walks them before any resolver run
+    catalog.prefetch(sorted((named | prefs.names) - {spec.name}))
     cuts: set[Version] = set()
     while True:
         universe = make_universe(spec.requires_python, spec.resolution, cuts)
