@@ -20,7 +20,11 @@ lacks; a narrower one, ``==3.11.*``, would make the lock less realistic).
 Cold: a fresh cache directory (and no lock file) for every run, after one untimed cold run per
 tool (so that the tool's own files are in the OS page cache, as for a user who runs it daily).
 Warm: ``lock`` run again with the up-to-date lock file of the last cold run present and its
-cache warm; for every tool that is the "nothing changed" path. Tools take turns within each
+cache warm; for every tool that is the "nothing changed" path. Re-resolve: with the same lock
+file and warm cache, one dependency (``ADDED``, a leaf the closure lacks) is added to
+pyproject.toml and ``lock`` runs again (the tool must re-resolve, keeping its locked pins); the
+project and the lock are put back after each run. Each such lock must hold every pin of the
+warm lock plus the added package (a moved pin fails the run). Tools take turns within each
 repetition, so load from other users of the machine hits them alike.
 
 Each tool runs from its own venv under ``bench/.work/venvs/`` (uv, pdm and poetry installed with
@@ -100,6 +104,8 @@ CLOSURE = (  # noqa: SIM905 (a word list)
     "requests rich six sqlalchemy typing-extensions typing-inspection tzdata urllib3 "
     "werkzeug"
 ).split()
+#: The dependency the re-resolve case adds (a leaf with no dependencies, not in CLOSURE).
+ADDED = "platformdirs"
 REQUIRES_PYTHON = ">=3.11"
 DEAD_PROXY = "http://127.0.0.1:9"
 RUN_TIMEOUT = 600.0
@@ -313,11 +319,12 @@ def tool_env(tool: Tool, cache: Path) -> dict[str, str]:
     return env
 
 
-def write_project(tool: Tool, url: str) -> Path:
+def write_project(tool: Tool, url: str, added: tuple[str, ...] = ()) -> Path:
     project = WORK / tool.key
-    shutil.rmtree(project, ignore_errors=True)
-    project.mkdir(parents=True)
-    deps = "".join(f'    "{d}",\n' for d in DEPENDENCIES)
+    if not added:
+        shutil.rmtree(project, ignore_errors=True)
+    project.mkdir(parents=True, exist_ok=True)
+    deps = "".join(f'    "{d}",\n' for d in [*DEPENDENCIES, *added])
     (project / "pyproject.toml").write_text(
         f'[project]\nname = "{PROJECT}"\nversion = "0.1.0"\n'
         f'requires-python = "{REQUIRES_PYTHON}"\ndependencies = [\n{deps}]\n\n'
@@ -345,10 +352,40 @@ class Result:
     version: str = "?"
     cold: list[float] = field(default_factory=list)
     warm: list[float] = field(default_factory=list)
+    reresolve: list[float] = field(default_factory=list)
     pins: set[str] = field(default_factory=set)
     served: dict[str, int] = field(default_factory=dict)  # index traffic of the first cold run
     served_warm: dict[str, int] = field(default_factory=dict)  # ... and of the first warm run
     error: str = ""
+
+
+def reresolve_once(res: Result, project: Path, cache: Path, url: str) -> None:
+    """Add ``ADDED`` to the project, lock (timed) with the warm lock and cache, put both back."""
+    tool = res.tool
+    lock_path = project / tool.lock_file
+    saved_lock = lock_path.read_bytes()
+    saved_project = (project / "pyproject.toml").read_bytes()
+    write_project(tool, url, (ADDED,))
+    try:
+        start = time.perf_counter()
+        proc = run(tool.command(), RUN_TIMEOUT, cwd=project, env=tool_env(tool, cache))
+        elapsed = time.perf_counter() - start
+        pins = locked_pins(lock_path) if proc.returncode == 0 and lock_path.is_file() else set()
+    except subprocess.TimeoutExpired:
+        res.error = f"re-resolve timed out after {RUN_TIMEOUT:.0f} s"
+        return
+    finally:
+        lock_path.write_bytes(saved_lock)
+        (project / "pyproject.toml").write_bytes(saved_project)
+    if proc.returncode != 0:
+        tail = (proc.stderr + proc.stdout).strip().splitlines()[-12:]
+        res.error = f"re-resolve: exit {proc.returncode}:\n  " + "\n  ".join(tail)
+        return
+    moved = sorted(res.pins - pins)
+    if moved or not any(p.startswith(ADDED + "==") for p in pins):
+        res.error = f"re-resolve moved {moved} or lacks {ADDED}"
+        return
+    res.reresolve.append(elapsed)
 
 
 def lock_once(res: Result, project: Path, cache: Path, stats: Stats, kind: str) -> None:
@@ -384,13 +421,19 @@ def lock_once(res: Result, project: Path, cache: Path, stats: Stats, kind: str) 
         res.served_warm = res.served_warm or stats.snapshot()
 
 
-def measure(results: list[Result], url: str, stats: Stats, cold: int, warm: int) -> None:
+def measure(
+    results: list[Result], url: str, stats: Stats, cold: int, warm: int, reresolve: int
+) -> None:
     projects = {r.tool.key: write_project(r.tool, url) for r in results}
     caches = {r.tool.key: WORK / "cache" / r.tool.key for r in results}
-    plan = ["warm-up"] + ["cold"] * cold + ["warm"] * warm
+    plan = ["warm-up"] + ["cold"] * cold + ["warm"] * warm + ["reresolve"] * reresolve
     for n, kind in enumerate(plan):
         for res in results:
-            if not res.error:
+            if res.error:
+                continue
+            if kind == "reresolve":
+                reresolve_once(res, projects[res.tool.key], caches[res.tool.key], url)
+            else:
                 lock_once(res, projects[res.tool.key], caches[res.tool.key], stats, kind)
         print(f"  run {n}/{len(plan) - 1} ({kind}) done", file=sys.stderr)
 
@@ -401,7 +444,7 @@ def report(results: list[Result], args: argparse.Namespace, isolated: bool) -> d
     rows = []
     for res in results:
         row: dict[str, object] = {"tool": res.tool.key, "version": res.version}
-        for kind in ("cold", "warm"):
+        for kind in ("cold", "warm", "reresolve"):
             times = getattr(res, kind)
             value = median_or_none(times, bool(res.error))
             ref = median_or_none(getattr(base, kind), bool(base.error)) if base else None
@@ -428,6 +471,8 @@ def report(results: list[Result], args: argparse.Namespace, isolated: bool) -> d
         "dependencies": DEPENDENCIES,
         "cold_runs": args.cold,
         "warm_runs": args.warm,
+        "reresolve_runs": args.reresolve,
+        "reresolve_adds": ADDED,
         "network_namespace": isolated,
         "results": rows,
     }
@@ -439,10 +484,12 @@ def print_table(data: dict[str, object]) -> None:
 
     print(
         f"lock {len(DEPENDENCIES)} dependencies (requires-python {REQUIRES_PYTHON}) against a "
-        f"loopback static index; median of {data['cold_runs']} cold / {data['warm_runs']} warm runs"
+        f"loopback static index; median of {data['cold_runs']} cold / {data['warm_runs']} warm "
+        f"/ {data['reresolve_runs']} re-resolve runs (re-resolve: warm, {ADDED} added)"
     )
     print(
         f"{'tool':<8} {'version':<8} {'cold s':>8} {'vs uv':>8} {'warm s':>8} {'vs uv':>8} "
+        f"{'re-res s':>8} {'vs uv':>8} "
         f"{'pkgs':>5} {'cold: req':>10} {'MB':>5} {'warm: req':>10} {'MB':>5}"
     )
     results = data["results"]
@@ -452,7 +499,8 @@ def print_table(data: dict[str, object]) -> None:
         print(
             f"{row['tool']:<8} {row['version']:<8} {sec(row['cold']['median_s'])} "
             f"{ratio_cell(row['cold']['ratio_to_uv'], 8)} {sec(row['warm']['median_s'])} "
-            f"{ratio_cell(row['warm']['ratio_to_uv'], 8)} {row['packages']:>5} "
+            f"{ratio_cell(row['warm']['ratio_to_uv'], 8)} {sec(row['reresolve']['median_s'])} "
+            f"{ratio_cell(row['reresolve']['ratio_to_uv'], 8)} {row['packages']:>5} "
             f"{cold.get('requests', 0):>10} {cold.get('bytes', 0) / 1e6:>5.1f} "
             f"{warm.get('requests', 0):>10} {warm.get('bytes', 0) / 1e6:>5.1f}"
         )
@@ -488,6 +536,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--cold", type=int, default=5, help="cold runs per tool")
     parser.add_argument("--warm", type=int, default=5, help="warm runs per tool")
+    parser.add_argument(
+        "--reresolve", type=int, default=5, help=f"warm re-resolve runs ({ADDED} added) per tool"
+    )
     add_choices(parser, "--tools", [t.key for t in TOOLS])
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--no-netns", action="store_true", help="do not use a network namespace")
@@ -495,9 +546,16 @@ def main() -> int:
     args = parser.parse_args()
     known = {t.key: t for t in TOOLS}
     wanted = chosen(args.tools)
-    if any(k not in known for k in wanted) or not wanted or args.cold < 1 or args.warm < 0:
-        parser.error("unknown tool, no tool, or --cold below 1")
-    missing = [d for d in CLOSURE if not (INDEX_ROOT / "simple" / d / "index.html").is_file()]
+    if (
+        any(k not in known for k in wanted)
+        or not wanted
+        or args.cold < 1
+        or min(args.warm, args.reresolve) < 0
+    ):
+        parser.error("unknown tool, no tool, --cold below 1 or a negative count")
+    missing = [
+        d for d in [*CLOSURE, ADDED] if not (INDEX_ROOT / "simple" / d / "index.html").is_file()
+    ]
     if missing:
         raise SystemExit(f"{INDEX_ROOT} lacks {missing}")
     system_uv = [p for p in ("/etc/uv/uv.toml", "/etc/xdg/uv/uv.toml") if Path(p).exists()]
@@ -524,7 +582,7 @@ def main() -> int:
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}/simple/"
     try:
-        measure(results, url, IndexHandler.stats, args.cold, args.warm)
+        measure(results, url, IndexHandler.stats, args.cold, args.warm, args.reresolve)
     finally:
         server.shutdown()
         server.server_close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     from ..index.client import IndexClient
     from ..lock.model import Lock
     from ..project.model import IndexConfig, ProjectSpec
+    from ..resolve.preferences import Pin, Preferences
 
 __all__ = ["add_parser", "run"]
 
@@ -175,13 +175,17 @@ def _read_previous(lock_path: Path) -> Lock | None:
         return None
 
 
-def _preferences(previous: Lock | None) -> dict[NormalizedName, Version]:
-    """Locked versions to keep: one per name (the highest, when forks locked several)."""
-    out: dict[NormalizedName, Version] = {}
-    for package in previous.packages if previous else ():
-        if package.name not in out or package.version > out[package.name]:
-            out[package.name] = package.version
-    return out
+def _preferences(previous: Lock | None) -> dict[NormalizedName, tuple[Pin, ...]]:
+    """Locked versions to keep: every entry, each on the environments its marker covers."""
+    from ..resolve.preferences import pins_of
+
+    if previous is None:
+        return {}
+    return pins_of(
+        ((p.name, p.version, p.marker) for p in previous.packages),
+        previous.extras,
+        previous.dependency_groups,
+    )
 
 
 def _local_indexes(spec: ProjectSpec) -> list[IndexConfig]:
@@ -195,7 +199,7 @@ def _local_indexes(spec: ProjectSpec) -> list[IndexConfig]:
     return out
 
 
-def _make_finder(spec: ProjectSpec, *, offline: bool) -> IndexClient:
+def _make_finder(spec: ProjectSpec, *, offline: bool, speculate: bool = True) -> IndexClient:
     from ..index.cache import Cache
     from ..index.client import IndexClient
     from ..resolve.environments import make_universe
@@ -207,6 +211,7 @@ def _make_finder(spec: ProjectSpec, *, offline: bool) -> IndexClient:
         spec.sources,
         Cache.default(),
         offline=offline,
+        speculate=speculate,
         speculate_for=[environment.values for environment in universe],
     )
 
@@ -214,7 +219,7 @@ def _make_finder(spec: ProjectSpec, *, offline: bool) -> IndexClient:
 def _resolve(
     spec: ProjectSpec,
     fingerprint: str,
-    preferences: Mapping[NormalizedName, Version],
+    preferences: Preferences,
     upgrade: Upgrade,
     *,
     offline: bool,
@@ -222,7 +227,10 @@ def _resolve(
     from ..lock.model import Lock
     from ..resolve.universal import resolve_lock
 
-    with _make_finder(spec, offline=offline) as finder:
+    # With locked pins to keep, the resolver knows what it needs (it prefetches the locked
+    # names' pages itself); guessing the newest versions would only read metadata it discards.
+    keep_pins = bool(preferences) and upgrade is not True
+    with _make_finder(spec, offline=offline, speculate=not keep_pins) as finder:
         result = resolve_lock(spec, finder, preferences=preferences, upgrade=upgrade)
     packages = result.packages
     return Lock(

@@ -57,6 +57,8 @@ class Req:
     specifier: SpecifierSet
     kind: Kind = "package"
     source: Requirement | None = field(default=None, compare=False, hash=False)
+    #: a requirement of the project itself (its dependencies, an extra, a group)
+    direct: bool = field(default=False, compare=False, hash=False)
 
     def __str__(self) -> str:
         if self.kind == "python":
@@ -120,8 +122,8 @@ def root_label(project: str, source: RootSource) -> str:
     return f"{project}'s dependency group `{name}`"
 
 
-def package_reqs(requirement: Requirement) -> tuple[Req, ...]:
-    """``a[x,y]>=1`` -> ``a>=1``, ``a[x]>=1``, ``a[y]>=1``."""
+def package_reqs(requirement: Requirement, *, direct: bool = False) -> tuple[Req, ...]:
+    """``a[x,y]>=1`` -> ``a>=1``, ``a[x]>=1``, ``a[y]>=1``; ``direct``: the project's own."""
     if requirement.url:
         raise ResolutionError(
             f"`{requirement}`: direct references (`name @ url`) cannot be locked yet; "
@@ -129,9 +131,9 @@ def package_reqs(requirement: Requirement) -> tuple[Req, ...]:
         )
     name = canonicalize_name(requirement.name)
     spec = requirement.specifier
-    reqs = [Req(name, name, None, spec, source=requirement)]
+    reqs = [Req(name, name, None, spec, source=requirement, direct=direct)]
     for extra in sorted({canonicalize_name(e) for e in requirement.extras}):
-        reqs.append(Req(f"{name}[{extra}]", name, extra, spec, source=requirement))
+        reqs.append(Req(f"{name}[{extra}]", name, extra, spec, source=requirement, direct=direct))
     return tuple(reqs)
 
 
@@ -165,6 +167,11 @@ class Release:
     @property
     def sdist(self) -> DistFile | None:
         return next((f for f in self.files if f.kind == "sdist"), None)
+
+    @property
+    def yank_reason(self) -> str:
+        """The index's reason for yanking (PEP 592), ``""`` when it gave none."""
+        return next((f.yanked for f in self.files if f.yanked), "")
 
 
 class Catalog:
@@ -204,8 +211,8 @@ class Catalog:
             out: list[Release] = []
             for version in sorted(by_version, reverse=True):
                 files = by_version[version]
-                # PEP 592: yanked files are ignored unless nothing else is left (then only an
-                # exact == pin may select them; the provider checks that).
+                # PEP 592: yanked files are ignored unless nothing else is left (then only the
+                # project's own exact == pin may select them; the provider checks that).
                 kept = [f for f in files if not f.is_yanked]
                 out.append(Release(version, tuple(kept or files), not kept))
             cached = self._releases[name] = tuple(out)

@@ -1,9 +1,21 @@
-"""Why a resolution failed, in sentences: resolvelib's `ResolutionImpossible` causes -> text.
+"""Why a resolution failed, in lines a person can follow: resolvelib's `ResolutionImpossible`
+causes -> text.
 
-Each cause is a requirement and the candidate that asked for it. The causes are grouped by the
-package they constrain; for each group the message says, in this order of precedence, that no
-version exists at all, that the versions that exist are excluded by Requires-Python, PEP 592
-yanking or the pre-release policy, or else the chain of requirements that conflict.
+Each cause is a requirement and the candidate that asked for it. The causes are grouped by what
+they constrain. Each group gives one headline (what cannot be met, and for which Pythons) and
+then the chain that leads there, one step per line, from the project down::
+
+    The lock cannot hold for Python 3.9, which the project supports (requires-python >=3.9):
+      app depends on pytest>=8.4.2
+      pytest 8.4.2 depends on iniconfig>=2.3
+      iniconfig 2.3.0 requires Python >=3.10
+    hint: raise requires-python to exclude Python 3.9, or constrain pytest to a version ...
+
+Only causes of the failure are named: a Requires-Python that admits every Python of the fork
+is a bystander (resolvelib lists every candidate's Requires-Python when the ``:python:``
+requirement fails) and is left out. For a package, in this order of precedence: no version
+exists at all, the versions that exist are excluded by Requires-Python, PEP 592 yanking or the
+pre-release policy, or else the requirements conflict (both chains are shown).
 """
 
 from __future__ import annotations
@@ -26,7 +38,8 @@ __all__ = ["explain"]
 #: How many versions a message lists before "..."
 _SHOWN = 8
 #: How far a chain climbs towards the project.
-_DEPTH = 5
+_DEPTH = 6
+_INDENT = "  "
 
 
 def _versions(versions: Sequence[Version]) -> str:
@@ -36,103 +49,168 @@ def _versions(versions: Sequence[Version]) -> str:
     return ("..., " if len(ordered) > _SHOWN else "") + shown if ordered else "none"
 
 
-def _chain(info: Info, provider: Provider) -> str:
-    """``app depends on a>=2 and a 2.0 depends on b<1``: from the project down to ``info``."""
-    req, parent = info.requirement, info.parent
-    if parent is None:
-        return f"{provider.roots.project} depends on {req}"
-    steps = [f"{parent} depends on {req}"]
-    seen = {parent.identifier}
-    current = parent
-    while current.kind == "package" and len(steps) < _DEPTH:
-        found = provider.first_parent.get(current.identifier)
+def _pythons(minors: Sequence[str]) -> str:
+    return "Python " + ", ".join(dict.fromkeys(minors))
+
+
+def _step(req: Req, parent: Candidate | None, provider: Provider) -> str:
+    who = provider.roots.project if parent is None else str(parent)
+    if req.kind == "python":
+        return f"{who} requires Python {req.specifier}"
+    return f"{who} depends on {req}"
+
+
+def _parent_of(candidate: Candidate, provider: Provider) -> tuple[Req, Candidate] | None:
+    """Who asked for ``candidate``: a requirement it satisfies, the project's own first, else
+    the latest seen (the resolver's current path more likely than an abandoned one)."""
+    asked = provider.parents.get(candidate.identifier, ())
+    fitting = [
+        (req, parent)
+        for req, parent in asked
+        if candidate.version in provider.catalog.matching(req)
+    ]
+    for req, parent in fitting:
+        if parent.kind == "root":
+            return req, parent
+    return fitting[-1] if fitting else None
+
+
+def _chain(info: Info, provider: Provider) -> list[str]:
+    """The steps from the project down to ``info``, one per line, the project first."""
+    steps = [_step(info.requirement, info.parent, provider)]
+    current = info.parent
+    seen = set() if current is None else {current.identifier}
+    while current is not None and current.kind == "package" and len(steps) < _DEPTH:
+        found = _parent_of(current, provider)
         if found is None:
             break
-        up_req, up = found
-        if up is None or up.identifier in seen:
+        req, parent = found
+        if parent.identifier in seen:
             break
-        steps.append(f"{up} depends on {up_req}")
-        seen.add(up.identifier)
-        current = up
-    return " and ".join(reversed(steps))
+        steps.append(_step(req, parent, provider))  # a root reads "app[cli] depends on x"
+        seen.add(parent.identifier)
+        current = parent
+    return list(reversed(steps))
 
 
-def _python_sentence(infos: Sequence[Info], provider: Provider) -> str:
+def _block(headline: str, lines: Sequence[str]) -> str:
+    return "\n".join([headline, *(_INDENT + line for line in dict.fromkeys(lines))])
+
+
+def _top_package(chain_of: Info, provider: Provider) -> str | None:
+    """The first package the project names on the way to a cause (what to constrain)."""
+    current = chain_of.parent
+    top = None
+    seen: set[str] = set()
+    while current is not None and current.kind == "package" and current.identifier not in seen:
+        seen.add(current.identifier)
+        top = current.name
+        found = _parent_of(current, provider)
+        current = None if found is None else found[1]
+    return top
+
+
+def _python_block(infos: Sequence[Info], provider: Provider) -> str | None:
+    """A Requires-Python that leaves out some Python of the fork; bystanders are left out."""
     ranges = provider.context.ranges
-    parts = []
+    culprits: list[tuple[Info, list[str]]] = []
     for info in infos:
         spec = info.requirement.specifier
         missing = [r.minor for r in ranges if not spec.contains(r.low, prereleases=True)]
-        parts.append(
-            f"Because {_chain(info, provider)}, while the lock must also hold for Python "
-            f"{', '.join(dict.fromkeys(missing)) or 'versions it excludes'} (the project's "
-            "requires-python), that version cannot be used and no other fits; raise "
-            "requires-python or constrain the package"
+        if missing:
+            culprits.append((info, missing))
+    if not culprits:
+        return None
+    blocks = []
+    for info, missing in culprits:
+        top = _top_package(info, provider)
+        hint = f"raise requires-python to exclude {_pythons(missing)}" + (
+            f", or constrain {top} to a version that supports it" if top else ""
         )
-    return "; ".join(parts) + "."
+        headline = (
+            f"the lock cannot hold for {_pythons(missing)}, which the project supports "
+            f"(requires-python {provider.roots.requires_python}):"
+        )
+        blocks.append(f"{_block(headline, _chain(info, provider))}\nhint: {hint}")
+    return "\n".join(dict.fromkeys(blocks))
+
+
+def _culprit(reqs: Sequence[Req], infos: Sequence[Info], provider: Provider) -> Info:
+    """The cause whose requirement alone leaves nothing usable, else the first."""
+    for req, info in zip(reqs, infos):
+        if not provider.versions([req]):
+            return info
+    return infos[0]
 
 
 def _unavailable(reqs: Sequence[Req], infos: Sequence[Info], provider: Provider) -> str | None:
-    """A sentence when the requirements exclude every version by themselves (no conflict)."""
+    """A block when the requirements exclude every version by themselves (no conflict)."""
     catalog = provider.catalog
     name = reqs[0].name
     releases = catalog.releases(name)
     if not releases:
-        return f"`{name}` was not found on the package index ({_chain(infos[0], provider)})."
+        return _block(f"`{name}` was not found on the package index:", _chain(infos[0], provider))
     every = [r.version for r in releases]
     for req, info in zip(reqs, infos):
         if not catalog.matching(req):
-            return (
-                f"No versions of `{name}` match `{req}` (available: {_versions(every)}); "
-                f"{_chain(info, provider)}."
+            return _block(
+                f"No versions of `{name}` match `{req}` (available: {_versions(every)}):",
+                _chain(info, provider),
             )
     matching = catalog.matching(reqs[0])
     for req in reqs[1:]:
         matching = matching & catalog.matching(req)
     if not matching or provider.versions(reqs):
         return None
-    spec = " and ".join(dict.fromkeys(str(r) for r in reqs))
+    spec = " and ".join(dict.fromkeys(f"`{r}`" for r in reqs))
+    chain = _chain(_culprit(reqs, infos, provider), provider)
     ranges = provider.context.ranges
     candidates = [r for r in releases if r.version in matching]
     python = [r for r in candidates if not catalog.python_ok(r, ranges)]
     if python:
         needs = catalog.requires_python(name, python[0].version)
         excluded = [r.minor for r in ranges if needs is not None and r.low not in needs]
-        return (
-            f"`{spec}` matches {_versions([r.version for r in python])}, but they require "
-            f"Python {needs}, which leaves out Python {', '.join(dict.fromkeys(excluded))} "
-            f"(allowed by the project's requires-python); {_chain(infos[0], provider)}."
+        which = "which requires" if len(python) == 1 else "which require"
+        return _block(
+            f"no version of `{name}` fits {_pythons(excluded)}, which the project supports "
+            f"(requires-python {provider.roots.requires_python}):",
+            [
+                *chain,
+                f"{spec} matches only {_versions([r.version for r in python])}, "
+                f"{which} Python {needs}",
+            ],
         )
     yanked = [r for r in candidates if r.all_yanked]
     if yanked:
         v = yanked[0].version
-        return (
-            f"`{spec}` matches only yanked releases ({_versions([r.version for r in yanked])}); "
-            f"pin one exactly (`{name}=={v}`) to use it."
+        return _block(
+            f"{spec} matches only yanked releases ({_versions([r.version for r in yanked])}); "
+            f"a yanked release is used only when the project itself pins it exactly (add "
+            f"`{name}=={v}` to its dependencies to use it):",
+            chain,
         )
     pre = [r.version for r in candidates if r.version.is_prerelease]
     if pre:
-        return (
-            f"`{spec}` matches only pre-releases ({_versions(pre)}); allow them with "
-            '`prerelease = "allow"` in [tool.pallet.resolution] or name one in the specifier.'
+        return _block(
+            f"{spec} matches only pre-releases ({_versions(pre)}); allow them with "
+            '`prerelease = "allow"` in [tool.pallet.resolution] or name one in the specifier:',
+            chain,
         )
     return None
 
 
 def _conflict(identifier: str, infos: Sequence[Info], provider: Provider) -> str:
-    # Chains through packages first: "app depends on a>=2 and a 2.0 depends on b<1, while ..."
+    # Chains through packages first, then the project's own requirements.
     ordered = sorted(infos, key=lambda i: i.parent is None or i.parent.kind != "package")
-    chains = list(dict.fromkeys(_chain(i, provider) for i in ordered))
     specs = list(dict.fromkeys(f"`{i.requirement}`" for i in ordered))
-    clash = f"{' and '.join(specs)} conflict" if len(specs) > 1 else f"{specs[0]} cannot be met"
-    packages = [i.parent for i in ordered if i.parent is not None and i.parent.kind == "package"]
-    if packages:
-        ending = f"no version of `{packages[0].name}` satisfies the requirements ({clash})"
+    name = ordered[0].requirement.name
+    if len(specs) > 1:
+        both = "both" if len(specs) == 2 else "all of them"
+        headline = f"{' and '.join(specs)} conflict; no version of `{name}` satisfies {both}:"
     else:
-        ending = f"no version of `{identifier}` satisfies them ({clash})"
-    if len(chains) == 1:
-        return f"Because {chains[0]}, {ending}."
-    return f"Because {' and '.join(chains[:-1])}, while {chains[-1]}, {ending}."
+        headline = f"no version of `{identifier}` satisfies {specs[0]}:"
+    lines = [line for info in ordered for line in _chain(info, provider)]
+    return _block(headline, lines)
 
 
 def explain(causes: Sequence[Info], provider: Provider, where: str | None = None) -> str:
@@ -140,17 +218,19 @@ def explain(causes: Sequence[Info], provider: Provider, where: str | None = None
     groups: dict[str, list[Info]] = {}
     for info in causes:
         groups.setdefault(info.requirement.identifier, []).append(info)
-    sentences: list[str] = []
+    blocks: list[str] = []
     for identifier, infos in groups.items():
         reqs = [i.requirement for i in infos]
         if identifier == ":python:":
-            sentences.append(_python_sentence(infos, provider))
+            block = _python_block(infos, provider)
+            if block is not None:
+                blocks.append(block)
             continue
         if reqs[0].kind != "package":
             continue
-        sentence = _unavailable(reqs, infos, provider)
-        sentences.append(sentence or _conflict(identifier, infos, provider))
-    text = "\n".join(dict.fromkeys(sentences)) or "The requirements cannot be satisfied."
+        blocks.append(_unavailable(reqs, infos, provider) or _conflict(identifier, infos, provider))
+    text = "\n".join(dict.fromkeys(blocks)) or "The requirements cannot be satisfied."
+    text = text[0].upper() + text[1:]
     if where:
         text = f"For environments where `{where}`:\n{text}"
     return text

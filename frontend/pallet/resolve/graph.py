@@ -119,6 +119,9 @@ def walk(
             if version is None:
                 graph.problem = f"{node} needs {req.name}, which is not pinned"
                 return graph
+            if version not in provider.catalog.matching(req):  # also: no longer on the index
+                graph.problem = f"{req.name} {version} does not satisfy {req}"
+                return graph
             wanted.setdefault(req.identifier, []).append(req)
             kids.append(req.identifier)
             if req.identifier not in graph.nodes:

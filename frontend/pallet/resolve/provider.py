@@ -54,6 +54,7 @@ class ProjectRoots:
 
     def __init__(self, spec: ProjectSpec) -> None:
         self.project = spec.name
+        self.requires_python = spec.requires_python
         try:
             self.version = Version(spec.version or "0")
         except InvalidVersion:  # dynamic or odd: the roots' version is never compared
@@ -72,7 +73,7 @@ class ProjectRoots:
 
     def _edge(self, requirement: Requirement) -> Edge:
         if canonicalize_name(requirement.name) != self.project:
-            return Edge(requirement.marker, "", package_reqs(requirement))
+            return Edge(requirement.marker, "", package_reqs(requirement, direct=True))
         extras = sorted({canonicalize_name(e) for e in requirement.extras})
         targets: list[RootSource] = [("extra", x) for x in extras] or [("base", "")]
         return Edge(requirement.marker, "", tuple(self.requirement(t) for t in targets))
@@ -95,7 +96,8 @@ class ForkContext:
     representative: Environment
     ranges: tuple[PythonRange, ...]  # the fork's Python ranges (for Requires-Python)
     prerelease: PrereleaseMode
-    preferences: Mapping[NormalizedName, Version]
+    #: per name, the versions to try first, best first (locked pins, then other forks' choices)
+    preferences: Mapping[NormalizedName, tuple[Version, ...]]
 
 
 def active_reqs(
@@ -129,6 +131,15 @@ def active_reqs(
     return out
 
 
+def _project_pins(reqs: Iterable[Req]) -> set[Version]:
+    """Versions the project's own requirements among ``reqs`` pin with ``==``/``===``."""
+    pins: set[Version] = set()
+    for r in reqs:
+        if r.direct:
+            pins.update(r.exact_pins)
+    return pins
+
+
 class Provider(AbstractProvider[Req, Candidate, str]):
     """Resolvelib provider for one fork."""
 
@@ -143,8 +154,8 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         self.roots = roots
         self.context = context
         self.evaluate = evaluate
-        #: identifier -> the first (requirement, parent) seen for it, for explanations
-        self.first_parent: dict[str, tuple[Req, Candidate | None]] = {}
+        #: identifier -> every (requirement, parent) seen for it, for explanations
+        self.parents: dict[str, list[tuple[Req, Candidate]]] = {}
         self._deps: dict[Candidate, list[Req]] = {}
         self._eligible_cache: dict[NormalizedName, list[tuple[Version, bool]]] = {}
         self.conflicts: dict[str, int] = {}
@@ -227,22 +238,22 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         for r in reqs[1:]:
             allowed = allowed & self.catalog.matching(r)
         excluded = set(bad)
-        pins: set[Version] = set()
-        for r in reqs:
-            pins.update(r.exact_pins)
+        pins = _project_pins(reqs)
         out = [
             v
             for v, all_yanked in self._eligible(name)
             if v in allowed
             and v not in excluded
-            # PEP 592: a yanked release is selected only by a requirement pinning it with ==.
+            # PEP 592: a yanked release is selected only when pinned with == or ===, and only
+            # by the project itself, never because a dependency's == names it (as uv does).
             and (not all_yanked or v in pins)
         ]
         out = self._prerelease_filter(reqs, out)
         preferred = self.context.preferences.get(name)
-        if preferred is not None and preferred in out:
-            out.remove(preferred)
-            out.insert(0, preferred)
+        if preferred:
+            first = [v for v in preferred if v in out]
+            if first:
+                out = first + [v for v in out if v not in first]
         return out
 
     def accepts(self, version: Version, reqs: Sequence[Req]) -> bool:
@@ -250,7 +261,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         if any(version not in self.catalog.matching(r) for r in reqs):
             return False
         release = self.catalog.release(reqs[0].name, version)
-        if release.all_yanked and not any(version in r.exact_pins for r in reqs):
+        if release.all_yanked and version not in _project_pins(reqs):
             return False
         if not self.catalog.python_ok(release, self.context.ranges):
             return False
@@ -298,7 +309,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
             self._deps[candidate] = hit
             self.catalog.prefetch([r.name for r in hit if r.kind == "package"])
             for r in hit:
-                self.first_parent.setdefault(r.identifier, (r, candidate))
+                self.parents.setdefault(r.identifier, []).append((r, candidate))
         return hit
 
     def root_requirements(self) -> list[Req]:

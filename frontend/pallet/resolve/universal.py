@@ -26,10 +26,12 @@ from ..lock.model import Dependency, LockedPackage
 from ..project.model import ProjectSpec
 from .candidates import Candidate, Catalog, Req
 from .environments import Environment, MarkerEvaluator, make_universe, partition
+from .evaluate import SharedMarkerEvaluator
 from .explain import explain
 from .files import uncovered, wheels_for
 from .graph import Graph, walk
 from .markers import Activation, activation_expr, describe, full_version_cuts, render, to_marker
+from .preferences import Pins, Preferences
 from .provider import ForkContext, ProjectRoots, Provider
 
 if TYPE_CHECKING:
@@ -90,12 +92,11 @@ class _Reporter(BaseReporter[Req, Candidate, str]):
 
 
 def _effective_preferences(
-    preferences: Mapping[NormalizedName, Version], upgrade: bool | frozenset[NormalizedName]
-) -> dict[NormalizedName, Version]:
+    preferences: Preferences, upgrade: bool | frozenset[NormalizedName]
+) -> Pins:
     if upgrade is True:
-        return {}
-    dropped = upgrade if isinstance(upgrade, frozenset) else frozenset()
-    return {name: v for name, v in preferences.items() if name not in dropped}
+        return Pins({}, ())
+    return Pins(preferences, upgrade if isinstance(upgrade, frozenset) else ())
 
 
 class _Forker:
@@ -107,7 +108,7 @@ class _Forker:
         catalog: Catalog,
         roots: ProjectRoots,
         evaluate: MarkerEvaluator,
-        preferences: Mapping[NormalizedName, Version],
+        preferences: Pins,
         universe: tuple[Environment, ...],
     ) -> None:
         self.spec = spec
@@ -121,12 +122,21 @@ class _Forker:
         self.rounds = 0
 
     def provider(
-        self, envs: tuple[Environment, ...], seed: Mapping[NormalizedName, Version]
+        self,
+        envs: tuple[Environment, ...],
+        seed: Mapping[NormalizedName, Version],
+        locked: Mapping[NormalizedName, tuple[Version, ...]],
     ) -> Provider:
         ranges = self.catalog.intern(tuple(sorted({e.python for e in envs})))
-        context = ForkContext(
-            envs[0], ranges, self.spec.resolution.prerelease, {**self.preferences, **seed}
-        )
+        # The fork's locked pins come first; a parent's or another fork's choice never
+        # overrides them (it is only the next thing tried).
+        preferred: dict[NormalizedName, tuple[Version, ...]] = {
+            name: (version,) for name, version in seed.items()
+        }
+        for name, versions in locked.items():
+            extra = preferred.get(name, ())
+            preferred[name] = versions + tuple(v for v in extra if v not in versions)
+        context = ForkContext(envs[0], ranges, self.spec.resolution.prerelease, preferred)
         return Provider(self.catalog, self.roots, context, self.evaluate)
 
     def resolve(
@@ -163,7 +173,12 @@ class _Forker:
             # A child fork tries its parent's pins first, then versions other forks chose (fewer
             # distinct versions in the lock), then the newest.
             seed = None if parent is None else {**known, **parent}
-            provider = self.provider(envs, seed or {})
+            locked = self.preferences.for_fork(envs)
+            provider = self.provider(envs, seed or {}, locked)
+            if locked:
+                # The pins locked on this fork's representative hold before any parent's; with
+                # them even the first fork may need no resolver run (a relock after a change).
+                seed = {**(seed or {}), **{name: versions[0] for name, versions in locked.items()}}
             graph: Graph | None = None
             if seed is not None:
                 graph = walk(provider, seed, envs[0], extend=True)
@@ -202,27 +217,30 @@ def resolve_lock(
     spec: ProjectSpec,
     finder: PackageFinder,
     *,
-    preferences: Mapping[NormalizedName, Version] = {},
+    preferences: Preferences | None = None,
     upgrade: bool | frozenset[NormalizedName] = False,
 ) -> Resolution:
     """Resolve the project's dependencies, every extra and every group, for every environment.
 
-    ``preferences`` (versions in the current lock) are tried first, except for every package
-    when ``upgrade`` is True or for the names in ``upgrade``. Raises `ResolutionError` with an
-    explanation when no resolution exists, `IndexError_` when an index cannot be read.
+    ``preferences`` (versions in the current lock: one per name, or every locked entry as
+    `Pin`s, each preferred on the environments its marker covers) are tried first, except for
+    every package when ``upgrade`` is True or for the names in ``upgrade``. Raises
+    `ResolutionError` with an explanation when no resolution exists, `IndexError_` when an
+    index cannot be read.
     """
     started = time.perf_counter()
     catalog = Catalog(finder)
     roots = ProjectRoots(spec)
-    evaluate = MarkerEvaluator()
-    prefs = _effective_preferences(preferences, upgrade)
+    evaluate = SharedMarkerEvaluator()
+    prefs = _effective_preferences(preferences or {}, upgrade)
     tables = (
         spec.dependencies,
         *spec.optional_dependencies.values(),
         *spec.dependency_groups.values(),
     )
     named = {canonicalize_name(r.name) for reqs in tables for r in reqs}
-    catalog.prefetch(sorted(named - {spec.name}))
+    # the locked names too: a relock walks them before any resolver run
+    catalog.prefetch(sorted((named | prefs.names) - {spec.name}))
     cuts: set[Version] = set()
     while True:
         universe = make_universe(spec.requires_python, spec.resolution, cuts)
@@ -289,6 +307,14 @@ def _merge(
         envs_all = [e for envs in by_activation.values() for e in envs]
         release = catalog.release(name, version)
         files = release.files
+        if release.all_yanked:  # PEP 592: say so, with the reason (only a project pin gets here)
+            reason = f" ({release.yank_reason})" if release.yank_reason else ""
+            logger.warning(
+                "%s %s is yanked%s; it is locked because the project pins it with ==",
+                name,
+                version,
+                reason,
+            )
         dependencies = tuple(
             sorted(
                 (

@@ -7,6 +7,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 from pallet.cli import lock as cli
 from pallet.errors import LockError, PalletError
@@ -38,10 +39,16 @@ def test_check_with_upgrade_is_refused() -> None:
         cli.run(_parse("--check", "-U"))
 
 
-def test_preferences_take_the_highest_of_forks(sample_lock: Lock) -> None:
-    prefs = {str(k): v for k, v in cli._preferences(sample_lock).items()}
-    assert prefs["numpy"] == Version("2.0.0")
-    assert prefs["idna"] == Version("3.7")
+def test_preferences_keep_every_locked_entry(sample_lock: Lock) -> None:
+    prefs = cli._preferences(sample_lock)
+    numpy = sorted((str(p.version), str(p.marker)) for p in prefs[canonicalize_name("numpy")])
+    assert numpy == [
+        ("1.26.4", 'python_version < "3.10"'),
+        ("2.0.0", 'python_version >= "3.10"'),
+    ]
+    (colorama,) = prefs[canonicalize_name("colorama")]
+    assert (colorama.extras, colorama.groups) == ({"cli"}, {"dev", "test"})
+    assert [p.version for p in prefs[canonicalize_name("idna")]] == [Version("3.7")]
     assert cli._preferences(None) == {}
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
+from packaging.requirements import Requirement
 from pallet.resolve.check import check_exact
 from pallet.resolve.universal import resolve_lock
 
@@ -31,3 +33,22 @@ def test_synthetic_graph() -> None:
     assert markers["colorama"] == 'sys_platform == "win32"'
     assert markers["tomli"] == 'python_version < "3.11"'
     assert markers["importlib-metadata"] == 'python_version < "3.10"'
+
+
+def test_synthetic_graph_warm_re_resolve() -> None:
+    """A relock after adding one dependency keeps every pin and runs no resolver."""
+    from pallet.resolve.preferences import pins_of
+
+    finder = MemoryFinder(make_index())
+    first = resolve_lock(spec(), finder)
+    prefs = pins_of(((p.name, p.version, p.marker) for p in first.packages), ("cli",), ("dev",))
+    grown = spec()
+    grown = dataclasses.replace(grown, dependencies=(*grown.dependencies, Requirement("six")))
+    started = time.perf_counter()
+    again = resolve_lock(grown, finder, preferences=prefs)
+    elapsed = time.perf_counter() - started
+    assert elapsed < BUDGET_SECONDS
+    assert not any(fork.resolved for fork in again.forks)
+    before = {(p.name, p.version, str(p.marker)) for p in first.packages}
+    assert before <= {(p.name, p.version, str(p.marker)) for p in again.packages}
+    assert check_exact(again, grown, finder) == []
