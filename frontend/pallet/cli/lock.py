@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
 
     from ..index.client import IndexClient
-    from ..lock.model import Lock
-    from ..project.model import IndexConfig, ProjectSpec
+    from ..lock.model import Lock, LockedPackage
+    from ..project.model import ProjectSpec
 
 __all__ = ["add_parser", "run"]
 
@@ -184,17 +184,6 @@ def _preferences(previous: Lock | None) -> dict[NormalizedName, Version]:
     return out
 
 
-def _local_indexes(spec: ProjectSpec) -> list[IndexConfig]:
-    """Indexes as the client needs them: a relative path (``url = "./wheels"``) is relative
-    to the project directory, not to the working directory."""
-    out = []
-    for index in spec.indexes:
-        if "://" not in index.url and not Path(index.url).is_absolute():
-            index = dataclasses.replace(index, url=str((spec.root / index.url).resolve()))
-        out.append(index)
-    return out
-
-
 def _make_finder(spec: ProjectSpec, *, offline: bool) -> IndexClient:
     from ..index.cache import Cache
     from ..index.client import IndexClient
@@ -203,11 +192,12 @@ def _make_finder(spec: ProjectSpec, *, offline: bool) -> IndexClient:
     # Speculative prefetching need not fetch what no environment of the lock can use.
     universe = make_universe(spec.requires_python, spec.resolution)
     return IndexClient(
-        _local_indexes(spec),
+        spec.indexes,
         spec.sources,
         Cache.default(),
         offline=offline,
         speculate_for=[environment.values for environment in universe],
+        root=spec.root,  # relative index paths, and the paths the lock writes, start there
     )
 
 
@@ -219,12 +209,12 @@ def _resolve(
     *,
     offline: bool,
 ) -> Lock:
-    from ..lock.model import Lock
+    from ..lock.model import Lock, LockedPackage
     from ..resolve.universal import resolve_lock
 
     with _make_finder(spec, offline=offline) as finder:
         result = resolve_lock(spec, finder, preferences=preferences, upgrade=upgrade)
-    packages = result.packages
+        packages = _lock_files(finder, result.packages)
     return Lock(
         requires_python=spec.requires_python,
         environments=result.environments,
@@ -235,6 +225,21 @@ def _resolve(
         fingerprint=fingerprint,
         input_digests=input_digests(spec),
     )
+
+
+def _lock_files(finder: IndexClient, packages: Sequence[LockedPackage]) -> list[LockedPackage]:
+    """Every file with a hash and at its lock location (`IndexClient.lock_files`)."""
+    files = finder.lock_files(
+        f for p in packages for f in (*p.wheels, *([p.sdist] if p.sdist else []))
+    )
+    return [
+        dataclasses.replace(
+            p,
+            wheels=tuple(files[w.url] for w in p.wheels),
+            sdist=files[p.sdist.url] if p.sdist else None,
+        )
+        for p in packages
+    ]
 
 
 def _changes(previous: Lock | None, lock: Lock) -> list[str]:

@@ -7,6 +7,8 @@ packages pinned to it, and files of one package are never merged across indexes.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 import os
 import threading
@@ -24,6 +26,7 @@ from ..errors import IndexError_
 from ..project.model import IndexConfig
 from .cache import Cache
 from .http import Credentials, HttpClient
+from .locations import is_relative_path, lock_index_url, lock_location
 from .metadata import WheelMetadataFetcher
 from .models import DistFile, DistMetadata
 from .pages import PageReader, with_local_hashes
@@ -63,6 +66,7 @@ class IndexClient:
         speculate: bool = True,
         speculate_for: Sequence[Mapping[str, str]] = (),
         http: HttpClient | None = None,
+        root: Path | None = None,
     ) -> None:
         if not indexes:
             raise IndexError_("no package index configured")
@@ -74,6 +78,11 @@ class IndexClient:
         #: whose marker is false on all of them (e.g. ``python_version < "3.11"`` for a
         #: project that requires 3.11). Empty: no such filter.
         self.speculate_for = tuple(speculate_for)
+        #: The project folder: an index given by a relative path is relative to it, and so are
+        #: the paths the lock writes for its files (`lock_file`).
+        self.root = Path.cwd() if root is None else root
+        self._configured = {i.name: i.url for i in indexes}
+        indexes = [self._absolute(i) for i in indexes]
         self._configs = {i.name: i for i in indexes}
         self._default = next((i for i in indexes if i.default), indexes[0])
         self._sources = {canonicalize_name(k): v for k, v in sources.items()}
@@ -86,11 +95,13 @@ class IndexClient:
         self.credentials = Credentials(self.env)
         self._urls = {i.name: self.credentials.add_index(i.name, i.url) for i in indexes}
         if concurrency is None:
-            try:
-                concurrency = int(self.env.get(envvars.PALLET_CONCURRENCY) or 16)
-            except ValueError:
-                concurrency = 16
+            concurrency = int(
+                envvars.positive_number(
+                    self.env, envvars.PALLET_CONCURRENCY, 16, integer=True, minimum=1, inclusive=True
+                )
+            )
         concurrency = max(concurrency, 1)
+        cache.check_writable()
         self.http = http or HttpClient(self.credentials, env=self.env, concurrency=concurrency)
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="pallet-index")
         self._lock = threading.Lock()
@@ -102,6 +113,11 @@ class IndexClient:
         self.wheels = WheelMetadataFetcher(self.http, cache, offline=offline)
         self._pages_reader = PageReader(self.http, cache, self._urls, offline=offline)
         self._sdists: SdistMetadataBuilder | None = None
+
+    def _absolute(self, index: IndexConfig) -> IndexConfig:
+        if not is_relative_path(index.url):
+            return index
+        return dataclasses.replace(index, url=str((self.root / index.url).resolve()))
 
     # -- PackageFinder -------------------------------------------------------------------------
     def index_for(self, name: str) -> IndexConfig:
@@ -156,9 +172,34 @@ class IndexClient:
         """The whole file, in the cache (or where it lies, for a local index), hash-verified."""
         return self.wheels.download(file)
 
+    # -- the lock ------------------------------------------------------------------------------
+    def lock_index(self, name: str) -> str:
+        """PEP 751 ``packages.index`` for files of the index named ``name`` ("" for none)."""
+        return lock_index_url(self._configured.get(name, name))
+
+    def lock_files(self, files: Iterable[DistFile]) -> dict[str, DistFile]:
+        """The files as the lock writes them, by their URL here: each with a sha256 (PEP 751
+        requires a hash; a file the index listed without one is downloaded once, into the cache
+        keyed by its URL, and hashed, as ``pip-compile --generate-hashes`` does), and at a path
+        relative to the project for a relative local index (`index.locations`)."""
+        todo = {file.url: file for file in files}
+        futures = {url: self._pool.submit(self._lock_file, file) for url, file in todo.items()}
+        return {url: future.result() for url, future in futures.items()}
+
+    def _lock_file(self, file: DistFile) -> DistFile:
+        if "sha256" not in file.hashes:
+            digest = hashlib.sha256()
+            with open(self.download(file), "rb") as stream:
+                while chunk := stream.read(1 << 20):
+                    digest.update(chunk)
+            file = dataclasses.replace(file, hashes={**file.hashes, "sha256": digest.hexdigest()})
+        return lock_location(file, self._configured.get(file.index, ""), self.root)
+
     # -- lifecycle -----------------------------------------------------------------------------
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the worker threads; ``wait=False`` (on an error or Ctrl-C) returns at once,
+        leaving any request in flight to its timeout."""
+        self._pool.shutdown(wait=wait, cancel_futures=True)
 
     def __enter__(self) -> IndexClient:
         return self
@@ -169,7 +210,7 @@ class IndexClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        self.close(wait=exc is None)
 
     # -- pages ---------------------------------------------------------------------------------
     def _page_future(self, name: NormalizedName) -> Future[list[DistFile]]:

@@ -69,6 +69,11 @@ class PageReader:
         url = f"{base}/{quote(name)}/"
         local = local_path(base)
         if local is not None:
+            if not local.is_dir():
+                raise IndexError_(
+                    f"index {index.name!r}: {str(local)!r} is not a folder "
+                    "(a local simple index is a folder with one sub-folder per project)"
+                )
             return self._local_simple(index, local / name, url)
         return self._cached_get(index, url, name, project=name)
 
@@ -159,9 +164,15 @@ class PageReader:
                 if file is not None and path.is_file():
                     files.append(file)
         elif local is not None:
-            files = self._parse(
-                local.read_bytes(), "text/html", local.resolve().as_uri(), index, None
-            )
+            try:
+                body = local.read_bytes()
+            except OSError as exc:
+                problem = "does not exist" if not local.exists() else (exc.strerror or str(exc))
+                raise IndexError_(
+                    f"index {index.name!r}: flat index {str(local)!r} {problem} "
+                    "(a folder of wheels and sdists, or an HTML page linking them)"
+                ) from None
+            files = self._parse(body, "text/html", local.resolve().as_uri(), index, None)
         else:
             files = self._cached_get(index, url, _FLAT_KEY, project=None)
         grouped: dict[NormalizedName, list[DistFile]] = {}

@@ -60,7 +60,10 @@ def _file_table(file: DistFile) -> list[tuple[str, _toml.TomlValue]]:
         moment = _toml.parse_datetime(file.upload_time)
         if moment is not None:  # PEP 751: upload-time is a TOML datetime, never a string
             rows.append(("upload-time", moment))
-    rows.append(("url", _public_url(file.url)))
+    if "://" in file.url:
+        rows.append(("url", _public_url(file.url)))
+    else:  # a file of a local index: a path, relative to the lock's folder (index.locations)
+        rows.append(("path", file.url))
     if file.size is not None:
         rows.append(("size", file.size))
     # PEP 751: at least one hash per file; the algorithm names are hashlib names.
@@ -112,7 +115,8 @@ def dumps_lock(lock: Lock) -> str:
                     entry["version"] = str(dep.version)
                 deps.append(entry)
             out += _array_lines("dependencies", deps)
-        out.append(f"index = {_toml.value(_public_url(package.index))}")
+        if package.index:  # none for a local folder (index.locations)
+            out.append(f"index = {_toml.value(_public_url(package.index))}")
         if package.sdist is not None:
             out += ["", "[packages.sdist]", *_lines(_file_table(package.sdist))]
         for wheel in sorted(package.wheels, key=lambda w: w.filename):
