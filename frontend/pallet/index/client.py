@@ -25,7 +25,7 @@ from .. import envvars
 from ..errors import IndexError_
 from ..project.model import IndexConfig
 from .cache import Cache
-from .http import Credentials, HttpClient
+from .http import Credentials, HttpClient, redact
 from .locations import is_relative_path, lock_index_url, lock_location
 from .metadata import WheelMetadataFetcher
 from .models import DistFile, DistMetadata
@@ -127,6 +127,17 @@ class IndexClient:
 
     def files(self, name: NormalizedName) -> Sequence[DistFile]:
         return list(self._page_future(canonicalize_name(name)).result())
+
+    def missing_reason(self, name: str) -> str:
+        """Where a project with no files was looked up, for the "not found" sentence:
+        ``index 'pypi' (HTTP 404 at https://…/simple/six/)``."""
+        project = canonicalize_name(name)
+        index = self.index_for(project)
+        if index.format == "flat":
+            return f"flat index {index.name!r} ({redact(self._urls[index.name])})"
+        url = f"{self._urls[index.name].rstrip('/')}/{project}/"
+        why = self._pages_reader.missing.get((index.name, project), f"nothing at {redact(url)}")
+        return f"index {index.name!r} ({why})"
 
     def prefetch(self, names: Iterable[NormalizedName]) -> None:
         try:

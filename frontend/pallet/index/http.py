@@ -220,9 +220,11 @@ class HttpClient:
         ok: frozenset[int] = frozenset({200}),
         sink: Path | None = None,
         sink_hashes: Mapping[str, str] | None = None,
+        max_bytes: int | None = None,
     ) -> Response:
         """GET ``url``; statuses in ``ok`` are returned, others raise `HttpStatusError`.
 
+        With ``max_bytes``, only the first bytes of the body are read (a probe).
         With ``sink``, a 200 body is streamed in chunks to that path (atomically: a temp file in
         its directory, then ``os.replace``), checked against ``sink_hashes`` (`HashMismatch`),
         and the returned body is empty.
@@ -230,7 +232,7 @@ class HttpClient:
         url = strip_credentials(url)
         token = self.watch.begin(index, redact(url))
         try:
-            return self._get(url, index, headers or {}, ok, sink, sink_hashes or {})
+            return self._get(url, index, headers or {}, ok, sink, sink_hashes or {}, max_bytes)
         finally:
             self.watch.end(token)
 
@@ -242,6 +244,7 @@ class HttpClient:
         ok: frozenset[int],
         sink: Path | None,
         sink_hashes: Mapping[str, str],
+        max_bytes: int | None,
     ) -> Response:
         urllib3 = self._urllib3
         started = time.monotonic()
@@ -271,7 +274,8 @@ class HttpClient:
                             )
                         body = b""
                     else:
-                        body = self._read(response, started + self.deadline + self.timeout)
+                        limit = started + self.deadline + self.timeout
+                        body = self._read(response, limit, max_bytes)
                     return Response(status, lower, body, final_url)
                 finally:
                     response.release_conn()
@@ -310,15 +314,21 @@ class HttpClient:
         return True
 
     @staticmethod
-    def _read(response: urllib3.BaseHTTPResponse, limit: float) -> bytes:
-        """The whole body, giving up (`_Overdue`) at ``limit`` (``time.monotonic``): a server that
-        trickles a byte now and then never trips the per-read timeout."""
+    def _read(response: urllib3.BaseHTTPResponse, limit: float, max_bytes: int | None) -> bytes:
+        """The whole body (or its first ``max_bytes``), giving up (`_Overdue`) at ``limit``
+        (``time.monotonic``): a server that trickles a byte now and then never trips the
+        per-read timeout."""
         chunks = []
+        size = 0
         while True:
             chunk = response.read1(CHUNK)
             if not chunk:
                 return b"".join(chunks)
             chunks.append(chunk)
+            size += len(chunk)
+            if max_bytes is not None and size >= max_bytes:
+                response.close()  # the rest is not wanted: do not reuse this connection
+                return b"".join(chunks)[:max_bytes]
             if time.monotonic() > limit:
                 raise _Overdue
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,7 +18,8 @@ from packaging.utils import NormalizedName, canonicalize_name
 from ..errors import IndexError_
 from ..project.model import IndexConfig
 from .cache import Cache, CachedPage, parse_cache_control
-from .http import HttpClient, redact
+from .http import HttpClient, HttpStatusError, redact
+from .probe import PROBE_BYTES, root_problem
 from .models import DistFile
 from .simple import ACCEPT, InvalidPage, dist_file, parse_project_page
 
@@ -63,6 +65,42 @@ class PageReader:
         self.cache = cache
         self.urls = urls  # index name -> URL without credentials
         self.offline = offline
+        self._lock = threading.Lock()
+        self._roots: dict[str, str | None] = {}  # index name -> what its root is, if no index
+        #: why a project has no files, by (index name, project): "HTTP 404 at <url>", …
+        self.missing: dict[tuple[str, NormalizedName], str] = {}
+
+    def _check_root(self, index: IndexConfig, url: str, found: str) -> None:
+        """After ``found`` (a 404, an empty page) at ``url``: fetch the index root once and raise
+        `IndexError_` when it is no simple index (`index.probe`); else the project is missing."""
+        with self._lock:
+            known = index.name in self._roots
+            problem = self._roots.get(index.name)
+        root = self.urls[index.name].rstrip("/") + "/"
+        if not known:
+            try:
+                response = self.http.get(
+                    root,
+                    index=index.name,
+                    headers={"Accept": ACCEPT},
+                    ok=frozenset(range(200, 600)),
+                    max_bytes=PROBE_BYTES,
+                )
+                problem = root_problem(
+                    response.status,
+                    response.headers.get("content-type", ""),
+                    response.body,
+                    response.url,
+                )
+            except HttpStatusError as exc:
+                problem = str(exc).rpartition(": ")[2]
+            with self._lock:
+                self._roots[index.name] = problem
+        if problem is not None:
+            raise IndexError_(
+                f"index {index.name!r}: {redact(root)} is not a simple index (PEP 503/691): "
+                f"it gave {problem}; {found} at {redact(url)}; check the index URL"
+            )
 
     def project_files(self, index: IndexConfig, name: NormalizedName) -> list[DistFile]:
         base = self.urls[index.name].rstrip("/")
@@ -124,6 +162,11 @@ class PageReader:
             response.headers.get("cache-control"), response.headers.get("age")
         )
         if response.status == 404:
+            if project is None:  # a flat page: there is no project to be missing
+                raise IndexError_(f"index {index.name!r}: flat index page {redact(url)}: HTTP 404")
+            self._check_root(index, url, "HTTP 404")
+            with self._lock:
+                self.missing[(index.name, key)] = f"HTTP 404 at {redact(url)}"
             return []
         if response.status == 304 and cached is not None:
             files = cached.files
@@ -146,6 +189,10 @@ class PageReader:
                 index,
                 project,
             )
+            if not files and project is not None:  # junk, or a project without files?
+                self._check_root(index, url, "no files listed")
+                with self._lock:
+                    self.missing[(index.name, key)] = f"no files listed at {redact(url)}"
             etag = response.headers.get("etag")
             modified = response.headers.get("last-modified")
         page = CachedPage(response.url, files, etag, modified, now, policy)
