@@ -119,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(upgrade, frozenset):
         for name in sorted(upgrade - set(preferences)):
             ui.warn(f"--upgrade-package {name}: {name} is not locked in {LOCK_FILE}")
-    lock = _resolve(spec, fingerprint, preferences, upgrade, offline=args.offline)
+    cutoffs = _exclude_newer(spec, previous, upgrade)
+    lock = _resolve(spec, fingerprint, preferences, upgrade, offline=args.offline, cutoffs=cutoffs)
 
     from ..lock.pylock import write_lock
 
@@ -184,7 +185,33 @@ def _preferences(previous: Lock | None) -> dict[NormalizedName, Version]:
     return out
 
 
-def _make_finder(spec: ProjectSpec, *, offline: bool) -> IndexClient:
+def _exclude_newer(spec: ProjectSpec, previous: Lock | None, upgrade: Upgrade) -> dict[str, str]:
+    """The ``exclude-newer`` cutoff of each index (RFC 3339), by index name (``"*"``: the
+    resolution's). A duration's cutoff recorded in the previous lock is kept while its setting
+    is unchanged (same section digest) and no ``--upgrade`` asks for a fresh one."""
+    from datetime import datetime, timezone
+
+    from ..project.exclude_newer import format_cutoff
+
+    now = datetime.now(timezone.utc)
+    stored = dict(previous.exclude_newer) if previous and upgrade is not True else {}
+    digests = dict(input_digests(spec))
+    before = dict(previous.input_digests) if previous else {}
+    settings = {"*": (spec.resolution.exclude_newer, "resolution")}
+    settings.update({i.name: (i.exclude_newer, "indexes") for i in spec.indexes})
+    out = {}
+    for key, (setting, section) in settings.items():
+        if setting is None:
+            continue
+        kept = stored.get(key) if setting.span is not None else None
+        if kept is not None and before.get(section) == digests[section]:
+            out[key] = kept
+        else:
+            out[key] = format_cutoff(setting.cutoff(now))
+    return out
+
+
+def _make_finder(spec: ProjectSpec, *, offline: bool, cutoffs: Mapping[str, str]) -> IndexClient:
     from ..index.cache import Cache
     from ..index.client import IndexClient
     from ..resolve.environments import make_universe
@@ -198,6 +225,11 @@ def _make_finder(spec: ProjectSpec, *, offline: bool) -> IndexClient:
         offline=offline,
         speculate_for=[environment.values for environment in universe],
         root=spec.root,  # relative index paths, and the paths the lock writes, start there
+        exclude_newer={
+            i.name: cutoffs.get(i.name) or cutoffs["*"]
+            for i in spec.indexes
+            if i.name in cutoffs or ("*" in cutoffs and i.format == "simple")
+        },
     )
 
 
@@ -208,11 +240,12 @@ def _resolve(
     upgrade: Upgrade,
     *,
     offline: bool,
+    cutoffs: Mapping[str, str],
 ) -> Lock:
     from ..lock.model import Lock, LockedPackage
     from ..resolve.universal import resolve_lock
 
-    with _make_finder(spec, offline=offline) as finder:
+    with _make_finder(spec, offline=offline, cutoffs=cutoffs) as finder:
         result = resolve_lock(spec, finder, preferences=preferences, upgrade=upgrade)
         packages = _lock_files(finder, result.packages)
     return Lock(
@@ -224,6 +257,7 @@ def _resolve(
         packages=tuple(sorted(packages, key=lambda p: (p.name, p.version, str(p.marker or "")))),
         fingerprint=fingerprint,
         input_digests=input_digests(spec),
+        exclude_newer=tuple(sorted(cutoffs.items())),
     )
 
 

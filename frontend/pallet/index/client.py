@@ -25,6 +25,7 @@ from .. import envvars
 from ..errors import IndexError_
 from ..project.model import IndexConfig
 from .cache import Cache
+from .cutoff import UploadCutoff
 from .http import Credentials, HttpClient, redact
 from .locations import is_relative_path, lock_index_url, lock_location
 from .metadata import WheelMetadataFetcher
@@ -67,6 +68,7 @@ class IndexClient:
         speculate_for: Sequence[Mapping[str, str]] = (),
         http: HttpClient | None = None,
         root: Path | None = None,
+        exclude_newer: Mapping[str, str] | None = None,
     ) -> None:
         if not indexes:
             raise IndexError_("no package index configured")
@@ -82,6 +84,10 @@ class IndexClient:
         #: the paths the lock writes for its files (`lock_file`).
         self.root = Path.cwd() if root is None else root
         self._configured = {i.name: i.url for i in indexes}
+        #: index name -> the upload-time cutoff of its files (`index.cutoff`)
+        self._cutoffs = {
+            name: UploadCutoff(name, text) for name, text in (exclude_newer or {}).items()
+        }
         indexes = [self._absolute(i) for i in indexes]
         self._configs = {i.name: i for i in indexes}
         self._default = next((i for i in indexes if i.default), indexes[0])
@@ -133,6 +139,12 @@ class IndexClient:
         ``index 'pypi' (HTTP 404 at https://…/simple/six/)``."""
         project = canonicalize_name(name)
         index = self.index_for(project)
+        cutoff = self._cutoffs.get(index.name)
+        if cutoff is not None and cutoff.dropped.get(project):
+            return (
+                f"index {index.name!r} ({cutoff.dropped[project]} file(s) uploaded at or after "
+                f"the exclude-newer cutoff {cutoff.text}, or with no upload time)"
+            )
         if index.format == "flat":
             return f"flat index {index.name!r} ({redact(self._urls[index.name])})"
         url = f"{self._urls[index.name].rstrip('/')}/{project}/"
@@ -250,8 +262,13 @@ class IndexClient:
                     flat.set_result(self._pages_reader.flat_files(index))
                 except BaseException as exc:
                     flat.set_exception(exc)
-            return sort_files(with_local_hashes(flat.result().get(name, [])))
-        return sort_files(with_local_hashes(self._pages_reader.project_files(index, name)))
+            files = flat.result().get(name, [])
+        else:
+            files = self._pages_reader.project_files(index, name)
+        cutoff = self._cutoffs.get(index.name)
+        if cutoff is not None:
+            files = cutoff.keep(name, files)
+        return sort_files(with_local_hashes(files))
 
     # -- metadata ------------------------------------------------------------------------------
     def _speculate(self, page: Future[list[DistFile]]) -> None:

@@ -125,6 +125,8 @@ def dumps_lock(lock: Lock) -> str:
     out += ["", "[tool.pallet]", f"fingerprint = {_toml.value(lock.fingerprint)}"]
     if lock.input_digests:
         out.append(f"inputs = {_toml.value(dict(lock.input_digests))}")
+    if lock.exclude_newer:
+        out.append(f"exclude-newer = {_toml.value(dict(sorted(lock.exclude_newer)))}")
     return "\n".join(out) + "\n"
 
 
@@ -206,7 +208,15 @@ def loads_lock(text: str, *, display: str = LOCK_FILE) -> Lock:
         fingerprint=str(pallet.get("fingerprint", "")),
         created_by=data["created-by"],
         input_digests=tuple((str(k), str(v)) for k, v in inputs.items()),
+        exclude_newer=_exclude_newer(pallet.get("exclude-newer")),
     )
+
+
+def _exclude_newer(raw: object) -> tuple[tuple[str, str], ...]:
+    """``[tool.pallet] exclude-newer``; anything malformed is ignored (a fresh cutoff)."""
+    if not isinstance(raw, dict):
+        return ()
+    return tuple(sorted((str(k), v) for k, v in raw.items() if isinstance(v, str)))
 
 
 def _package(raw: Mapping[str, Any]) -> LockedPackage:
