@@ -191,3 +191,17 @@ def test_flat_index_cannot_take_a_cutoff(tmp_path: Path, env: dict[str, str]) ->
     proc, _ = _lock(tmp_path, env, "wheels", index='format = "flat"\nexclude-newer = "7 days"')
     assert proc.returncode == 2
     assert "exclude-newer" in proc.stderr and "flat index" in proc.stderr
+
+
+def test_command_line_value(tmp_path: Path, env: dict[str, str], dists: Path) -> None:
+    with IndexServer(dists, format="json") as server:
+        proc, lock = _lock(tmp_path, env, server.url, "--exclude-newer", "2024-06-01")
+        assert proc.returncode == 0, proc.stderr
+        assert _versions(lock)["foo"] == "1.0"
+        proc, lock = _lock(tmp_path, env, server.url)  # a lock input: without it, a re-lock
+        assert proc.returncode == 0, proc.stderr
+        assert _versions(lock)["foo"] == "1.0"  # the locked version is still preferred
+        assert "exclude-newer" not in lock["tool"]["pallet"]
+    proc, _ = _lock(tmp_path, env, "http://127.0.0.1:9/simple", "--exclude-newer", "later")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("error: --exclude-newer: 'later' is not")

@@ -72,6 +72,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
         help="let this package (and only it) move to its newest allowed version; repeatable",
     )
     parser.add_argument(
+        "--exclude-newer",
+        metavar="WHEN",
+        default=None,
+        help="ignore files uploaded at or after WHEN (timestamp, date or duration such as "
+        "'7 days'); replaces [tool.pallet.resolution] exclude-newer, so it is a lock input",
+    )
+    parser.add_argument(
         "--offline",
         action="store_true",
         help="use only cached index pages and files; no network",
@@ -93,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
         raise PalletError("--check cannot be combined with --upgrade or --upgrade-package")
     root = args.project.resolve() if args.project else find_project_root(Path.cwd())
     spec = read_project(root)
+    if args.exclude_newer is not None:
+        spec = _with_exclude_newer(spec, args.exclude_newer)
     lock_path = root / LOCK_FILE
     fingerprint = compute_fingerprint(spec)
     upgrade: Upgrade = (
@@ -183,6 +192,17 @@ def _preferences(previous: Lock | None) -> dict[NormalizedName, Version]:
         if package.name not in out or package.version > out[package.name]:
             out[package.name] = package.version
     return out
+
+
+def _with_exclude_newer(spec: ProjectSpec, value: str) -> ProjectSpec:
+    from ..project.exclude_newer import parse_exclude_newer
+
+    try:
+        parsed = parse_exclude_newer(value)
+    except ValueError as exc:
+        raise PalletError(f"--exclude-newer: {exc}") from None
+    resolution = dataclasses.replace(spec.resolution, exclude_newer=parsed)
+    return dataclasses.replace(spec, resolution=resolution)
 
 
 def _exclude_newer(spec: ProjectSpec, previous: Lock | None, upgrade: Upgrade) -> dict[str, str]:
