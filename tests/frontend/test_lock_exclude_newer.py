@@ -161,7 +161,7 @@ def test_files_without_upload_time_are_ignored(
 ) -> None:
     """HTML pages carry no upload time (PEP 700 is JSON only): nothing is known to be older."""
     with IndexServer(dists, format="html") as server:
-        proc, lock = _lock(tmp_path, env, server.url, resolution='exclude-newer = "2030-01-01"')
+        proc, _ = _lock(tmp_path, env, server.url, resolution='exclude-newer = "2030-01-01"')
     assert proc.returncode != 0
     assert "index 'local' gives no upload time for foo-" in proc.stderr
     assert "Traceback" not in proc.stderr

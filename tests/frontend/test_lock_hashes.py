@@ -33,7 +33,9 @@ default = true
 """
 
 
-@pytest.mark.parametrize(("page", "format"), [("html", "simple"), ("json", "simple"), ("html", "flat")])
+@pytest.mark.parametrize(
+    ("page", "format"), [("html", "simple"), ("json", "simple"), ("html", "flat")]
+)
 def test_files_listed_without_hashes_are_hashed_once(
     tmp_path: Path, env: dict[str, str], page: str, format: str
 ) -> None:

@@ -42,7 +42,9 @@ def _serve(mode: str) -> Iterator[str]:
     def trickle(conn: socket.socket) -> None:
         try:
             conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 99999\r\n\r\n")
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 99999\r\n\r\n"
+            )
             while not stop.is_set():
                 conn.sendall(b" ")
                 time.sleep(0.2)

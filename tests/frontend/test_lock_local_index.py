@@ -43,7 +43,6 @@ def _wheels(folder: Path) -> None:
 
 def _check_valid(lock: dict[str, Any]) -> None:
     from packaging.pylock import Pylock
-
     from pallet.lock.validate import validate_lock
 
     assert validate_lock(lock) == []

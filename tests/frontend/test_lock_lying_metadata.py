@@ -47,10 +47,7 @@ def test_lying_metadata_is_refused(
     claims: str,
 ) -> None:
     dists = tmp_path / "dists"
-    if kind == "sdist":
-        made = make_sdist(dists, *real)
-    else:
-        made = make_wheel(dists, *real)
+    made = make_sdist(dists, *real) if kind == "sdist" else make_wheel(dists, *real)
     _disguise(made, disguise)
     with IndexServer(dists, metadata=kind == "pep658", ranges=False) as index:
         project = tmp_path / "project"

@@ -385,9 +385,7 @@ class IndexServer:
             for p in paths:
                 digest = self._digest(p)[0]
                 fragment = f"#sha256={digest}" if self.hashes else ""
-                links.append(
-                    f'<a href="{quote(p.name)}{fragment}">{html.escape(p.name)}</a><br/>'
-                )
+                links.append(f'<a href="{quote(p.name)}{fragment}">{html.escape(p.name)}</a><br/>')
         return (
             "<!DOCTYPE html>\n<html><body>\n" + "\n".join(links) + "\n</body></html>\n"
         ).encode()

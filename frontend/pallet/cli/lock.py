@@ -262,7 +262,7 @@ def _resolve(
     offline: bool,
     cutoffs: Mapping[str, str],
 ) -> Lock:
-    from ..lock.model import Lock, LockedPackage
+    from ..lock.model import Lock
     from ..resolve.universal import resolve_lock
 
     with _make_finder(spec, offline=offline, cutoffs=cutoffs) as finder:

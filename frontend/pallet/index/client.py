@@ -103,7 +103,12 @@ class IndexClient:
         if concurrency is None:
             concurrency = int(
                 envvars.positive_number(
-                    self.env, envvars.PALLET_CONCURRENCY, 16, integer=True, minimum=1, inclusive=True
+                    self.env,
+                    envvars.PALLET_CONCURRENCY,
+                    16,
+                    integer=True,
+                    minimum=1,
+                    inclusive=True,
                 )
             )
         concurrency = max(concurrency, 1)

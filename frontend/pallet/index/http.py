@@ -261,7 +261,9 @@ class HttpClient:
                         response.drain_conn()
                         logger.debug("HTTP %s from %s, retrying", status, redact(url))
                         if not self._sleep_within(started, attempt, lower.get("retry-after")):
-                            raise self._error(index, url, self._describe(status, attempt + 1), status)
+                            raise self._error(
+                                index, url, self._describe(status, attempt + 1), status
+                            )
                         continue
                     if status not in ok:
                         response.drain_conn()
@@ -318,7 +320,7 @@ class HttpClient:
         """The whole body (or its first ``max_bytes``), giving up (`_Overdue`) at ``limit``
         (``time.monotonic``): a server that trickles a byte now and then never trips the
         per-read timeout."""
-        chunks = []
+        chunks: list[bytes] = []
         size = 0
         while True:
             chunk = response.read1(CHUNK)

@@ -19,8 +19,8 @@ from ..errors import IndexError_
 from ..project.model import IndexConfig
 from .cache import Cache, CachedPage, parse_cache_control
 from .http import HttpClient, HttpStatusError, redact
-from .probe import PROBE_BYTES, root_problem
 from .models import DistFile
+from .probe import PROBE_BYTES, root_problem
 from .simple import ACCEPT, InvalidPage, dist_file, parse_project_page
 
 __all__ = ["PageReader", "local_path", "with_local_hashes"]

@@ -9,6 +9,7 @@ with a ``projects`` list; a login page, a web server's welcome page or a 404 are
 
 from __future__ import annotations
 
+import contextlib
 import json
 from urllib.parse import unquote, urlsplit
 
@@ -35,10 +36,8 @@ def root_problem(status: int, content_type: str, body: bytes, url: str) -> str |
     if media.endswith("+json") or media == "application/json":
         if '"projects"' in text and text.lstrip().startswith("{"):
             return None
-        try:
+        with contextlib.suppress(ValueError):
             json.loads(text)
-        except ValueError:
-            pass
         return f"JSON without a 'projects' list ({media})"
     if media and "html" not in media:
         return f"content type {media!r}, not an HTML or JSON simple page"

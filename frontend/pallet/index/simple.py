@@ -192,7 +192,6 @@ class _LinkParser(HTMLParser):
             if attributes.get("name") == "pypi:repository-version":
                 self.api_version = attributes.get("content")
 
-
     def handle_data(self, data: str) -> None:
         if self._anchor is not None:  # the anchor's text, under a key no attribute can have
             self._anchor[" text"] = (self._anchor.get(" text") or "") + data

@@ -102,14 +102,16 @@ def parse_exclude_newer(value: object) -> ExcludeNewer:
             day = date.fromisoformat(text)
         except ValueError:
             raise ValueError(f"{value!r} is not a valid date") from None
-        return ExcludeNewer(text, moment=datetime(day.year, day.month, day.day, tzinfo=timezone.utc))
-    moment = parse_cutoff(text)
-    if moment is None:
+        return ExcludeNewer(
+            text, moment=datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+        )
+    found = parse_cutoff(text)
+    if found is None:
         raise ValueError(
             f"{value!r} is not an RFC 3339 timestamp ('2024-06-01T00:00:00Z'), a date "
             "('2024-06-01') or a duration ('7 days', '1 week', 'P7D')"
         )
-    return ExcludeNewer(text, moment=moment)
+    return ExcludeNewer(text, moment=found)
 
 
 def parse_cutoff(text: str) -> datetime | None:
