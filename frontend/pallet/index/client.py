@@ -211,8 +211,15 @@ class IndexClient:
         keyed by its URL, and hashed, as ``pip-compile --generate-hashes`` does), and at a path
         relative to the project for a relative local index (`index.locations`)."""
         todo = {file.url: file for file in files}
-        futures = {url: self._pool.submit(self._lock_file, file) for url, file in todo.items()}
-        return {url: future.result() for url, future in futures.items()}
+        unhashed = {
+            url: self._pool.submit(self._lock_file, file)
+            for url, file in todo.items()
+            if "sha256" not in file.hashes  # downloads: in parallel
+        }
+        return {
+            url: unhashed[url].result() if url in unhashed else self._lock_file(file)
+            for url, file in todo.items()
+        }
 
     def _lock_file(self, file: DistFile) -> DistFile:
         if "sha256" not in file.hashes:
