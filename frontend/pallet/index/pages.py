@@ -97,9 +97,11 @@ class PageReader:
             with self._lock:
                 self._roots[index.name] = problem
         if problem is not None:
+            # Worded as a finding, not a verdict: a few private indexes serve no root listing.
             raise IndexError_(
-                f"index {index.name!r}: {redact(root)} is not a simple index (PEP 503/691): "
-                f"it gave {problem}; {found} at {redact(url)}; check the index URL"
+                f"index {index.name!r}: {found} at {redact(url)}, and the index root "
+                f"{redact(root)} is not a simple index (PEP 503/691): it gave {problem}; "
+                "check the index URL"
             )
 
     def project_files(self, index: IndexConfig, name: NormalizedName) -> list[DistFile]:
