@@ -1,26 +1,77 @@
-"""Every environment variable pallet reads, each with what it does. No other module names one."""
+"""Every environment variable pallet reads, each with what it does. No other module names one.
+
+The numeric variables are read here too, by `positive_number`: a value that is not a number in
+range is a `SetupError` naming the variable, never silently replaced by the default.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .errors import SetupError
 
 __all__ = [
     "PALLET_CACHE_DIR",
     "PALLET_CONCURRENCY",
+    "PALLET_HTTP_DEADLINE",
     "PALLET_HTTP_RETRIES",
     "PALLET_HTTP_TIMEOUT",
     "PALLET_NO_PROGRESS",
+    "PALLET_SLOW_NOTICE",
     "index_credential_vars",
+    "positive_number",
 ]
 
 #: Root of the global cache (index pages, metadata, wheels); default: platformdirs' user cache dir.
+#: It must be a folder pallet can write (or create); else `pallet lock` stops before resolving.
 PALLET_CACHE_DIR = "PALLET_CACHE_DIR"
-#: How many HTTP requests run at once (default 16).
+#: How many HTTP requests run at once (default 16; a whole number, 1 or more).
 PALLET_CONCURRENCY = "PALLET_CONCURRENCY"
-#: Seconds before a connection or read times out (default 30).
+#: Seconds to wait for a connection, and for each read of an answer, before one attempt of a
+#: request fails (default 30; a positive number).
 PALLET_HTTP_TIMEOUT = "PALLET_HTTP_TIMEOUT"
-#: How many times a failed request (connection error, 5xx) is retried (default 3).
+#: How many times a failed request (connection error, timeout, 5xx, 429) is retried (default 3;
+#: 0 or more).
 PALLET_HTTP_RETRIES = "PALLET_HTTP_RETRIES"
+#: Seconds after which a request stops retrying (default: 2 x PALLET_HTTP_TIMEOUT). No attempt
+#: starts after it, and the body of a page or metadata file must have arrived by it plus one
+#: PALLET_HTTP_TIMEOUT, so one request takes at most PALLET_HTTP_DEADLINE + PALLET_HTTP_TIMEOUT
+#: (90 s with the defaults). Whole-file downloads are bounded per read only (large wheels).
+PALLET_HTTP_DEADLINE = "PALLET_HTTP_DEADLINE"
+#: Seconds a request may wait before pallet says which index is slow (default 5).
+PALLET_SLOW_NOTICE = "PALLET_SLOW_NOTICE"
 #: Set to 1 to turn the progress display off.
 PALLET_NO_PROGRESS = "PALLET_NO_PROGRESS"
+
+
+def positive_number(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    *,
+    integer: bool = False,
+    minimum: float = 0.0,
+    inclusive: bool = False,
+) -> float:
+    """The value of a numeric variable, ``default`` when unset or empty.
+
+    Raises `SetupError` (``PALLET_HTTP_TIMEOUT='-5': must be a number greater than 0``) for
+    anything else than a finite number above ``minimum`` (or equal to it, with ``inclusive``).
+    """
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    bound = f"{'at least' if inclusive else 'greater than'} {minimum:g}"
+    what = "a whole number" if integer else "a number"
+    try:
+        value = int(raw.strip()) if integer else float(raw.strip())
+    except ValueError:
+        raise SetupError(f"{name}={raw!r}: must be {what} {bound}") from None
+    if value != value or value in (float("inf"), float("-inf")):  # nan, inf
+        raise SetupError(f"{name}={raw!r}: must be {what} {bound}")
+    if value < minimum or (value == minimum and not inclusive):
+        raise SetupError(f"{name}={raw!r}: must be {what} {bound}")
+    return value
 
 
 def index_credential_vars(index_name: str) -> tuple[str, str]:

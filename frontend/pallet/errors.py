@@ -14,6 +14,7 @@ __all__ = [
     "PalletError",
     "ProjectError",
     "ResolutionError",
+    "SetupError",
 ]
 
 
@@ -47,6 +48,11 @@ class IndexError_(PalletError):  # the underscore avoids shadowing the builtin I
     """A package index could not be read (network, HTTP status, malformed page, bad hash)."""
 
     exit_code = 3
+
+
+class SetupError(PalletError):
+    """pallet's own setup is unusable: an environment variable with an invalid value, a cache
+    folder that is a file or cannot be written. The message names the variable or the path."""
 
 
 class ResolutionError(PalletError):

@@ -46,6 +46,8 @@ Options (keyword-only):
   match get 304.
 - ``cache_control``: a ``Cache-Control`` value for pages (e.g. ``"max-age=600"``).
 - ``delay``: seconds to sleep before answering each request (to observe concurrency).
+- ``hashes``: False serves pages without any file hash (PEP 503 makes ``#sha256=`` optional),
+  and PEP 658 metadata advertised as ``true`` (no hash).
 
 Every request is logged as a `Request` (``method``, ``path``, ``headers`` with lower-case names,
 ``status``); see `IndexServer.requests`, `count`, `requests_for`, `clear`.
@@ -164,6 +166,7 @@ class IndexServer:
         cache_headers: bool = True,
         cache_control: str | None = None,
         delay: float = 0.0,
+        hashes: bool = True,
     ) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
@@ -177,6 +180,7 @@ class IndexServer:
         self.cache_headers = cache_headers
         self.cache_control = cache_control
         self.delay = delay
+        self.hashes = hashes
         self._lock = threading.Lock()
         self._log: list[Request] = []
         self._failures: dict[str, int] = {}
@@ -305,7 +309,7 @@ class IndexServer:
         info: dict[str, object] = {
             "filename": path.name,
             "url": f"../../files/{quote(path.name)}",
-            "hashes": {"sha256": sha256},
+            "hashes": {"sha256": sha256} if self.hashes else {},
             "size": size,
             "upload-time": time.strftime(
                 "%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(path.stat().st_mtime)
@@ -317,7 +321,9 @@ class IndexServer:
             info["yanked"] = self.yanked[path.name] or True
         if self.metadata and meta is not None:
             # PEP 714: JSON uses only the new key (old pips crash on the old one).
-            info["core-metadata"] = {"sha256": hashlib.sha256(meta).hexdigest()}
+            info["core-metadata"] = (
+                {"sha256": hashlib.sha256(meta).hexdigest()} if self.hashes else True
+            )
         return info
 
     def project_json(self, project: str, paths: list[Path]) -> bytes:
@@ -350,7 +356,7 @@ class IndexServer:
             info = self._file_info(p)
             hashes = info["hashes"]
             assert isinstance(hashes, dict)
-            href = f"{info['url']}#sha256={hashes['sha256']}"
+            href = f"{info['url']}#sha256={hashes['sha256']}" if hashes else str(info["url"])
             attrs = [f'href="{html.escape(href)}"']
             if "requires-python" in info:
                 attrs.append(f'data-requires-python="{html.escape(str(info["requires-python"]))}"')
@@ -358,9 +364,9 @@ class IndexServer:
                 attrs.append(f'data-yanked="{html.escape(self.yanked[p.name])}"')
             if "core-metadata" in info:
                 meta = info["core-metadata"]
-                assert isinstance(meta, dict)
-                attrs.append(f'data-core-metadata="sha256={meta["sha256"]}"')
-                attrs.append(f'data-dist-info-metadata="sha256={meta["sha256"]}"')
+                value = f"sha256={meta['sha256']}" if isinstance(meta, dict) else "true"
+                attrs.append(f'data-core-metadata="{value}"')
+                attrs.append(f'data-dist-info-metadata="{value}"')
             lines.append(f"<a {' '.join(attrs)}>{html.escape(p.name)}</a><br/>")
         lines.append("</body></html>")
         return ("\n".join(lines) + "\n").encode()
@@ -378,9 +384,8 @@ class IndexServer:
         for paths in self._files().values():
             for p in paths:
                 digest = self._digest(p)[0]
-                links.append(
-                    f'<a href="{quote(p.name)}#sha256={digest}">{html.escape(p.name)}</a><br/>'
-                )
+                fragment = f"#sha256={digest}" if self.hashes else ""
+                links.append(f'<a href="{quote(p.name)}{fragment}">{html.escape(p.name)}</a><br/>')
         return (
             "<!DOCTYPE html>\n<html><body>\n" + "\n".join(links) + "\n</body></html>\n"
         ).encode()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
@@ -31,8 +32,8 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
 
     from ..index.client import IndexClient
-    from ..lock.model import Lock
-    from ..project.model import IndexConfig, ProjectSpec
+    from ..lock.model import Lock, LockedPackage
+    from ..project.model import ProjectSpec
     from ..resolve.preferences import Pin, Preferences
 
 __all__ = ["add_parser", "run"]
@@ -72,6 +73,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
         help="let this package (and only it) move to its newest allowed version; repeatable",
     )
     parser.add_argument(
+        "--exclude-newer",
+        metavar="WHEN",
+        default=None,
+        help="ignore files uploaded at or after WHEN (timestamp, date or duration such as "
+        "'7 days'); replaces [tool.pallet.resolution] exclude-newer, so it is a lock input",
+    )
+    parser.add_argument(
         "--offline",
         action="store_true",
         help="use only cached index pages and files; no network",
@@ -93,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
         raise PalletError("--check cannot be combined with --upgrade or --upgrade-package")
     root = args.project.resolve() if args.project else find_project_root(Path.cwd())
     spec = read_project(root)
+    if args.exclude_newer is not None:
+        spec = _with_exclude_newer(spec, args.exclude_newer)
     lock_path = root / LOCK_FILE
     fingerprint = compute_fingerprint(spec)
     upgrade: Upgrade = (
@@ -119,7 +129,8 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(upgrade, frozenset):
         for name in sorted(upgrade - set(preferences)):
             ui.warn(f"--upgrade-package {name}: {name} is not locked in {LOCK_FILE}")
-    lock = _resolve(spec, fingerprint, preferences, upgrade, offline=args.offline)
+    cutoffs = _exclude_newer(spec, previous, upgrade)
+    lock = _resolve(spec, fingerprint, preferences, upgrade, offline=args.offline, cutoffs=cutoffs)
 
     from ..lock.pylock import write_lock
 
@@ -188,18 +199,46 @@ def _preferences(previous: Lock | None) -> dict[NormalizedName, tuple[Pin, ...]]
     )
 
 
-def _local_indexes(spec: ProjectSpec) -> list[IndexConfig]:
-    """Indexes as the client needs them: a relative path (``url = "./wheels"``) is relative
-    to the project directory, not to the working directory."""
-    out = []
-    for index in spec.indexes:
-        if "://" not in index.url and not Path(index.url).is_absolute():
-            index = dataclasses.replace(index, url=str((spec.root / index.url).resolve()))
-        out.append(index)
+def _with_exclude_newer(spec: ProjectSpec, value: str) -> ProjectSpec:
+    from ..project.exclude_newer import parse_exclude_newer
+
+    try:
+        parsed = parse_exclude_newer(value)
+    except ValueError as exc:
+        raise PalletError(f"--exclude-newer: {exc}") from None
+    resolution = dataclasses.replace(spec.resolution, exclude_newer=parsed)
+    return dataclasses.replace(spec, resolution=resolution)
+
+
+def _exclude_newer(spec: ProjectSpec, previous: Lock | None, upgrade: Upgrade) -> dict[str, str]:
+    """The ``exclude-newer`` cutoff of each index (RFC 3339), by index name (``"*"``: the
+    resolution's). A duration's cutoff recorded in the previous lock is kept while its setting
+    is unchanged (same section digest) and no ``--upgrade`` asks for a fresh one."""
+    from datetime import datetime, timezone
+
+    from ..project.exclude_newer import format_cutoff
+
+    now = datetime.now(timezone.utc)
+    stored = dict(previous.exclude_newer) if previous and upgrade is not True else {}
+    digests = dict(input_digests(spec))
+    before = dict(previous.input_digests) if previous else {}
+    settings = {"*": (spec.resolution.exclude_newer, "resolution")}
+    settings.update({i.name: (i.exclude_newer, "indexes") for i in spec.indexes})
+    out = {}
+    for key, (setting, section) in settings.items():
+        if setting is None:
+            continue
+        kept = stored.get(key) if setting.span is not None else None
+        if kept is not None and before.get(section) == digests[section]:
+            out[key] = kept
+        else:
+            out[key] = format_cutoff(setting.cutoff(now))
     return out
 
 
-def _make_finder(spec: ProjectSpec, *, offline: bool, speculate: bool = True) -> IndexClient:
+def _make_finder(
+    spec: ProjectSpec, *, offline: bool, cutoffs: Mapping[str, str], speculate: bool = True
+) -> IndexClient:
     from ..index.cache import Cache
     from ..index.client import IndexClient
     from ..resolve.environments import make_universe
@@ -207,12 +246,18 @@ def _make_finder(spec: ProjectSpec, *, offline: bool, speculate: bool = True) ->
     # Speculative prefetching need not fetch what no environment of the lock can use.
     universe = make_universe(spec.requires_python, spec.resolution)
     return IndexClient(
-        _local_indexes(spec),
+        spec.indexes,
         spec.sources,
         Cache.default(),
         offline=offline,
         speculate=speculate,
         speculate_for=[environment.values for environment in universe],
+        root=spec.root,  # relative index paths, and the paths the lock writes, start there
+        exclude_newer={
+            i.name: cutoffs.get(i.name) or cutoffs["*"]
+            for i in spec.indexes
+            if i.name in cutoffs or ("*" in cutoffs and i.format == "simple")
+        },
     )
 
 
@@ -223,6 +268,7 @@ def _resolve(
     upgrade: Upgrade,
     *,
     offline: bool,
+    cutoffs: Mapping[str, str],
 ) -> Lock:
     from ..lock.model import Lock
     from ..resolve.universal import resolve_lock
@@ -230,9 +276,9 @@ def _resolve(
     # With locked pins to keep, the resolver knows what it needs (it prefetches the locked
     # names' pages itself); guessing the newest versions would only read metadata it discards.
     keep_pins = bool(preferences) and upgrade is not True
-    with _make_finder(spec, offline=offline, speculate=not keep_pins) as finder:
+    with _make_finder(spec, offline=offline, cutoffs=cutoffs, speculate=not keep_pins) as finder:
         result = resolve_lock(spec, finder, preferences=preferences, upgrade=upgrade)
-    packages = result.packages
+        packages = _lock_files(finder, result.packages)
     return Lock(
         requires_python=spec.requires_python,
         environments=result.environments,
@@ -242,7 +288,23 @@ def _resolve(
         packages=tuple(sorted(packages, key=lambda p: (p.name, p.version, str(p.marker or "")))),
         fingerprint=fingerprint,
         input_digests=input_digests(spec),
+        exclude_newer=tuple(sorted(cutoffs.items())),
     )
+
+
+def _lock_files(finder: IndexClient, packages: Sequence[LockedPackage]) -> list[LockedPackage]:
+    """Every file with a hash and at its lock location (`IndexClient.lock_files`)."""
+    files = finder.lock_files(
+        f for p in packages for f in (*p.wheels, *([p.sdist] if p.sdist else []))
+    )
+    return [
+        dataclasses.replace(
+            p,
+            wheels=tuple(files[w.url] for w in p.wheels),
+            sdist=files[p.sdist.url] if p.sdist else None,
+        )
+        for p in packages
+    ]
 
 
 def _changes(previous: Lock | None, lock: Lock) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -87,5 +88,8 @@ def run(argv: Sequence[str]) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         ui.error("interrupted")
-        return 130
+        # Worker threads may still wait on a hung index: exit now instead of joining them.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
     return code

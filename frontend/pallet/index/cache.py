@@ -30,6 +30,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from .. import envvars
+from ..errors import SetupError
 from .models import DistFile
 from .simple import parse_requires_python
 
@@ -175,6 +176,20 @@ class Cache:
         import platformdirs
 
         return cls(Path(platformdirs.user_cache_dir("pallet")))
+
+    def check_writable(self) -> None:
+        """Create the root if need be and prove a file can be written there; else `SetupError`
+        naming the folder (checked before resolving, not at the first write)."""
+        where = f"cache folder {str(self.root)!r} ({envvars.PALLET_CACHE_DIR})"
+        if self.root.exists() and not self.root.is_dir():
+            raise SetupError(f"{where} is not a folder")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(dir=self.root, prefix=".write-check.")
+            os.close(fd)
+            Path(probe).unlink()
+        except OSError as exc:
+            raise SetupError(f"{where} cannot be written: {exc.strerror or exc}") from None
 
     # -- project pages -------------------------------------------------------------------------
     def _page_path(self, index_url: str, project: NormalizedName) -> Path:

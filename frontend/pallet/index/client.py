@@ -7,6 +7,8 @@ packages pinned to it, and files of one package are never merged across indexes.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 import os
 import threading
@@ -23,7 +25,9 @@ from .. import envvars
 from ..errors import IndexError_
 from ..project.model import IndexConfig
 from .cache import Cache
-from .http import Credentials, HttpClient
+from .cutoff import UploadCutoff
+from .http import Credentials, HttpClient, redact
+from .locations import is_relative_path, lock_index_url, lock_location
 from .metadata import WheelMetadataFetcher
 from .models import DistFile, DistMetadata
 from .pages import PageReader, with_local_hashes
@@ -63,6 +67,8 @@ class IndexClient:
         speculate: bool = True,
         speculate_for: Sequence[Mapping[str, str]] = (),
         http: HttpClient | None = None,
+        root: Path | None = None,
+        exclude_newer: Mapping[str, str] | None = None,
     ) -> None:
         if not indexes:
             raise IndexError_("no package index configured")
@@ -74,6 +80,15 @@ class IndexClient:
         #: whose marker is false on all of them (e.g. ``python_version < "3.11"`` for a
         #: project that requires 3.11). Empty: no such filter.
         self.speculate_for = tuple(speculate_for)
+        #: The project folder: an index given by a relative path is relative to it, and so are
+        #: the paths the lock writes for its files (`lock_file`).
+        self.root = Path.cwd() if root is None else root
+        self._configured = {i.name: i.url for i in indexes}
+        #: index name -> the upload-time cutoff of its files (`index.cutoff`)
+        self._cutoffs = {
+            name: UploadCutoff(name, text) for name, text in (exclude_newer or {}).items()
+        }
+        indexes = [self._absolute(i) for i in indexes]
         self._configs = {i.name: i for i in indexes}
         self._default = next((i for i in indexes if i.default), indexes[0])
         self._sources = {canonicalize_name(k): v for k, v in sources.items()}
@@ -86,11 +101,18 @@ class IndexClient:
         self.credentials = Credentials(self.env)
         self._urls = {i.name: self.credentials.add_index(i.name, i.url) for i in indexes}
         if concurrency is None:
-            try:
-                concurrency = int(self.env.get(envvars.PALLET_CONCURRENCY) or 16)
-            except ValueError:
-                concurrency = 16
+            concurrency = int(
+                envvars.positive_number(
+                    self.env,
+                    envvars.PALLET_CONCURRENCY,
+                    16,
+                    integer=True,
+                    minimum=1,
+                    inclusive=True,
+                )
+            )
         concurrency = max(concurrency, 1)
+        cache.check_writable()
         self.http = http or HttpClient(self.credentials, env=self.env, concurrency=concurrency)
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="pallet-index")
         self._lock = threading.Lock()
@@ -103,6 +125,11 @@ class IndexClient:
         self._pages_reader = PageReader(self.http, cache, self._urls, offline=offline)
         self._sdists: SdistMetadataBuilder | None = None
 
+    def _absolute(self, index: IndexConfig) -> IndexConfig:
+        if not is_relative_path(index.url):
+            return index
+        return dataclasses.replace(index, url=str((self.root / index.url).resolve()))
+
     # -- PackageFinder -------------------------------------------------------------------------
     def index_for(self, name: str) -> IndexConfig:
         """The one index a package is looked up on (sources pin, else the default index)."""
@@ -111,6 +138,23 @@ class IndexClient:
 
     def files(self, name: NormalizedName) -> Sequence[DistFile]:
         return list(self._page_future(canonicalize_name(name)).result())
+
+    def missing_reason(self, name: str) -> str:
+        """Where a project with no files was looked up, for the "not found" sentence:
+        ``index 'pypi' (HTTP 404 at https://…/simple/six/)``."""
+        project = canonicalize_name(name)
+        index = self.index_for(project)
+        cutoff = self._cutoffs.get(index.name)
+        if cutoff is not None and cutoff.dropped.get(project):
+            return (
+                f"index {index.name!r} ({cutoff.dropped[project]} file(s) uploaded at or after "
+                f"the exclude-newer cutoff {cutoff.text}, or with no upload time)"
+            )
+        if index.format == "flat":
+            return f"flat index {index.name!r} ({redact(self._urls[index.name])})"
+        url = f"{self._urls[index.name].rstrip('/')}/{project}/"
+        why = self._pages_reader.missing.get((index.name, project), f"nothing at {redact(url)}")
+        return f"index {index.name!r} ({why})"
 
     def prefetch(self, names: Iterable[NormalizedName]) -> None:
         try:
@@ -156,9 +200,41 @@ class IndexClient:
         """The whole file, in the cache (or where it lies, for a local index), hash-verified."""
         return self.wheels.download(file)
 
+    # -- the lock ------------------------------------------------------------------------------
+    def lock_index(self, name: str) -> str:
+        """PEP 751 ``packages.index`` for files of the index named ``name`` ("" for none)."""
+        return lock_index_url(self._configured.get(name, name))
+
+    def lock_files(self, files: Iterable[DistFile]) -> dict[str, DistFile]:
+        """The files as the lock writes them, by their URL here: each with a sha256 (PEP 751
+        requires a hash; a file the index listed without one is downloaded once, into the cache
+        keyed by its URL, and hashed, as ``pip-compile --generate-hashes`` does), and at a path
+        relative to the project for a relative local index (`index.locations`)."""
+        todo = {file.url: file for file in files}
+        unhashed = {
+            url: self._pool.submit(self._lock_file, file)
+            for url, file in todo.items()
+            if "sha256" not in file.hashes  # downloads: in parallel
+        }
+        return {
+            url: unhashed[url].result() if url in unhashed else self._lock_file(file)
+            for url, file in todo.items()
+        }
+
+    def _lock_file(self, file: DistFile) -> DistFile:
+        if "sha256" not in file.hashes:
+            digest = hashlib.sha256()
+            with open(self.download(file), "rb") as stream:
+                while chunk := stream.read(1 << 20):
+                    digest.update(chunk)
+            file = dataclasses.replace(file, hashes={**file.hashes, "sha256": digest.hexdigest()})
+        return lock_location(file, self._configured.get(file.index, ""), self.root)
+
     # -- lifecycle -----------------------------------------------------------------------------
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the worker threads; ``wait=False`` (on an error or Ctrl-C) returns at once,
+        leaving any request in flight to its timeout."""
+        self._pool.shutdown(wait=wait, cancel_futures=True)
 
     def __enter__(self) -> IndexClient:
         return self
@@ -169,7 +245,7 @@ class IndexClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        self.close(wait=exc is None)
 
     # -- pages ---------------------------------------------------------------------------------
     def _page_future(self, name: NormalizedName) -> Future[list[DistFile]]:
@@ -198,8 +274,13 @@ class IndexClient:
                     flat.set_result(self._pages_reader.flat_files(index))
                 except BaseException as exc:
                     flat.set_exception(exc)
-            return sort_files(with_local_hashes(flat.result().get(name, [])))
-        return sort_files(with_local_hashes(self._pages_reader.project_files(index, name)))
+            files = flat.result().get(name, [])
+        else:
+            files = self._pages_reader.project_files(index, name)
+        cutoff = self._cutoffs.get(index.name)
+        if cutoff is not None:
+            files = cutoff.keep(name, files)
+        return sort_files(with_local_hashes(files))
 
     # -- metadata ------------------------------------------------------------------------------
     def _speculate(self, page: Future[list[DistFile]]) -> None:

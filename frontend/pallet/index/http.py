@@ -25,6 +25,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 from .. import envvars
 from ..errors import IndexError_
 from .simple import strip_credentials
+from .watch import SlowWatch
 
 if TYPE_CHECKING:
     import urllib3
@@ -87,11 +88,8 @@ class Response:
     url: str  # the final URL (after redirects), without credentials
 
 
-def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
-    try:
-        return float(env[name]) if env.get(name) else default
-    except ValueError:
-        return default
+class _Overdue(Exception):
+    """A page or metadata body still incomplete at the request's deadline (a trickling server)."""
 
 
 class Credentials:
@@ -163,6 +161,7 @@ class HttpClient:
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
         retries: int | None = None,
+        deadline: float | None = None,
         concurrency: int = 16,
         backoff: float = 0.2,
     ) -> None:
@@ -170,23 +169,28 @@ class HttpClient:
 
         env = os.environ if env is None else env
         self.credentials = credentials or Credentials(env)
-        self.timeout = (
-            timeout if timeout is not None else _env_float(env, envvars.PALLET_HTTP_TIMEOUT, 30.0)
-        )
-        self.retries = (
-            retries if retries is not None else int(_env_float(env, envvars.PALLET_HTTP_RETRIES, 3))
-        )
+        if timeout is None:
+            timeout = envvars.positive_number(env, envvars.PALLET_HTTP_TIMEOUT, 30.0)
+        self.timeout = timeout
+        if retries is None:
+            retries = int(
+                envvars.positive_number(
+                    env, envvars.PALLET_HTTP_RETRIES, 3, integer=True, inclusive=True
+                )
+            )
+        self.retries = retries
+        if deadline is None:
+            deadline = envvars.positive_number(env, envvars.PALLET_HTTP_DEADLINE, 2 * timeout)
+        #: No attempt starts after ``deadline`` seconds; a page's body must arrive within
+        #: ``deadline + timeout`` (see `envvars.PALLET_HTTP_DEADLINE`).
+        self.deadline = deadline
+        notice = envvars.positive_number(env, envvars.PALLET_SLOW_NOTICE, 5.0)
+        self.watch = SlowWatch(notice, timeout=timeout, deadline=deadline)
         self.backoff = backoff
         self._pool = urllib3.PoolManager(
             num_pools=32, maxsize=max(concurrency, 1), headers={"User-Agent": USER_AGENT}
         )
         self._urllib3 = urllib3
-
-    def _sleep(self, attempt: int, retry_after: str | None = None) -> None:
-        delay = min(self.backoff * (2**attempt), 10.0) * random.uniform(0.5, 1.5)  # jitter
-        if retry_after and retry_after.isdigit():
-            delay = max(delay, min(float(retry_after), 30.0))
-        time.sleep(delay)
 
     def _open(self, url: str, headers: Mapping[str, str]) -> urllib3.BaseHTTPResponse:
         urllib3 = self._urllib3
@@ -216,20 +220,39 @@ class HttpClient:
         ok: frozenset[int] = frozenset({200}),
         sink: Path | None = None,
         sink_hashes: Mapping[str, str] | None = None,
+        max_bytes: int | None = None,
     ) -> Response:
         """GET ``url``; statuses in ``ok`` are returned, others raise `HttpStatusError`.
 
+        With ``max_bytes``, only the first bytes of the body are read (a probe).
         With ``sink``, a 200 body is streamed in chunks to that path (atomically: a temp file in
         its directory, then ``os.replace``), checked against ``sink_hashes`` (`HashMismatch`),
         and the returned body is empty.
         """
-        urllib3 = self._urllib3
         url = strip_credentials(url)
+        token = self.watch.begin(index, redact(url))
+        try:
+            return self._get(url, index, headers or {}, ok, sink, sink_hashes or {}, max_bytes)
+        finally:
+            self.watch.end(token)
+
+    def _get(
+        self,
+        url: str,
+        index: str,
+        headers: Mapping[str, str],
+        ok: frozenset[int],
+        sink: Path | None,
+        sink_hashes: Mapping[str, str],
+        max_bytes: int | None,
+    ) -> Response:
+        urllib3 = self._urllib3
+        started = time.monotonic()
         attempts = self.retries + 1
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
-                response = self._open(url, headers or {})
+                response = self._open(url, headers)
                 try:
                     status = response.status
                     final_url = strip_credentials(urljoin(url, response.geturl() or url))
@@ -237,33 +260,79 @@ class HttpClient:
                     if status in RETRY_STATUSES and not last:
                         response.drain_conn()
                         logger.debug("HTTP %s from %s, retrying", status, redact(url))
-                        self._sleep(attempt, lower.get("retry-after"))
+                        if not self._sleep_within(started, attempt, lower.get("retry-after")):
+                            raise self._error(
+                                index, url, self._describe(status, attempt + 1), status
+                            )
                         continue
                     if status not in ok:
                         response.drain_conn()
-                        raise self._error(index, url, self._describe(status, attempts), status)
+                        raise self._error(index, url, self._describe(status, attempt + 1), status)
                     if sink is not None and status == 200:
-                        if not self._stream(response, sink, sink_hashes or {}):
+                        if not self._stream(response, sink, sink_hashes):
                             raise HashMismatch(
                                 f"index {index!r}: {redact(url)} does not match the hash "
                                 "the index published"
                             )
                         body = b""
                     else:
-                        body = response.read()
+                        limit = started + self.deadline + self.timeout
+                        body = self._read(response, limit, max_bytes)
                     return Response(status, lower, body, final_url)
                 finally:
                     response.release_conn()
             except urllib3.exceptions.LocationValueError as exc:
                 raise self._error(index, url, f"invalid URL ({exc})", None) from None
+            except _Overdue:
+                waited = time.monotonic() - started
+                detail = (
+                    f"the answer was still incomplete after {waited:.0f} s "
+                    f"({envvars.PALLET_HTTP_DEADLINE}={self.deadline:g} "
+                    f"+ {envvars.PALLET_HTTP_TIMEOUT}={self.timeout:g})"
+                )
+                raise self._error(index, url, detail, None) from None
             except (urllib3.exceptions.HTTPError, OSError) as exc:
-                if last:
-                    reason = getattr(exc, "reason", None) or exc  # MaxRetryError wraps the cause
-                    detail = f"{_explain(reason)} after {attempts} attempt(s)"
+                reason = getattr(exc, "reason", None) or exc  # MaxRetryError wraps the cause
+                if last or not self._sleep_within(started, attempt):
+                    detail = f"{_explain(reason)} after {attempt + 1} attempt(s)"
+                    if "Timeout" in type(reason).__name__ or isinstance(reason, TimeoutError):
+                        detail += (
+                            f" in {time.monotonic() - started:.0f} s "
+                            f"({envvars.PALLET_HTTP_TIMEOUT}={self.timeout:g})"
+                        )
                     raise self._error(index, url, detail, None) from None
                 logger.debug("%s fetching %s, retrying", type(exc).__name__, redact(url))
-                self._sleep(attempt)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _sleep_within(self, started: float, attempt: int, retry_after: str | None = None) -> bool:
+        """Back off before the next attempt; False (no sleep) when that attempt would start
+        after the request's deadline."""
+        delay = min(self.backoff * (2**attempt), 10.0) * random.uniform(0.5, 1.5)  # jitter
+        if retry_after and retry_after.isdigit():
+            delay = max(delay, min(float(retry_after), 30.0))
+        if time.monotonic() + delay > started + self.deadline:
+            return False
+        time.sleep(delay)
+        return True
+
+    @staticmethod
+    def _read(response: urllib3.BaseHTTPResponse, limit: float, max_bytes: int | None) -> bytes:
+        """The whole body (or its first ``max_bytes``), giving up (`_Overdue`) at ``limit``
+        (``time.monotonic``): a server that trickles a byte now and then never trips the
+        per-read timeout."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            chunk = response.read1(CHUNK)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            size += len(chunk)
+            if max_bytes is not None and size >= max_bytes:
+                response.close()  # the rest is not wanted: do not reuse this connection
+                return b"".join(chunks)[:max_bytes]
+            if time.monotonic() > limit:
+                raise _Overdue
 
     @staticmethod
     def _describe(status: int, attempts: int) -> str:

@@ -26,7 +26,13 @@ from .cache import Cache
 from .http import HashMismatch, HttpClient, bytes_hash_matches
 from .models import DistFile, DistMetadata
 
-__all__ = ["WheelMetadataFetcher", "parse_metadata", "read_wheel_metadata"]
+__all__ = [
+    "MetadataMismatch",
+    "WheelMetadataFetcher",
+    "check_identity",
+    "parse_metadata",
+    "read_wheel_metadata",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +91,23 @@ def read_wheel_metadata(source: IO[bytes] | Path, filename: str) -> bytes:
         prefix = canonicalize_name(filename.split("-", 1)[0])
         candidates.sort(key=lambda n: canonicalize_name(n.split("-", 1)[0]) != prefix)
         return zf.read(candidates[0])
+
+
+class MetadataMismatch(IndexError_):
+    """Metadata that names another project or version than the file it was read for."""
+
+
+def check_identity(file: DistFile, metadata: DistMetadata) -> None:
+    """Refuse metadata whose Name or Version is not the file's (from its file name, PEP 427 /
+    the sdist naming rule): names compare normalized (PEP 503), versions as PEP 440 versions,
+    so ``Foo_Bar`` 1.0.0 matches ``foo_bar-1.0``."""
+    if metadata.name == file.name and metadata.version == file.version:
+        return
+    raise MetadataMismatch(
+        f"index {file.index!r}: metadata of {file.filename} names {metadata.name} "
+        f"{metadata.version}, but the file is {file.name} {file.version}; refusing it "
+        "(the index or the package is broken)"
+    )
 
 
 class _NoRanges(Exception):
@@ -153,7 +176,10 @@ class WheelMetadataFetcher:
         return parse_metadata(data, source=file.filename) if data is not None else None
 
     def store(self, file: DistFile, data: bytes) -> DistMetadata:
+        """Check and cache metadata read for ``file``: every metadata the client hands out
+        (PEP 658 file, a wheel's METADATA, an sdist's PEP 517 hook output) passes here once."""
         metadata = parse_metadata(data, source=file.filename)
+        check_identity(file, metadata)
         self.cache.store_metadata(Cache.metadata_key(file.url, file.hashes), data)
         return metadata
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,8 +18,9 @@ from packaging.utils import NormalizedName, canonicalize_name
 from ..errors import IndexError_
 from ..project.model import IndexConfig
 from .cache import Cache, CachedPage, parse_cache_control
-from .http import HttpClient, redact
+from .http import HttpClient, HttpStatusError, redact
 from .models import DistFile
+from .probe import PROBE_BYTES, root_problem
 from .simple import ACCEPT, InvalidPage, dist_file, parse_project_page
 
 __all__ = ["PageReader", "local_path", "with_local_hashes"]
@@ -63,12 +65,55 @@ class PageReader:
         self.cache = cache
         self.urls = urls  # index name -> URL without credentials
         self.offline = offline
+        self._lock = threading.Lock()
+        self._roots: dict[str, str | None] = {}  # index name -> what its root is, if no index
+        #: why a project has no files, by (index name, project): "HTTP 404 at <url>", …
+        self.missing: dict[tuple[str, NormalizedName], str] = {}
+
+    def _check_root(self, index: IndexConfig, url: str, found: str) -> None:
+        """After ``found`` (a 404, an empty page) at ``url``: fetch the index root once and raise
+        `IndexError_` when it is no simple index (`index.probe`); else the project is missing."""
+        with self._lock:
+            known = index.name in self._roots
+            problem = self._roots.get(index.name)
+        root = self.urls[index.name].rstrip("/") + "/"
+        if not known:
+            try:
+                response = self.http.get(
+                    root,
+                    index=index.name,
+                    headers={"Accept": ACCEPT},
+                    ok=frozenset(range(200, 600)),
+                    max_bytes=PROBE_BYTES,
+                )
+                problem = root_problem(
+                    response.status,
+                    response.headers.get("content-type", ""),
+                    response.body,
+                    response.url,
+                )
+            except HttpStatusError as exc:
+                problem = str(exc).rpartition(": ")[2]
+            with self._lock:
+                self._roots[index.name] = problem
+        if problem is not None:
+            # Worded as a finding, not a verdict: a few private indexes serve no root listing.
+            raise IndexError_(
+                f"index {index.name!r}: {found} at {redact(url)}, and the index root "
+                f"{redact(root)} is not a simple index (PEP 503/691): it gave {problem}; "
+                "check the index URL"
+            )
 
     def project_files(self, index: IndexConfig, name: NormalizedName) -> list[DistFile]:
         base = self.urls[index.name].rstrip("/")
         url = f"{base}/{quote(name)}/"
         local = local_path(base)
         if local is not None:
+            if not local.is_dir():
+                raise IndexError_(
+                    f"index {index.name!r}: {str(local)!r} is not a folder "
+                    "(a local simple index is a folder with one sub-folder per project)"
+                )
             return self._local_simple(index, local / name, url)
         return self._cached_get(index, url, name, project=name)
 
@@ -119,6 +164,11 @@ class PageReader:
             response.headers.get("cache-control"), response.headers.get("age")
         )
         if response.status == 404:
+            if project is None:  # a flat page: there is no project to be missing
+                raise IndexError_(f"index {index.name!r}: flat index page {redact(url)}: HTTP 404")
+            self._check_root(index, url, "HTTP 404")
+            with self._lock:
+                self.missing[(index.name, key)] = f"HTTP 404 at {redact(url)}"
             return []
         if response.status == 304 and cached is not None:
             files = cached.files
@@ -141,6 +191,10 @@ class PageReader:
                 index,
                 project,
             )
+            if not files and project is not None:  # junk, or a project without files?
+                self._check_root(index, url, "no files listed")
+                with self._lock:
+                    self.missing[(index.name, key)] = f"no files listed at {redact(url)}"
             etag = response.headers.get("etag")
             modified = response.headers.get("last-modified")
         page = CachedPage(response.url, files, etag, modified, now, policy)
@@ -159,9 +213,15 @@ class PageReader:
                 if file is not None and path.is_file():
                     files.append(file)
         elif local is not None:
-            files = self._parse(
-                local.read_bytes(), "text/html", local.resolve().as_uri(), index, None
-            )
+            try:
+                body = local.read_bytes()
+            except OSError as exc:
+                problem = "does not exist" if not local.exists() else (exc.strerror or str(exc))
+                raise IndexError_(
+                    f"index {index.name!r}: flat index {str(local)!r} {problem} "
+                    "(a folder of wheels and sdists, or an HTML page linking them)"
+                ) from None
+            files = self._parse(body, "text/html", local.resolve().as_uri(), index, None)
         else:
             files = self._cached_get(index, url, _FLAT_KEY, project=None)
         grouped: dict[NormalizedName, list[DistFile]] = {}

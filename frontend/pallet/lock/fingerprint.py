@@ -92,6 +92,8 @@ def _sections(spec: ProjectSpec) -> dict[str, Any]:
         "indexes": {
             "indexes": sorted(
                 [index.name, index.url, index.default, index.explicit, index.format]
+                # as written: a duration ("7 days") keeps the fingerprint still as time passes
+                + ([index.exclude_newer.text] if index.exclude_newer else [])
                 for index in spec.indexes
             ),
             "sources": sorted([name, index] for name, index in spec.sources.items()),
@@ -100,6 +102,11 @@ def _sections(spec: ProjectSpec) -> dict[str, Any]:
             "prerelease": spec.resolution.prerelease,
             "max-python": spec.resolution.max_python,
             "environments": list(spec.resolution.environments),  # order is kept in the lock
+            **(
+                {"exclude-newer": spec.resolution.exclude_newer.text}
+                if spec.resolution.exclude_newer
+                else {}
+            ),
         },
         "format": LOCK_FORMAT,
     }

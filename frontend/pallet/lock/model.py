@@ -61,3 +61,7 @@ class Lock:
     #: digest of each input section (``("dependencies", "…")``, see `lock.fingerprint`), stored in
     #: [tool.pallet] so that a stale lock can say which inputs changed
     input_digests: tuple[tuple[str, str], ...] = ()
+    #: the ``exclude-newer`` cutoffs the lock was resolved with (RFC 3339, UTC), by index name
+    #: (``"*"``: the resolution's); stored in [tool.pallet] so that a duration ("7 days") gives
+    #: the same cutoff on a re-lock (`project.exclude_newer`)
+    exclude_newer: tuple[tuple[str, str], ...] = ()

@@ -60,7 +60,10 @@ def _file_table(file: DistFile) -> list[tuple[str, _toml.TomlValue]]:
         moment = _toml.parse_datetime(file.upload_time)
         if moment is not None:  # PEP 751: upload-time is a TOML datetime, never a string
             rows.append(("upload-time", moment))
-    rows.append(("url", _public_url(file.url)))
+    if "://" in file.url:
+        rows.append(("url", _public_url(file.url)))
+    else:  # a file of a local index: a path, relative to the lock's folder (index.locations)
+        rows.append(("path", file.url))
     if file.size is not None:
         rows.append(("size", file.size))
     # PEP 751: at least one hash per file; the algorithm names are hashlib names.
@@ -112,7 +115,8 @@ def dumps_lock(lock: Lock) -> str:
                     entry["version"] = str(dep.version)
                 deps.append(entry)
             out += _array_lines("dependencies", deps)
-        out.append(f"index = {_toml.value(_public_url(package.index))}")
+        if package.index:  # none for a local folder (index.locations)
+            out.append(f"index = {_toml.value(_public_url(package.index))}")
         if package.sdist is not None:
             out += ["", "[packages.sdist]", *_lines(_file_table(package.sdist))]
         for wheel in sorted(package.wheels, key=lambda w: w.filename):
@@ -121,6 +125,8 @@ def dumps_lock(lock: Lock) -> str:
     out += ["", "[tool.pallet]", f"fingerprint = {_toml.value(lock.fingerprint)}"]
     if lock.input_digests:
         out.append(f"inputs = {_toml.value(dict(lock.input_digests))}")
+    if lock.exclude_newer:
+        out.append(f"exclude-newer = {_toml.value(dict(sorted(lock.exclude_newer)))}")
     return "\n".join(out) + "\n"
 
 
@@ -202,7 +208,15 @@ def loads_lock(text: str, *, display: str = LOCK_FILE) -> Lock:
         fingerprint=str(pallet.get("fingerprint", "")),
         created_by=data["created-by"],
         input_digests=tuple((str(k), str(v)) for k, v in inputs.items()),
+        exclude_newer=_exclude_newer(pallet.get("exclude-newer")),
     )
+
+
+def _exclude_newer(raw: object) -> tuple[tuple[str, str], ...]:
+    """``[tool.pallet] exclude-newer``; anything malformed is ignored (a fresh cutoff)."""
+    if not isinstance(raw, dict):
+        return ()
+    return tuple(sorted((str(k), v) for k, v in raw.items() if isinstance(v, str)))
 
 
 def _package(raw: Mapping[str, Any]) -> LockedPackage:

@@ -11,6 +11,8 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 
+from .exclude_newer import ExcludeNewer
+
 __all__ = ["PYPI", "IndexConfig", "PrereleaseMode", "ProjectSpec", "ResolutionSettings"]
 
 PrereleaseMode = Literal["if-necessary", "allow", "disallow"]
@@ -30,6 +32,8 @@ class IndexConfig:
     default: bool = False
     explicit: bool = False
     format: Literal["simple", "flat"] = "simple"
+    #: ``exclude-newer`` for the packages of this index (overrides the resolution's)
+    exclude_newer: ExcludeNewer | None = None
 
 
 PYPI = IndexConfig(name="pypi", url="https://pypi.org/simple", default=True)
@@ -46,6 +50,8 @@ class ResolutionSettings:
     #: PEP 751 ``environments``: markers the lock must hold for; () = Linux, macOS and Windows on
     #: x86_64 and arm64.
     environments: tuple[str, ...] = ()
+    #: ``exclude-newer``: files uploaded at or after the cutoff are ignored (`exclude_newer`)
+    exclude_newer: ExcludeNewer | None = None
 
 
 @dataclass(frozen=True)

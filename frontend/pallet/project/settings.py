@@ -15,14 +15,15 @@ from urllib.parse import urlsplit
 from packaging.markers import InvalidMarker, Marker
 from packaging.utils import NormalizedName, canonicalize_name
 
+from .exclude_newer import ExcludeNewer, parse_exclude_newer
 from .model import PYPI, IndexConfig, PrereleaseMode, ResolutionSettings
 from .problems import Problems, did_you_mean, type_name
 
 __all__ = ["ToolSettings", "parse_tool_settings"]
 
 _TOOL_KEYS = ("index", "sources", "resolution", "default-groups", "build", "version")
-_INDEX_KEYS = ("name", "url", "default", "explicit", "format")
-_RESOLUTION_KEYS = ("prerelease", "environments", "max-python")
+_INDEX_KEYS = ("name", "url", "default", "explicit", "format", "exclude-newer")
+_RESOLUTION_KEYS = ("prerelease", "environments", "max-python", "exclude-newer")
 _PRERELEASE: tuple[PrereleaseMode, ...] = ("if-necessary", "allow", "disallow")
 _FORMATS = ("simple", "flat")
 _INDEX_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -148,6 +149,15 @@ def _parse_indexes(raw: object, problems: Problems) -> tuple[IndexConfig, ...]:
                     "file URL (a local directory of files is format = 'flat')",
                 )
                 ok = False
+        exclude_newer = _exclude_newer(entry, table[1:-1], f"{where}: ", problems)
+        if exclude_newer is not None and fmt == "flat":
+            problems.add(
+                table[1:-1],
+                "exclude-newer",
+                f"{where}: key 'exclude-newer' cannot apply to a flat index (its files have no "
+                "upload time); remove it",
+            )
+            ok = False
         if flags["default"] and flags["explicit"]:
             problems.add(
                 table[1:-1],
@@ -166,6 +176,7 @@ def _parse_indexes(raw: object, problems: Problems) -> tuple[IndexConfig, ...]:
                     default=flags["default"],
                     explicit=flags["explicit"],
                     format=cast(Any, fmt),
+                    exclude_newer=exclude_newer,
                 )
             )
     defaults = [index.name for index in out if index.default]
@@ -298,4 +309,17 @@ def _parse_resolution(raw: object, problems: Problems) -> ResolutionSettings:
         prerelease=cast(PrereleaseMode, prerelease),
         max_python=max_python,
         environments=tuple(environments),
+        exclude_newer=_exclude_newer(raw, table, "", problems),
     )
+
+
+def _exclude_newer(
+    raw: Mapping[str, object], table: str, where: str, problems: Problems
+) -> ExcludeNewer | None:
+    if "exclude-newer" not in raw:
+        return None
+    try:
+        return parse_exclude_newer(raw["exclude-newer"])
+    except ValueError as exc:
+        problems.add(table, "exclude-newer", f"{where}key 'exclude-newer': {exc}")
+        return None

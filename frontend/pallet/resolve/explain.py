@@ -149,7 +149,10 @@ def _unavailable(reqs: Sequence[Req], infos: Sequence[Info], provider: Provider)
     name = reqs[0].name
     releases = catalog.releases(name)
     if not releases:
-        return _block(f"`{name}` was not found on the package index:", _chain(infos[0], provider))
+        # The finder may say where it looked (`IndexClient.missing_reason`).
+        where = getattr(catalog.finder, "missing_reason", None)
+        index = where(name) if where is not None else "the package index"
+        return _block(f"`{name}` was not found on {index}:", _chain(infos[0], provider))
     every = [r.version for r in releases]
     for req, info in zip(reqs, infos):
         if not catalog.matching(req):

@@ -21,6 +21,7 @@ from resolvelib import BaseReporter, Resolver
 from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
 from ..errors import ResolutionError
+from ..index.locations import lock_index_url
 from ..index.models import PackageFinder
 from ..lock.model import Dependency, LockedPackage
 from ..project.model import ProjectSpec
@@ -272,10 +273,11 @@ def resolve_lock(
 
 
 def _index_url(spec: ProjectSpec, index: str) -> str:
+    """PEP 751 ``packages.index``: the index's URL, empty for a local folder (no key)."""
     for config in spec.indexes:
         if index in (config.name, config.url):
-            return config.url
-    return index
+            return lock_index_url(config.url)
+    return lock_index_url(index)
 
 
 def _merge(
