@@ -65,7 +65,10 @@ def _lock(tmp_path: Path, env: dict[str, str], url: str) -> str:
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
+    # One line says what is wrong; a missing project's line is followed by the chain of
+    # requirements that asked for it (indented), nothing else.
+    assert lines[0].startswith("error: "), proc.stderr
+    assert all(line.startswith("  ") for line in lines[1:]), proc.stderr
     return lines[0]
 
 
