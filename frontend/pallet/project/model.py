@@ -11,9 +11,10 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 
-__all__ = ["PYPI", "IndexConfig", "PrereleaseMode", "ProjectSpec", "ResolutionSettings"]
+__all__ = ["PYPI", "IndexConfig", "ForkStrategy", "PrereleaseMode", "ProjectSpec", "ResolutionSettings"]
 
 PrereleaseMode = Literal["if-necessary", "allow", "disallow"]
+ForkStrategy = Literal["requires-python", "fewest"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,15 @@ class ResolutionSettings:
     #: PEP 751 ``environments``: markers the lock must hold for; () = Linux, macOS and Windows on
     #: x86_64 and arm64.
     environments: tuple[str, ...] = ()
+    #: "requires-python": each Python range gets the newest versions that support it;
+    #: "fewest": one version for every Python the class spans where possible (uv's names).
+    fork_strategy: ForkStrategy = "requires-python"
+    #: Markers of environments every locked version must have a wheel for (uv's key).
+    required_environments: tuple[str, ...] = ()
+    #: Interpreters the universe holds: "cpython" and/or "pypy".
+    implementations: tuple[str, ...] = ("cpython",)
+    #: C libraries of the Linux platforms (wheel tags only): "glibc" and/or "musl".
+    linux_libc: tuple[str, ...] = ("glibc",)
 
 
 @dataclass(frozen=True)
