@@ -60,6 +60,15 @@ class Platform:
     arch: str  # "x86_64" or "arm64", whatever the machine calls itself
     implementation: Implementation = "cpython"
     libc: Libc = "glibc"
+    _hash: int = field(init=False, compare=False, repr=False, default=0)
+
+    def __post_init__(self) -> None:
+        # hashed very often (memo keys of the resolver): compute once
+        fields = (self.sys_platform, self.platform_machine, self.implementation, self.libc)
+        object.__setattr__(self, "_hash", hash(fields))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def label(self) -> str:
@@ -125,6 +134,13 @@ class Environment:
     platform: Platform
     python: PythonRange
     values: Mapping[str, str] = field(compare=False, hash=False, repr=False)
+    _hash: int = field(init=False, compare=False, repr=False, default=0)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.platform, self.python)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @classmethod
     def make(cls, platform: Platform, python: PythonRange) -> Environment:

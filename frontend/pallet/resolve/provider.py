@@ -29,6 +29,7 @@ from .candidates import (
     root_identifier,
 )
 from .environments import Environment, MarkerEvaluator, PythonRange
+from .fit import Fit
 
 if TYPE_CHECKING:
     from resolvelib.providers import Preference
@@ -96,6 +97,9 @@ class ForkContext:
     ranges: tuple[PythonRange, ...]  # the fork's Python ranges (for Requires-Python)
     prerelease: PrereleaseMode
     preferences: Mapping[NormalizedName, Version]
+    #: the fork's environments (file coverage) and those of them that are required (see `fit`)
+    environments: tuple[Environment, ...] = ()
+    required: tuple[Environment, ...] = ()
 
 
 def active_reqs(
@@ -150,6 +154,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         self.conflicts: dict[str, int] = {}
         self._causes_key: int | None = None
         self._causes: frozenset[str] = frozenset()
+        self.fit = Fit(catalog, context.environments, context.required)
 
     # -- resolvelib interface ------------------------------------------------------------------
 
@@ -238,7 +243,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
             # PEP 592: a yanked release is selected only by a requirement pinning it with ==.
             and (not all_yanked or v in pins)
         ]
-        out = self._prerelease_filter(reqs, out)
+        out = self.fit.order(name, self._prerelease_filter(reqs, out))
         preferred = self.context.preferences.get(name)
         if preferred is not None and preferred in out:
             out.remove(preferred)
@@ -253,6 +258,8 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         if release.all_yanked and not any(version in r.exact_pins for r in reqs):
             return False
         if not self.catalog.python_ok(release, self.context.ranges):
+            return False
+        if not self.fit.meets_required(reqs[0].name, version):
             return False
         return not version.is_prerelease or version in self.versions(reqs)
 

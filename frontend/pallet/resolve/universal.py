@@ -25,12 +25,29 @@ from ..index.models import PackageFinder
 from ..lock.model import Dependency, LockedPackage
 from ..project.model import ProjectSpec
 from .candidates import Candidate, Catalog, Req
-from .environments import Environment, MarkerEvaluator, make_universe, partition
+from .environments import (
+    Environment,
+    MarkerEvaluator,
+    make_universe,
+    matches,
+    parse_markers,
+    partition,
+)
 from .explain import explain
 from .files import uncovered, wheels_for
+from .fit import Fit
 from .graph import Graph, walk
-from .markers import Activation, activation_expr, describe, full_version_cuts, render, to_marker
+from .markers import (
+    Activation,
+    Expr,
+    activation_expr,
+    describe,
+    full_version_cuts,
+    render,
+    to_marker,
+)
 from .provider import ForkContext, ProjectRoots, Provider
+from .python_forks import Part, split_by_python, targets
 
 if TYPE_CHECKING:
     from resolvelib.structs import RequirementInformation
@@ -116,6 +133,8 @@ class _Forker:
         self.evaluate = evaluate
         self.preferences = preferences
         self.universe = universe
+        required = parse_markers(spec.resolution.required_environments, "required-environments")
+        self.required = frozenset(e for e in universe if any(matches(m, e) for m in required))
         self.met: set[tuple[Marker, str]] = set()
         self.resolver_runs = 0
         self.rounds = 0
@@ -125,9 +144,34 @@ class _Forker:
     ) -> Provider:
         ranges = self.catalog.intern(tuple(sorted({e.python for e in envs})))
         context = ForkContext(
-            envs[0], ranges, self.spec.resolution.prerelease, {**self.preferences, **seed}
+            envs[0],
+            ranges,
+            self.spec.resolution.prerelease,
+            {**self.preferences, **seed},
+            envs,
+            tuple(e for e in envs if e in self.required),
         )
         return Provider(self.catalog, self.roots, context, self.evaluate)
+
+    def python_parts(self, envs: tuple[Environment, ...], graph: Graph) -> list[Part]:
+        """`python_forks`: the class cut where a package's best version changes with Python."""
+        ranges = sorted({e.python for e in envs})
+        if self.spec.resolution.fork_strategy == "fewest" or len(ranges) < 2:
+            return [(envs, frozenset())]
+        fits = []
+        for python in ranges:
+            part = tuple(e for e in envs if e.python == python)
+            required = tuple(e for e in part if e in self.required)
+            fits.append((python, Fit(self.catalog, part, required)))
+        wanted = targets(
+            self.catalog,
+            graph.reqs,
+            graph.pins,
+            fits,
+            self.preferences,
+            self.spec.resolution.prerelease,
+        )
+        return split_by_python(envs, ranges, wanted, graph.pins)
 
     def resolve(
         self, provider: Provider, envs: tuple[Environment, ...]
@@ -155,14 +199,24 @@ class _Forker:
 
     def run(self) -> list[Fork]:
         forks: list[Fork] = []
-        queue: deque[tuple[tuple[Environment, ...], dict[NormalizedName, Version] | None]]
-        queue = deque([(self.universe, None)])
+        # (environments, the parent's pins, names not to inherit, retried without them once)
+        queue: deque[
+            tuple[
+                tuple[Environment, ...],
+                dict[NormalizedName, Version] | None,
+                frozenset[NormalizedName],
+                bool,
+            ]
+        ]
+        queue = deque([(self.universe, None, frozenset(), False)])
         known: dict[NormalizedName, Version] = {}
         while queue:
-            envs, parent = queue.popleft()
+            envs, parent, drop, retried = queue.popleft()
             # A child fork tries its parent's pins first, then versions other forks chose (fewer
             # distinct versions in the lock), then the newest.
-            seed = None if parent is None else {**known, **parent}
+            seed = None
+            if parent is not None:
+                seed = {n: v for n, v in {**known, **parent}.items() if n not in drop}
             provider = self.provider(envs, seed or {})
             graph: Graph | None = None
             if seed is not None:
@@ -177,9 +231,15 @@ class _Forker:
                 if graph.problem is not None:
                     logger.warning("resolution for %s is inconsistent: %s", envs[0], graph.problem)
             pins = graph.pins
+            self.met |= graph.met
+            by_python = self.python_parts(envs, graph)
+            if len(by_python) > 1 or (by_python[0][1] and not retried):
+                # Requires-Python: newer versions for part of the class; resolve each part anew
+                for part, names in by_python:
+                    queue.append((part, pins, names, len(by_python) == 1))
+                continue
             for name, version in pins.items():
                 known.setdefault(name, version)
-            self.met |= graph.met
             parts = partition(
                 envs, sorted(graph.met, key=lambda m: (str(m[0]), m[1])), self.evaluate
             )
@@ -194,7 +254,7 @@ class _Forker:
                 )
             )
             for part in parts[1:]:
-                queue.append((part, pins))
+                queue.append((part, pins, frozenset(), False))
         return forks
 
 
@@ -264,6 +324,16 @@ def _merge(
     spec: ProjectSpec, catalog: Catalog, universe: tuple[Environment, ...], forks: list[Fork]
 ) -> tuple[LockedPackage, ...]:
     """One entry per (name, version): marker = union over forks of (environments x activation)."""
+    described: dict[tuple[frozenset[Environment], frozenset[Environment] | None], Expr | None]
+    described = {}
+
+    def _describe(envs: list[Environment], within: tuple[Environment, ...]) -> Expr | None:
+        # many entries share a set of environments (every fork of a Python range, say)
+        key = (frozenset(envs), None if within is universe else frozenset(within))
+        if key not in described:
+            described[key] = describe(envs, within)
+        return described[key]
+
     where: dict[tuple[NormalizedName, Version], dict[Activation, list[Environment]]] = {}
     deps: dict[tuple[NormalizedName, Version], set[tuple[NormalizedName, Version]]] = {}
     for fork in forks:
@@ -283,7 +353,7 @@ def _merge(
         base = set(by_activation.get(frozenset(), ()))
         rest = tuple(e for e in universe if e not in base) if base else universe
         terms = [
-            (describe(envs, universe if not activation else rest), activation_expr(activation))
+            (_describe(envs, universe if not activation else rest), activation_expr(activation))
             for activation, envs in sorted(by_activation.items(), key=lambda kv: sorted(kv[0]))
         ]
         envs_all = [e for envs in by_activation.values() for e in envs]

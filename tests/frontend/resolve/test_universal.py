@@ -173,18 +173,33 @@ def test_requires_python_excludes_candidates() -> None:
             "3.0": {"python": ">=3.12", "file_python": None},
         }
     }
-    result = resolve_checked(MemoryFinder(projects), project(["a"]))
+    result = resolve_checked(MemoryFinder(projects), project(["a"], fork_strategy="fewest"))
     assert entries(result) == {("a", "1.0"): None}
     (a,) = result.packages
     assert str(a.requires_python) == ">=3.8"
-    narrow = resolve_checked(MemoryFinder(projects), project(["a"], requires_python=">=3.11"))
+    narrow = resolve_checked(
+        MemoryFinder(projects), project(["a"], requires_python=">=3.11", fork_strategy="fewest")
+    )
     assert entries(narrow) == {("a", "2.0"): None}
+    # the default strategy: each Python gets the newest version that supports it; 3.0 is seen
+    # only through its metadata, and still lands where it belongs
+    forked = resolve_checked(MemoryFinder(projects), project(["a"]))
+    assert entries(forked) == {
+        ("a", "1.0"): 'python_version < "3.11"',
+        ("a", "2.0"): 'python_version == "3.11"',
+        ("a", "3.0"): 'python_version >= "3.12"',
+    }
 
 
 def test_requires_python_upper_cap_checks_the_newest_minor() -> None:
     finder = MemoryFinder({"a": {"1.0": {"python": ">=3.9"}, "2.0": {"python": ">=3.9,<3.14"}}})
-    result = resolve_checked(finder, project(["a"], max_python="3.14"))
+    result = resolve_checked(finder, project(["a"], max_python="3.14", fork_strategy="fewest"))
     assert entries(result) == {("a", "1.0"): None}
+    forked = resolve_checked(finder, project(["a"], max_python="3.14"))
+    assert entries(forked) == {
+        ("a", "1.0"): 'python_version >= "3.14"',
+        ("a", "2.0"): 'python_version < "3.14"',
+    }
 
 
 def test_yanked_skipped_unless_pinned_exactly() -> None:
