@@ -11,7 +11,14 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 
-__all__ = ["PYPI", "IndexConfig", "ForkStrategy", "PrereleaseMode", "ProjectSpec", "ResolutionSettings"]
+__all__ = [
+    "PYPI",
+    "ForkStrategy",
+    "IndexConfig",
+    "PrereleaseMode",
+    "ProjectSpec",
+    "ResolutionSettings",
+]
 
 PrereleaseMode = Literal["if-necessary", "allow", "disallow"]
 ForkStrategy = Literal["requires-python", "fewest"]

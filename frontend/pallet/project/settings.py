@@ -307,9 +307,7 @@ def _choices(
     value = raw[key]
     choices = " and/or ".join(repr(a) for a in allowed)
     if not isinstance(value, list) or not value or not all(v in allowed for v in value):
-        problems.add(
-            table, key, f"key {key!r} is {value!r}; use a non-empty array of {choices}"
-        )
+        problems.add(table, key, f"key {key!r} is {value!r}; use a non-empty array of {choices}")
         return ()
     return tuple(dict.fromkeys(value))
 

@@ -31,9 +31,9 @@ __all__ = [
     "make_universe",
     "matches",
     "parse_markers",
-    "universe_platforms",
     "partition",
     "python_ranges",
+    "universe_platforms",
 ]
 
 #: Highest patch release probed when a requires-python lower bound falls inside a minor.

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from packaging.tags import Tag, compatible_tags, cpython_tags, generic_tags, mac_platforms
 
@@ -40,7 +40,7 @@ _PROBE = "pallet_probe"  # a platform tag no wheel has: isolates the interpreter
 _MINOR = re.compile(r"^(?:cp|pp|py)3(\d+)$")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _interpreter_abis(implementation: str, minor: int) -> tuple[frozenset[str], frozenset[str]]:
     """``interpreter-abi`` pairs the interpreter accepts on its own platform, and with ``any``."""
     version = (3, minor)
@@ -62,7 +62,7 @@ def _interpreter_abis(implementation: str, minor: int) -> tuple[frozenset[str], 
     return on_platform, anywhere
 
 
-@lru_cache(maxsize=None)
+@cache
 def _mac_tags(arch: str) -> frozenset[str]:
     return frozenset(mac_platforms(MACOS, arch))
 
@@ -80,10 +80,9 @@ def _platform_fits(tag_platform: str, platform: Platform) -> bool:
     if platform.libc == "musl":
         return re.fullmatch(rf"musllinux_1_\d+_{arch}", tag_platform) is not None
     legacy = ("manylinux2014",) + (("manylinux1", "manylinux2010") if arch == "x86_64" else ())
-    return (
-        re.fullmatch(rf"manylinux_2_\d+_{arch}", tag_platform) is not None
-        or tag_platform in {f"{name}_{arch}" for name in legacy}
-    )
+    return re.fullmatch(rf"manylinux_2_\d+_{arch}", tag_platform) is not None or tag_platform in {
+        f"{name}_{arch}" for name in legacy
+    }
 
 
 @lru_cache(maxsize=65536)

@@ -42,6 +42,7 @@ from .markers import (
     Expr,
     activation_expr,
     describe,
+    environment_markers,
     full_version_cuts,
     render,
     to_marker,
@@ -76,7 +77,7 @@ class Resolution:
     """What `resolve_lock` hands to the lock writer.
 
     ``packages`` sorted by (name, version, marker text); ``environments`` are the PEP 751
-    ``environments`` markers (the configured ones; ``()`` for the default universe);
+    ``environments`` markers, one per platform of the universe (`markers.environment_markers`);
     ``universe`` every concrete environment the markers were made exact on; ``forks`` the
     classes resolved, which `check.check_exact` uses to verify the markers.
     """
@@ -304,7 +305,7 @@ def resolve_lock(
     )
     return Resolution(
         packages=packages,
-        environments=tuple(Marker(m) for m in spec.resolution.environments),
+        environments=environment_markers(universe),
         universe=universe,
         forks=tuple(forks),
         requires_python=spec.requires_python,

@@ -6,7 +6,6 @@ import time
 from dataclasses import replace
 
 from pallet.project.model import ProjectSpec
-
 from pallet.resolve.check import check_exact
 from pallet.resolve.universal import resolve_lock
 
@@ -20,6 +19,7 @@ def spec() -> ProjectSpec:
     docs/resolver.md); `test_synthetic_graph_forked_on_requires_python` covers the default."""
     base = default_spec()
     return replace(base, resolution=replace(base.resolution, fork_strategy="fewest"))
+
 
 #: Generous: the machine is shared; the measured figure is ~0.1 s warm (docs/resolver.md).
 BUDGET_SECONDS = 3.0
@@ -54,9 +54,7 @@ def test_synthetic_graph_forked_on_requires_python() -> None:
     assert check_exact(result, default_spec(), finder) == []
     # the newest releases of each package need 3.10 and 3.11 (synthetic.make_index): the lock
     # holds one version for 3.9 and the newest for 3.10 and for 3.11+, per package that has them
-    click = sorted(
-        (str(p.version), str(p.marker)) for p in result.packages if p.name == "click"
-    )
+    click = sorted((str(p.version), str(p.marker)) for p in result.packages if p.name == "click")
     assert [marker for _, marker in click] == [
         'python_version < "3.10"',
         'python_version == "3.10"',

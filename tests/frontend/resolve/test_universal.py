@@ -336,7 +336,44 @@ def test_environments_setting_narrows_the_universe() -> None:
     result = resolve_checked(finder, spec)
     assert entries(result) == {("a", "1.0"): None, ("m", "1.0"): 'platform_machine == "aarch64"'}
     assert {e.platform.sys_platform for e in result.universe} == {"linux"}
-    assert [str(m) for m in result.environments] == ['sys_platform == "linux"']
+    # PEP 751 environments: exactly the universe, false anywhere else (PyPy, ppc64le, ...)
+    assert [str(m) for m in result.environments] == [
+        'implementation_name == "cpython" and sys_platform == "linux" and '
+        'platform_machine == "x86_64"',
+        'implementation_name == "cpython" and sys_platform == "linux" and '
+        'platform_machine == "aarch64"',
+    ]
+
+
+def test_markers_outside_the_default_universe_select_nothing() -> None:
+    finder = MemoryFinder({"a": {"1.0": {}}, "e": {"1.0": {}}, "p": {"1.0": {}}})
+    deps = ["a", "e; sys_platform == 'emscripten'", "p; platform_python_implementation == 'PyPy'"]
+    result = resolve_checked(finder, project(deps))
+    assert entries(result) == {("a", "1.0"): None}
+    assert len(result.environments) == 6
+
+
+def test_pypy_and_musl_by_configuration() -> None:
+    projects: Index = {
+        "a": {"1.0": {}},
+        "p": {"1.0": {}},
+        "m": {
+            "1.0": {"wheels": ["py3-none-manylinux_2_17_x86_64", "py3-none-musllinux_1_2_x86_64"]}
+        },
+    }
+    deps = ["a", "p; platform_python_implementation == 'PyPy'", "m; sys_platform == 'linux'"]
+    spec = project(deps, implementations=("cpython", "pypy"), linux_libc=("glibc", "musl"))
+    result = resolve_checked(MemoryFinder(projects), spec)  # exact on PyPy and musl too
+    assert entries(result) == {
+        ("a", "1.0"): None,
+        ("m", "1.0"): 'sys_platform == "linux"',
+        ("p", "1.0"): 'implementation_name == "pypy"',
+    }
+    # musl and glibc Linux share their markers: one environments line each for 6 + 5 platforms
+    assert len(result.environments) == 11
+    assert len(result.universe) == (6 + 2 + 5 + 2) * 6
+    (m,) = [p for p in result.packages if p.name == "m"]
+    assert len(m.wheels) == 2
 
 
 def test_root_markers_and_self_reference_of_base() -> None:
