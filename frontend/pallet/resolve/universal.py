@@ -183,7 +183,9 @@ class _Forker:
         try:
             result = resolver.resolve(provider.root_requirements(), max_rounds=MAX_ROUNDS)
         except ResolutionImpossible as exc:
-            raise ResolutionError(explain(list(exc.causes), provider, self.where(envs))) from None
+            causes = list(exc.causes)
+            message = explain(causes, provider, self.where(envs))
+            raise ResolutionError(message + self.required_note(provider, causes)) from None
         except ResolutionTooDeep as exc:
             raise ResolutionError(
                 f"Gave up after {exc.round_count} resolver rounds"
@@ -193,6 +195,26 @@ class _Forker:
         finally:
             self.rounds += stats.rounds
         return {c.name: c.version for c in result.mapping.values() if c.kind == "package"}
+
+    def required_note(
+        self, provider: Provider, causes: list[RequirementInformation[Req, Candidate]]
+    ) -> str:
+        """Which packages of a failure lost versions to ``required-environments``."""
+        names = sorted(
+            {info.requirement.name for info in causes if info.requirement.kind == "package"}
+        )
+        lost = [
+            n
+            for n in names
+            if any(not provider.fit.meets_required(n, r.version) for r in self.catalog.releases(n))
+        ]
+        if not lost:
+            return ""
+        markers = ", ".join(f"`{m}`" for m in self.spec.resolution.required_environments)
+        return (
+            f"\nVersions of {', '.join(f'`{n}`' for n in lost)} without a wheel for the "
+            f"required environments ({markers}) were not considered."
+        )
 
     def where(self, envs: tuple[Environment, ...]) -> str | None:
         expr = describe(envs, self.universe)

@@ -387,3 +387,32 @@ def test_cycle_between_packages() -> None:
     finder = MemoryFinder({"a": {"1.0": {"requires": ["b"]}}, "b": {"1.0": {"requires": ["a"]}}})
     result = resolve_checked(finder, project(["a"]))
     assert entries(result) == {("a", "1.0"): None, ("b", "1.0"): None}
+
+
+def test_required_environments_need_a_wheel_there() -> None:
+    projects: Index = {
+        "n": {
+            "1.0": {"wheels": ["py3-none-win_amd64", "py3-none-manylinux_2_17_x86_64"]},
+            "2.0": {"wheels": ["py3-none-manylinux_2_17_x86_64"]},  # and an sdist
+            "3.0": {"wheels": ["py3-none-manylinux_2_17_x86_64"], "sdist": False},
+        }
+    }
+    required = ("sys_platform == 'win32' and platform_machine == 'AMD64'",)
+    spec = project(["n"], required_environments=required)
+    assert entries(resolve_checked(MemoryFinder(projects), spec)) == {("n", "1.0"): None}
+    # without it: 3.0 would not install off x86_64 Linux, 2.0's sdist installs everywhere
+    assert entries(resolve_checked(MemoryFinder(projects), project(["n"]))) == {("n", "2.0"): None}
+    with pytest.raises(ResolutionError) as info:
+        resolve_lock(project(["n>=2"], required_environments=required), MemoryFinder(projects))
+    assert "without a wheel for the required environments" in str(info.value)
+
+
+def test_newest_when_no_version_installs_everywhere(caplog: pytest.LogCaptureFixture) -> None:
+    projects: Index = {
+        "n": {
+            "1.0": {"wheels": ["py3-none-manylinux_2_17_x86_64"], "sdist": False},
+            "2.0": {"wheels": ["py3-none-manylinux_2_17_aarch64"], "sdist": False},
+        }
+    }
+    assert entries(resolve_checked(MemoryFinder(projects), project(["n"]))) == {("n", "2.0"): None}
+    assert "n 2.0 has no sdist and no wheel for" in caplog.text
