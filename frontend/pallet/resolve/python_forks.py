@@ -89,6 +89,16 @@ def targets(
         if pin is None or not reqs:
             continue
         preferred = preferences.get(name)
+        newest = catalog.releases(name)[0].version
+        # nothing newer: the pin is every range's target unless an older version installs on
+        # some range's environments where the pin does not
+        if (
+            pin == newest
+            and preferred in (None, pin)
+            and all(fit.installs_everywhere(name, pin) for _, fit in fits)
+        ):
+            out[name] = (pin,) * len(fits)
+            continue
         out[name] = tuple(
             _target(catalog, reqs, pin, python, fit, preferred, prerelease) for python, fit in fits
         )
