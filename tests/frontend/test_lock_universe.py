@@ -240,3 +240,22 @@ def test_required_environments_need_a_wheel(
     linux = "required-environments = [\"sys_platform == 'linux' and platform_machine == 'x86_64'\"]"
     there = _lock(tmp_path / "linux", env, index.url, ["nat"], linux)
     assert [(p["name"], p["version"]) for p in there["packages"]] == [("nat", "2.0")]
+
+
+def test_relock_keeps_every_python_range_pinned(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    first = _lock(tmp_path, env, index.url, ["rise"])
+    root = tmp_path / "project"
+    text = (root / "pyproject.toml").read_text(encoding="utf-8")
+    (root / "pyproject.toml").write_text(text.replace('"rise",', '"rise",\n    "emsdep",'))
+    proc = run_pallet_lock(root, env, timeout=TIMEOUT)
+    assert proc.returncode == 0, proc.stderr
+    second: dict[str, Any] = tomllib.loads((root / "pylock.toml").read_text(encoding="utf-8"))
+
+    def rise(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+        return [(p["version"], p["marker"]) for p in data["packages"] if p["name"] == "rise"]
+
+    assert len(rise(first)) == 3
+    assert rise(second) == rise(first)
+    assert {p["name"] for p in second["packages"]} == {"rise", "emsdep"}
