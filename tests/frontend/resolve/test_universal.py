@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 from pallet.errors import ResolutionError
@@ -416,3 +417,30 @@ def test_newest_when_no_version_installs_everywhere(caplog: pytest.LogCaptureFix
     }
     assert entries(resolve_checked(MemoryFinder(projects), project(["n"]))) == {("n", "2.0"): None}
     assert "n 2.0 has no sdist and no wheel for" in caplog.text
+
+
+def test_environments_setting_narrows_pypy_pythons() -> None:
+    finder = MemoryFinder({"a": {"1.0": {}}, "p": {"1.0": {}}})
+    narrowed = (
+        "implementation_name == 'cpython'",
+        "implementation_name == 'pypy' and python_version < '3.12'",
+    )
+    spec = project(
+        ["a", "p; implementation_name == 'pypy'"],
+        implementations=("cpython", "pypy"),
+        environments=narrowed,
+    )
+    result = resolve_checked(finder, spec)
+    pypy = {
+        "implementation_name": "pypy",
+        "platform_python_implementation": "PyPy",
+        "sys_platform": "linux",
+        "platform_machine": "x86_64",
+        "python_full_version": "3.11.9",
+        "python_version": "3.11",
+    }
+    # what the lock's environments admit is what the configured markers admit
+    for python in ("3.10", "3.11", "3.12", "3.13"):
+        values = {**pypy, "python_version": python, "python_full_version": f"{python}.1"}
+        wanted = any(Marker(m).evaluate(values) for m in narrowed)
+        assert any(m.evaluate(values) for m in result.environments) == wanted, python
