@@ -20,7 +20,7 @@ from packaging.version import Version
 from resolvelib import BaseReporter, Resolver
 from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
-from ..errors import ResolutionError
+from ..errors import ProjectError, ResolutionError
 from ..index.models import PackageFinder
 from ..lock.model import Dependency, LockedPackage
 from ..project.model import ProjectSpec
@@ -116,6 +116,21 @@ def _effective_preferences(
     return {name: v for name, v in preferences.items() if name not in dropped}
 
 
+def _required(spec: ProjectSpec, universe: tuple[Environment, ...]) -> frozenset[Environment]:
+    """The environments ``required-environments`` selects; each marker must select some."""
+    required = parse_markers(spec.resolution.required_environments, "required-environments")
+    for marker in required:
+        if not any(matches(marker, e) for e in universe):
+            raise ProjectError(
+                "pyproject.toml: [tool.pallet.resolution] 'required-environments': "
+                f"{str(marker)!r} selects no environment of the lock; it must name one of "
+                "its platforms and Pythons (see 'environments', 'implementations', "
+                "'linux-libc')",
+                key="required-environments",
+            )
+    return frozenset(e for e in universe if any(matches(m, e) for m in required))
+
+
 class _Forker:
     """Runs the fork loop over one universe."""
 
@@ -134,8 +149,7 @@ class _Forker:
         self.evaluate = evaluate
         self.preferences = preferences
         self.universe = universe
-        required = parse_markers(spec.resolution.required_environments, "required-environments")
-        self.required = frozenset(e for e in universe if any(matches(m, e) for m in required))
+        self.required = _required(spec, universe)
         self.met: set[tuple[Marker, str]] = set()
         self.resolver_runs = 0
         self.rounds = 0
@@ -305,6 +319,7 @@ def resolve_lock(
         *spec.dependency_groups.values(),
     )
     named = {canonicalize_name(r.name) for reqs in tables for r in reqs}
+    _required(spec, make_universe(spec.requires_python, spec.resolution))  # errors before I/O
     catalog.prefetch(sorted(named - {spec.name}))
     cuts: set[Version] = set()
     while True:

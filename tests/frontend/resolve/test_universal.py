@@ -6,7 +6,7 @@ import pytest
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 from packaging.version import Version
-from pallet.errors import ResolutionError
+from pallet.errors import ProjectError, ResolutionError
 from pallet.resolve.check import check_exact
 from pallet.resolve.universal import resolve_lock
 
@@ -444,3 +444,11 @@ def test_environments_setting_narrows_pypy_pythons() -> None:
         values = {**pypy, "python_version": python, "python_full_version": f"{python}.1"}
         wanted = any(Marker(m).evaluate(values) for m in narrowed)
         assert any(m.evaluate(values) for m in result.environments) == wanted, python
+
+
+def test_required_environment_outside_the_lock_is_an_error() -> None:
+    finder = MemoryFinder({"a": {"1.0": {}}})
+    spec = project(["a"], required_environments=("sys_platform == 'freebsd14'",))
+    with pytest.raises(ProjectError, match=r"'required-environments': .*freebsd14.* selects no"):
+        resolve_lock(spec, finder)
+    assert finder.files_calls == {}
