@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import platform
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -21,7 +22,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from support.dists import make_sdist, make_wheel, wheel_filename
 from support.index_server import IndexServer
-from support.lock_tools import run_pallet_lock, uv_install
+from support.lock_tools import run_pallet_lock, uv_env, uv_install
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -259,3 +260,50 @@ def test_relock_keeps_every_python_range_pinned(
     assert len(rise(first)) == 3
     assert rise(second) == rise(first)
     assert {p["name"] for p in second["packages"]} == {"rise", "emsdep"}
+
+
+def _uv_for_platform(tmp_path: Path, lock: Path, target: str) -> subprocess.CompletedProcess[str]:
+    """``uv pip install -r lock`` as if on ``target`` (uv's ``--python-platform``)."""
+    assert UV is not None
+    env = uv_env(tmp_path)
+    venv = tmp_path / f"venv-{target}-{lock.parent.parent.name}"
+    made = subprocess.run(
+        [UV, "venv", str(venv), "--python", sys.executable],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=TIMEOUT,
+    )
+    assert made.returncode == 0, made.stderr
+    python = venv / "bin" / "python"
+    args = ["pip", "install", "--python", str(python), "--python-platform", target, "-r"]
+    return subprocess.run(
+        [UV, *args, str(lock)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=TIMEOUT,
+    )
+
+
+@pytest.mark.skipif(UV is None or not LINUX_X86_64, reason="needs uv on x86_64 Linux")
+def test_uv_on_musl_and_outside_the_lock(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    linux = "environments = [\"sys_platform == 'linux' and platform_machine == 'x86_64'\"]"
+    _lock(tmp_path / "glibc", env, index.url, ["mus"], linux)
+    _lock(tmp_path / "musl", env, index.url, ["mus"], linux + '\nlinux-libc = ["glibc", "musl"]')
+    musl = "x86_64-unknown-linux-musl"
+    refused = _uv_for_platform(tmp_path, tmp_path / "glibc/project/pylock.toml", musl)
+    assert refused.returncode != 0
+    installed = _uv_for_platform(tmp_path, tmp_path / "musl/project/pylock.toml", musl)
+    assert installed.returncode == 0, installed.stderr
+    assert "mus==1.0" in installed.stderr
+    # aarch64 Linux is outside this lock's environments: uv refuses the whole lock
+    other = _uv_for_platform(
+        tmp_path, tmp_path / "musl/project/pylock.toml", "aarch64-unknown-linux-gnu"
+    )
+    assert other.returncode != 0
+    assert "not supported by the lockfile" in other.stderr
