@@ -430,7 +430,10 @@ def test_requires_python_of_the_newest_release_excludes_part_of_the_range(
     tmp_path: Path, env: dict[str, str], index: IndexServer, requires_python: str, expected: str
 ) -> None:
     deps = ["rp-idx", "rp-meta", "rp-sdist"]
-    run = lock_project(tmp_path, env, index.url, deps, requires_python=requires_python)
+    fewest = '[tool.pallet.resolution]\nfork-strategy = "fewest"'
+    run = lock_project(
+        tmp_path, env, index.url, deps, requires_python=requires_python, tables=fewest
+    )
     assert run.data["requires-python"] == requires_python
     assert run.entries == {
         ("rp-idx", expected, None),  # data-requires-python on the index page only
@@ -439,6 +442,21 @@ def test_requires_python_of_the_newest_release_excludes_part_of_the_range(
     }
     meta_python = {"1.0": ">=3.8", "2.0": ">=3.10"}[expected]
     assert run.package("rp-meta")["requires-python"] == meta_python
+
+
+def test_requires_python_forks_give_each_python_the_newest_release(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    """The default fork strategy: each Python range gets the newest release supporting it."""
+    run = lock_project(tmp_path, env, index.url, ["rp-idx", "rp-meta", "rp-sdist"])
+    assert run.entries == {
+        ("rp-idx", "1.0", 'python_version < "3.11"'),
+        ("rp-idx", "2.0", 'python_version >= "3.11"'),
+        ("rp-meta", "1.0", 'python_version < "3.10"'),
+        ("rp-meta", "2.0", 'python_version >= "3.10"'),
+        ("rp-sdist", "1.0", 'python_version < "3.12"'),
+        ("rp-sdist", "2.0", 'python_version >= "3.12"'),
+    }
 
 
 def test_requires_python_is_judged_per_fork(

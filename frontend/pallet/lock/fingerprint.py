@@ -43,7 +43,7 @@ __all__ = [
 
 #: Bump when pallet writes a different lock for the same inputs (a new key, another wheel
 #: selection rule, …): every existing lock then reads as stale.
-LOCK_FORMAT = 1
+LOCK_FORMAT = 2  # 2: Requires-Python forks, `environments` always written
 
 #: Section -> what a user edits to change it (used in staleness messages).
 SECTION_LABELS = {
@@ -102,6 +102,10 @@ def _sections(spec: ProjectSpec) -> dict[str, Any]:
             "prerelease": spec.resolution.prerelease,
             "max-python": spec.resolution.max_python,
             "environments": list(spec.resolution.environments),  # order is kept in the lock
+            "fork-strategy": spec.resolution.fork_strategy,
+            "required-environments": sorted(spec.resolution.required_environments),
+            "implementations": sorted(spec.resolution.implementations),
+            "linux-libc": sorted(spec.resolution.linux_libc),
             **(
                 {"exclude-newer": spec.resolution.exclude_newer.text}
                 if spec.resolution.exclude_newer

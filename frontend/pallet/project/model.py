@@ -13,9 +13,17 @@ from packaging.utils import NormalizedName
 
 from .exclude_newer import ExcludeNewer
 
-__all__ = ["PYPI", "IndexConfig", "PrereleaseMode", "ProjectSpec", "ResolutionSettings"]
+__all__ = [
+    "PYPI",
+    "ForkStrategy",
+    "IndexConfig",
+    "PrereleaseMode",
+    "ProjectSpec",
+    "ResolutionSettings",
+]
 
 PrereleaseMode = Literal["if-necessary", "allow", "disallow"]
+ForkStrategy = Literal["requires-python", "fewest"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,15 @@ class ResolutionSettings:
     environments: tuple[str, ...] = ()
     #: ``exclude-newer``: files uploaded at or after the cutoff are ignored (`exclude_newer`)
     exclude_newer: ExcludeNewer | None = None
+    #: "requires-python": each Python range gets the newest versions that support it;
+    #: "fewest": one version for every Python the class spans where possible (uv's names).
+    fork_strategy: ForkStrategy = "requires-python"
+    #: Markers of environments every locked version must have a wheel for (uv's key).
+    required_environments: tuple[str, ...] = ()
+    #: Interpreters the universe holds: "cpython" and/or "pypy".
+    implementations: tuple[str, ...] = ("cpython",)
+    #: C libraries of the Linux platforms (wheel tags only): "glibc" and/or "musl".
+    linux_libc: tuple[str, ...] = ("glibc",)
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,26 @@ from packaging.markers import InvalidMarker, Marker
 from packaging.utils import NormalizedName, canonicalize_name
 
 from .exclude_newer import ExcludeNewer, parse_exclude_newer
-from .model import PYPI, IndexConfig, PrereleaseMode, ResolutionSettings
+from .model import PYPI, ForkStrategy, IndexConfig, PrereleaseMode, ResolutionSettings
 from .problems import Problems, did_you_mean, type_name
 
 __all__ = ["ToolSettings", "parse_tool_settings"]
 
 _TOOL_KEYS = ("index", "sources", "resolution", "default-groups", "build", "version")
 _INDEX_KEYS = ("name", "url", "default", "explicit", "format", "exclude-newer")
-_RESOLUTION_KEYS = ("prerelease", "environments", "max-python", "exclude-newer")
+_RESOLUTION_KEYS = (
+    "prerelease",
+    "environments",
+    "max-python",
+    "fork-strategy",
+    "required-environments",
+    "implementations",
+    "linux-libc",
+    "exclude-newer",
+)
+_FORK_STRATEGIES = ("requires-python", "fewest")
+_IMPLEMENTATIONS = ("cpython", "pypy")
+_LIBCS = ("glibc", "musl")
 _PRERELEASE: tuple[PrereleaseMode, ...] = ("if-necessary", "allow", "disallow")
 _FORMATS = ("simple", "flat")
 _INDEX_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -277,21 +289,60 @@ def _parse_resolution(raw: object, problems: Problems) -> ResolutionSettings:
             f"key 'max-python' is {max_python!r}; use a Python 3 minor version like '3.14'",
         )
         max_python = defaults.max_python
-    environments: list[str] = []
-    raw_envs = raw.get("environments", [])
+    fork_strategy = raw.get("fork-strategy", defaults.fork_strategy)
+    if fork_strategy not in _FORK_STRATEGIES:
+        problems.add(
+            table,
+            "fork-strategy",
+            f"key 'fork-strategy' is {fork_strategy!r}; use 'requires-python' or 'fewest'",
+        )
+        fork_strategy = defaults.fork_strategy
+    return ResolutionSettings(
+        prerelease=cast(PrereleaseMode, prerelease),
+        max_python=max_python,
+        environments=_markers(raw, "environments", problems),
+        fork_strategy=cast(ForkStrategy, fork_strategy),
+        required_environments=_markers(raw, "required-environments", problems),
+        implementations=_choices(raw, "implementations", _IMPLEMENTATIONS, problems)
+        or defaults.implementations,
+        linux_libc=_choices(raw, "linux-libc", _LIBCS, problems) or defaults.linux_libc,
+        exclude_newer=_exclude_newer(raw, table, "", problems),
+    )
+
+
+def _choices(
+    raw: Mapping[str, Any], key: str, allowed: tuple[str, ...], problems: Problems
+) -> tuple[str, ...]:
+    """A non-empty array of names from ``allowed`` (empty tuple: not given, or bad)."""
+    table = "tool.pallet.resolution"
+    if key not in raw:
+        return ()
+    value = raw[key]
+    choices = " and/or ".join(repr(a) for a in allowed)
+    if not isinstance(value, list) or not value or not all(v in allowed for v in value):
+        problems.add(table, key, f"key {key!r} is {value!r}; use a non-empty array of {choices}")
+        return ()
+    return tuple(dict.fromkeys(value))
+
+
+def _markers(raw: Mapping[str, Any], key: str, problems: Problems) -> tuple[str, ...]:
+    """An array of PEP 508 marker strings (bad entries reported and dropped)."""
+    table = "tool.pallet.resolution"
+    out: list[str] = []
+    raw_envs = raw.get(key, [])
     if not isinstance(raw_envs, list):
         problems.add(
             table,
-            "environments",
-            f"key 'environments' must be an array of marker strings, not {type_name(raw_envs)}",
+            key,
+            f"key {key!r} must be an array of marker strings, not {type_name(raw_envs)}",
         )
         raw_envs = []
     for i, text in enumerate(raw_envs):
         if not isinstance(text, str):
             problems.add(
                 table,
-                "environments",
-                f"key 'environments' entry {i + 1}: must be a marker string, not {type_name(text)}",
+                key,
+                f"key {key!r} entry {i + 1}: must be a marker string, not {type_name(text)}",
             )
             continue
         try:
@@ -300,17 +351,12 @@ def _parse_resolution(raw: object, problems: Problems) -> ResolutionSettings:
             detail = str(exc).splitlines()[0]
             problems.add(
                 table,
-                "environments",
-                f"key 'environments' entry {i + 1}: {text!r} is not a valid marker: {detail}",
+                key,
+                f"key {key!r} entry {i + 1}: {text!r} is not a valid marker: {detail}",
             )
             continue
-        environments.append(text)
-    return ResolutionSettings(
-        prerelease=cast(PrereleaseMode, prerelease),
-        max_python=max_python,
-        environments=tuple(environments),
-        exclude_newer=_exclude_newer(raw, table, "", problems),
-    )
+        out.append(text)
+    return tuple(out)
 
 
 def _exclude_newer(

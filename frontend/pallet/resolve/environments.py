@@ -9,7 +9,8 @@ the project sets them) times every Python range allowed by ``requires-python`` u
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison
 from packaging.specifiers import SpecifierSet
@@ -19,38 +20,71 @@ from ..errors import ProjectError
 from ..project.model import ResolutionSettings
 
 __all__ = [
+    "EXTRA_PLATFORMS",
     "PLATFORMS",
     "Environment",
+    "Implementation",
+    "Libc",
     "MarkerEvaluator",
     "Platform",
     "PythonRange",
     "make_universe",
+    "matches",
+    "parse_markers",
     "partition",
     "python_ranges",
+    "universe_platforms",
 ]
 
 #: Highest patch release probed when a requires-python lower bound falls inside a minor.
 _MAX_PATCH = 99
 
 
+Implementation = Literal["cpython", "pypy"]
+Libc = Literal["glibc", "musl"]
+
+
 @dataclass(frozen=True)
 class Platform:
-    """One operating system on one machine, with the marker values it reports."""
+    """One interpreter on one operating system and machine, with the marker values it reports.
+
+    ``libc`` matters on Linux only, and only for wheel tags (``manylinux`` needs glibc,
+    ``musllinux`` needs musl): no PEP 508 marker tells the two apart, so a glibc and a musl
+    platform always land in the same class and get the same markers.
+    """
 
     sys_platform: str
     platform_machine: str
     platform_system: str
     os_name: str
     arch: str  # "x86_64" or "arm64", whatever the machine calls itself
+    implementation: Implementation = "cpython"
+    libc: Libc = "glibc"
+    _hash: int = field(init=False, compare=False, repr=False, default=0)
+
+    def __post_init__(self) -> None:
+        # hashed very often (memo keys of the resolver): compute once
+        fields = (self.sys_platform, self.platform_machine, self.implementation, self.libc)
+        object.__setattr__(self, "_hash", hash(fields))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def label(self) -> str:
-        return f"{self.sys_platform}-{self.arch}"
+        system = "musllinux" if self.libc == "musl" and self.sys_platform == "linux" else None
+        base = f"{system or self.sys_platform}-{self.arch}"
+        return base if self.implementation == "cpython" else f"{self.implementation}-{base}"
+
+    @property
+    def marker_values(self) -> tuple[str, str, str]:
+        """What PEP 508 markers can see of this platform: implementation, system, machine."""
+        return (self.implementation, self.sys_platform, self.platform_machine)
 
 
-#: The platforms of a universal lock, with the values their CPython really reports
+#: The platforms of the default universe, with the values their CPython really reports
 #: (``platform.machine()`` is ``aarch64`` on Linux, ``arm64`` on macOS, ``AMD64``/``ARM64`` on
-#: Windows).
+#: Windows). Linux means glibc Linux.
 PLATFORMS: tuple[Platform, ...] = (
     Platform("linux", "x86_64", "Linux", "posix", "x86_64"),
     Platform("linux", "aarch64", "Linux", "posix", "arm64"),
@@ -59,6 +93,23 @@ PLATFORMS: tuple[Platform, ...] = (
     Platform("win32", "AMD64", "Windows", "nt", "x86_64"),
     Platform("win32", "ARM64", "Windows", "nt", "arm64"),
 )
+
+#: Every platform configuration can add (``implementations``, ``linux-libc``): musl Linux on both
+#: machines, and PyPy wherever PyPy ships (not Windows on ARM), in this order after `PLATFORMS`.
+EXTRA_PLATFORMS: tuple[Platform, ...] = (
+    *(replace(p, libc="musl") for p in PLATFORMS if p.sys_platform == "linux"),
+    *(
+        replace(p, implementation="pypy")
+        for p in PLATFORMS
+        if (p.sys_platform, p.arch) != ("win32", "arm64")
+    ),
+    *(
+        replace(p, implementation="pypy", libc="musl")
+        for p in PLATFORMS
+        if p.sys_platform == "linux"
+    ),
+)
+_ORDER = {p: i for i, p in enumerate((*PLATFORMS, *EXTRA_PLATFORMS))}
 
 
 @dataclass(frozen=True, order=True)
@@ -83,16 +134,25 @@ class Environment:
     platform: Platform
     python: PythonRange
     values: Mapping[str, str] = field(compare=False, hash=False, repr=False)
+    _hash: int = field(init=False, compare=False, repr=False, default=0)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.platform, self.python)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @classmethod
     def make(cls, platform: Platform, python: PythonRange) -> Environment:
         full = str(python.low)
+        pypy = platform.implementation == "pypy"
         values = {
-            "implementation_name": "cpython",
-            "implementation_version": full,
+            "implementation_name": platform.implementation,
+            # PyPy's own version (7.3.x) is not the language version: unknown here
+            "implementation_version": "" if pypy else full,
             "os_name": platform.os_name,
             "platform_machine": platform.platform_machine,
-            "platform_python_implementation": "CPython",
+            "platform_python_implementation": "PyPy" if pypy else "CPython",
             "platform_release": "",
             "platform_system": platform.platform_system,
             "platform_version": "",
@@ -105,7 +165,7 @@ class Environment:
 
     @property
     def sort_key(self) -> tuple[int, Version]:
-        return (PLATFORMS.index(self.platform), self.python.low)
+        return (_ORDER[self.platform], self.python.low)
 
     def __str__(self) -> str:
         return f"{self.platform.label} python{self.python}"
@@ -157,29 +217,54 @@ def python_ranges(
     )
 
 
+def universe_platforms(settings: ResolutionSettings) -> tuple[Platform, ...]:
+    """The platforms ``implementations`` and ``linux-libc`` select, in a fixed order."""
+    return tuple(
+        p
+        for p in (*PLATFORMS, *EXTRA_PLATFORMS)
+        if p.implementation in settings.implementations
+        and (p.sys_platform != "linux" or p.libc in settings.linux_libc)
+    )
+
+
+def parse_markers(texts: Iterable[str], key: str) -> list[Marker]:
+    """Marker strings of a ``[tool.pallet.resolution]`` key, parsed (an error names the key)."""
+    out: list[Marker] = []
+    for text in texts:
+        try:
+            out.append(Marker(text))
+        except InvalidMarker as exc:
+            raise ProjectError(
+                f"pyproject.toml: [tool.pallet.resolution] {key!r}: {text!r} is not "
+                f"a valid marker: {exc}",
+                key=key,
+            ) from exc
+    return out
+
+
+def matches(marker: Marker, env: Environment) -> bool:
+    """Whether a configured marker holds on an environment (unknown comparisons: no)."""
+    try:
+        return marker.evaluate(env.values)
+    except UndefinedComparison:
+        return False
+
+
 def make_universe(
     requires_python: SpecifierSet, settings: ResolutionSettings, cuts: Iterable[Version] = ()
 ) -> tuple[Environment, ...]:
     """Every concrete environment of the lock, sorted by platform then Python version."""
     ranges = python_ranges(requires_python, settings.max_python, cuts)
-    universe = [Environment.make(p, r) for p in PLATFORMS for r in ranges]
+    universe = [Environment.make(p, r) for p in universe_platforms(settings) for r in ranges]
     if settings.environments:
-        wanted: list[Marker] = []
-        for text in settings.environments:
-            try:
-                wanted.append(Marker(text))
-            except InvalidMarker as exc:
-                raise ProjectError(
-                    f"pyproject.toml: [tool.pallet.resolution] 'environments': {text!r} is not "
-                    f"a valid marker: {exc}",
-                    key="environments",
-                ) from exc
-        universe = [e for e in universe if any(m.evaluate(e.values) for m in wanted)]
+        wanted = parse_markers(settings.environments, "environments")
+        universe = [e for e in universe if any(matches(m, e) for m in wanted)]
         if not universe:
             raise ProjectError(
                 "pyproject.toml: [tool.pallet.resolution] 'environments' selects none of the "
-                "supported platforms (Linux, macOS, Windows on x86_64 or arm64) for "
-                f"requires-python {str(requires_python)!r}",
+                "platforms the lock can cover (Linux, macOS, Windows on x86_64 or arm64; see "
+                f"'implementations' and 'linux-libc') for requires-python "
+                f"{str(requires_python)!r}",
                 key="environments",
             )
     return tuple(universe)

@@ -30,6 +30,8 @@ class Graph:
     children: dict[str, list[str]] = field(default_factory=dict)
     met: set[tuple[Marker, str]] = field(default_factory=set)
     problem: str | None = None
+    #: every package requirement met on the walk, by package name
+    reqs: dict[NormalizedName, list[Req]] = field(default_factory=dict)
 
     @property
     def pins(self) -> dict[NormalizedName, Version]:
@@ -90,7 +92,7 @@ def walk(
     graph = Graph()
     roots = provider.roots
     wanted: dict[str, list[Req]] = {}
-    by_name: dict[NormalizedName, list[Req]] = {}
+    by_name = graph.reqs
     chosen = dict(pins)
     stack: list[Candidate] = []
     for source in roots.sources:

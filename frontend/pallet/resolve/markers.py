@@ -16,9 +16,16 @@ from typing import Union
 from packaging.markers import Marker
 from packaging.version import InvalidVersion, Version
 
-from .environments import Environment, Platform, PythonRange
+from .environments import Environment, PythonRange
 
-__all__ = ["Activation", "activation_expr", "describe", "full_version_cuts", "to_marker"]
+__all__ = [
+    "Activation",
+    "activation_expr",
+    "describe",
+    "environment_markers",
+    "full_version_cuts",
+    "to_marker",
+]
 
 #: An expression: a marker atom, or ("and" | "or", operands). ``None`` means "always true".
 Expr = Union[str, tuple[str, tuple["Expr", ...]]]
@@ -56,6 +63,9 @@ def _shortest(*options: Expr | None) -> Expr | None:
     return min(options, key=_size)
 
 
+#: Most platforms for which `describe` tries every subset of them (grouping 3).
+_COVER_MAX = 8
+
 #: A negated form (``!=``) is used only when it is this much shorter than the positive one.
 _NEGATION_COST = 8
 
@@ -66,58 +76,78 @@ def _pick(positive: Expr, negative: Expr) -> Expr:
 
 # -- platforms ---------------------------------------------------------------------------------
 
+#: What markers can tell of a platform (`Platform.marker_values`); glibc and musl Linux share it.
+PlatformKey = tuple[str, str, str]
+#: The marker variable of each part of a `PlatformKey`.
+_ATTRS = ("implementation_name", "sys_platform", "platform_machine")
 
-def _systems(universe: Sequence[Platform]) -> list[str]:
-    return list(dict.fromkeys(p.sys_platform for p in universe))
 
-
-def _platforms_positive(chosen: Sequence[Platform], universe: Sequence[Platform]) -> Expr:
-    """OR of ``sys_platform == …`` (a whole system) or ``… and platform_machine == …`` terms.
-    Called only when ``chosen`` is not all of ``universe``."""
-    systems = _systems(universe)
+def _platforms_positive(
+    chosen: Sequence[tuple[str, ...]],
+    available: Sequence[tuple[str, ...]],
+    attrs: Sequence[str] = _ATTRS,
+    level: int = 0,
+) -> Expr | None:
+    """OR over the values of one variable (implementation, then system, then machine) of
+    ``attr == value`` AND the same for the next variable; a variable with one value in
+    ``available`` is left out. ``None`` when everything available is chosen."""
+    if len(set(chosen)) == len(set(available)):
+        return None
+    values = list(dict.fromkeys(k[level] for k in available))
     terms: list[Expr] = []
-    for system in systems:
-        wanted = [p for p in chosen if p.sys_platform == system]
-        available = [p for p in universe if p.sys_platform == system]
+    for value in values:
+        wanted = [k for k in chosen if k[level] == value]
         if not wanted:
             continue
-        system_atom = f'sys_platform == "{system}"' if len(systems) > 1 else None
-        if len(wanted) == len(available):
-            assert system_atom is not None  # one system wholly chosen would be the universe
-            terms.append(system_atom)
-            continue
-        for p in wanted:
-            term = _and([system_atom, f'platform_machine == "{p.platform_machine}"'])
-            assert term is not None
-            terms.append(term)
+        atom = f'{attrs[level]} == "{value}"' if len(values) > 1 else None
+        inner = [k for k in available if k[level] == value]
+        term = _and([atom, _platforms_positive(wanted, inner, attrs, level + 1)])
+        assert term is not None  # one value wholly chosen would be everything
+        terms.append(term)
     return _or(terms)
 
 
-def _platforms_negative(rejected: Sequence[Platform], universe: Sequence[Platform]) -> Expr:
-    """AND of ``sys_platform != …`` or ``(sys_platform != … or platform_machine != …)``."""
-    systems = _systems(universe)
+def _platforms_negative(
+    rejected: Sequence[tuple[str, ...]],
+    available: Sequence[tuple[str, ...]],
+    attrs: Sequence[str] = _ATTRS,
+    level: int = 0,
+) -> Expr:
+    """AND over the values of one variable of ``attr != value`` (all of it rejected) or
+    ``(attr != value or <the same one level down>)``."""
+    values = list(dict.fromkeys(k[level] for k in available))
     terms: list[Expr] = []
-    for system in systems:
-        unwanted = [p for p in rejected if p.sys_platform == system]
-        available = [p for p in universe if p.sys_platform == system]
+    for value in values:
+        unwanted = [k for k in rejected if k[level] == value]
         if not unwanted:
             continue
-        system_atom = f'sys_platform != "{system}"' if len(systems) > 1 else None
-        if len(unwanted) == len(available):
-            assert system_atom is not None  # else nothing would be chosen at all
-            terms.append(system_atom)
+        atom = f'{attrs[level]} != "{value}"' if len(values) > 1 else None
+        inner = [k for k in available if k[level] == value]
+        if len(set(unwanted)) == len(set(inner)):
+            assert atom is not None  # else nothing would be chosen at all
+            terms.append(atom)
             continue
-        for p in unwanted:
-            machine = f'platform_machine != "{p.platform_machine}"'
-            terms.append(("or", (system_atom, machine)) if system_atom else machine)
+        below = _platforms_negative(unwanted, inner, attrs, level + 1)
+        terms.append(("or", (atom, below)) if atom else below)
     return terms[0] if len(terms) == 1 else ("and", tuple(terms))
 
 
-def _platforms(chosen: Sequence[Platform], universe: Sequence[Platform]) -> Expr | None:
-    if len(chosen) == len(universe):
+def _platforms(chosen: Sequence[PlatformKey], universe: Sequence[PlatformKey]) -> Expr | None:
+    """The shortest of: implementation first, then system and machine; or the implementation
+    last (``sys_platform == "linux"`` for CPython and PyPy on Linux)."""
+    if len(set(chosen)) == len(set(universe)):
         return None
-    rejected = [p for p in universe if p not in chosen]
-    return _pick(_platforms_positive(chosen, universe), _platforms_negative(rejected, universe))
+    rejected = [k for k in universe if k not in chosen]
+    options: list[Expr] = []
+    for order in ((0, 1, 2), (1, 2, 0)):
+        attrs = [_ATTRS[i] for i in order]
+        pick = [tuple(k[i] for i in order) for k in chosen]
+        every = [tuple(k[i] for i in order) for k in universe]
+        drop = [tuple(k[i] for i in order) for k in rejected]
+        positive = _platforms_positive(pick, every, attrs)
+        assert positive is not None
+        options.append(_pick(positive, _platforms_negative(drop, every, attrs)))
+    return min(options, key=_size)
 
 
 # -- Python versions ---------------------------------------------------------------------------
@@ -180,17 +210,18 @@ def _pythons(chosen: Sequence[PythonRange], universe: Sequence[PythonRange]) -> 
 def describe(chosen: Iterable[Environment], universe: Sequence[Environment]) -> Expr | None:
     """The shortest expression, of three groupings tried, that is true exactly on ``chosen``
     among ``universe``; ``None`` when ``chosen`` is the whole universe."""
-    picked = set(chosen)
-    if len(picked) == len(set(universe)):
+    picked = {(e.platform.marker_values, e.python) for e in chosen}
+    cells = {(e.platform.marker_values, e.python) for e in universe}
+    if len(picked) == len(cells):
         return None
-    platforms = list(dict.fromkeys(e.platform for e in universe))
+    platforms = list(dict.fromkeys(e.platform.marker_values for e in universe))
     pythons = sorted({e.python for e in universe})
 
     # Grouping 1: per platform, the set of Python ranges chosen; platforms with equal sets share
     # a term.
-    by_platform: dict[frozenset[PythonRange], list[Platform]] = {}
+    by_platform: dict[frozenset[PythonRange], list[PlatformKey]] = {}
     for platform in platforms:
-        ranges = frozenset(e.python for e in picked if e.platform == platform)
+        ranges = frozenset(python for key, python in picked if key == platform)
         if ranges:
             by_platform.setdefault(ranges, []).append(platform)
     first = [
@@ -198,9 +229,9 @@ def describe(chosen: Iterable[Environment], universe: Sequence[Environment]) -> 
         for ranges, plats in by_platform.items()
     ]
     # Grouping 2: per Python range, the set of platforms chosen.
-    by_python: dict[frozenset[Platform], list[PythonRange]] = {}
+    by_python: dict[frozenset[PlatformKey], list[PythonRange]] = {}
     for python in pythons:
-        plats = frozenset(e.platform for e in picked if e.python == python)
+        plats = frozenset(key for key, p in picked if p == python)
         if plats:
             by_python.setdefault(plats, []).append(python)
     second = [
@@ -209,9 +240,12 @@ def describe(chosen: Iterable[Environment], universe: Sequence[Environment]) -> 
         )
         for plats, ranges in by_python.items()
     ]
-    third = _cover(picked, set(universe), platforms, pythons)
+    # grouping 3 tries every subset of platforms: skipped when there are many (PyPy added)
+    third = _cover(picked, cells, platforms, pythons) if len(platforms) <= _COVER_MAX else []
     options: list[Expr | None] = []
     for terms in (first, second, third):
+        if not terms:
+            continue
         if any(t is None for t in terms):
             options.append(None)
         else:
@@ -220,17 +254,15 @@ def describe(chosen: Iterable[Environment], universe: Sequence[Environment]) -> 
 
 
 def _cover(
-    picked: set[Environment],
-    universe: set[Environment],
-    platforms: list[Platform],
+    cells: set[tuple[PlatformKey, PythonRange]],
+    inside: set[tuple[PlatformKey, PythonRange]],
+    platforms: list[PlatformKey],
     pythons: list[PythonRange],
 ) -> list[Expr | None]:
     """Grouping 3: overlapping terms. Each subset P of platforms gives the largest rectangle
     P x Q inside the chosen cells (cells outside the universe count as free); rectangles are
     taken greedily, largest gain first, until every chosen cell is covered."""
-    cells = {(e.platform, e.python) for e in picked}
-    inside = {(e.platform, e.python) for e in universe}
-    rectangles: list[tuple[tuple[Platform, ...], tuple[PythonRange, ...]]] = []
+    rectangles: list[tuple[tuple[PlatformKey, ...], tuple[PythonRange, ...]]] = []
     for mask in range(1, 1 << len(platforms)):
         plats = tuple(p for i, p in enumerate(platforms) if mask >> i & 1)
         ranges = tuple(
@@ -251,6 +283,27 @@ def _cover(
         uncovered -= {(p, r) for p in plats for r in ranges}
         terms.append(_and([_platforms(list(plats), platforms), _pythons(list(ranges), pythons)]))
     return terms
+
+
+def environment_markers(universe: Sequence[Environment]) -> tuple[Marker, ...]:
+    """PEP 751 ``environments``: where the lock holds, one marker per platform of the universe
+    (``implementation_name``, ``sys_platform``, ``platform_machine``, and the Python versions
+    when that platform does not have them all). Unlike the entries' markers these are positive
+    atoms only, so they are false everywhere outside the universe (FreeBSD, ppc64le, PyPy when
+    it was not configured) and a PEP 751 installer there refuses the lock. Markers cannot tell
+    musl from glibc, nor 32-bit from 64-bit Python on 64-bit Windows: see docs/lock.md."""
+    pythons = sorted({e.python for e in universe})
+    ranges: dict[PlatformKey, list[PythonRange]] = {}
+    for env in universe:
+        ranges.setdefault(env.platform.marker_values, []).append(env.python)
+    out: list[Marker] = []
+    for key, chosen in ranges.items():
+        atoms: list[Expr | None] = [f'{attr} == "{value}"' for attr, value in zip(_ATTRS, key)]
+        atoms.append(_pythons(sorted(set(chosen)), pythons))
+        expr = _and(atoms)
+        assert expr is not None
+        out.append(Marker(render(expr)))
+    return tuple(out)
 
 
 def activation_expr(activation: Activation) -> Expr | None:

@@ -29,6 +29,7 @@ from .candidates import (
     root_identifier,
 )
 from .environments import Environment, MarkerEvaluator, PythonRange
+from .fit import Fit
 
 if TYPE_CHECKING:
     from resolvelib.providers import Preference
@@ -98,6 +99,9 @@ class ForkContext:
     prerelease: PrereleaseMode
     #: per name, the versions to try first, best first (locked pins, then other forks' choices)
     preferences: Mapping[NormalizedName, tuple[Version, ...]]
+    #: the fork's environments (file coverage) and those of them that are required (see `fit`)
+    environments: tuple[Environment, ...] = ()
+    required: tuple[Environment, ...] = ()
 
 
 def active_reqs(
@@ -161,6 +165,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         self.conflicts: dict[str, int] = {}
         self._causes_key: int | None = None
         self._causes: frozenset[str] = frozenset()
+        self.fit = Fit(catalog, context.environments, context.required)
 
     # -- resolvelib interface ------------------------------------------------------------------
 
@@ -248,7 +253,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
             # by the project itself, never because a dependency's == names it (as uv does).
             and (not all_yanked or v in pins)
         ]
-        out = self._prerelease_filter(reqs, out)
+        out = self.fit.order(name, self._prerelease_filter(reqs, out))
         preferred = self.context.preferences.get(name)
         if preferred:
             first = [v for v in preferred if v in out]
@@ -264,6 +269,8 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         if release.all_yanked and version not in _project_pins(reqs):
             return False
         if not self.catalog.python_ok(release, self.context.ranges):
+            return False
+        if not self.fit.meets_required(reqs[0].name, version):
             return False
         return not version.is_prerelease or version in self.versions(reqs)
 

@@ -20,20 +20,38 @@ from packaging.version import Version
 from resolvelib import BaseReporter, Resolver
 from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
-from ..errors import ResolutionError
+from ..errors import ProjectError, ResolutionError
 from ..index.locations import lock_index_url
 from ..index.models import PackageFinder
 from ..lock.model import Dependency, LockedPackage
 from ..project.model import ProjectSpec
 from .candidates import Candidate, Catalog, Req
-from .environments import Environment, MarkerEvaluator, make_universe, partition
+from .environments import (
+    Environment,
+    MarkerEvaluator,
+    make_universe,
+    matches,
+    parse_markers,
+    partition,
+)
 from .evaluate import SharedMarkerEvaluator
 from .explain import explain
 from .files import uncovered, wheels_for
+from .fit import Fit
 from .graph import Graph, walk
-from .markers import Activation, activation_expr, describe, full_version_cuts, render, to_marker
+from .markers import (
+    Activation,
+    Expr,
+    activation_expr,
+    describe,
+    environment_markers,
+    full_version_cuts,
+    render,
+    to_marker,
+)
 from .preferences import Pins, Preferences
 from .provider import ForkContext, ProjectRoots, Provider
+from .python_forks import Part, split_by_python, targets
 
 if TYPE_CHECKING:
     from resolvelib.structs import RequirementInformation
@@ -62,7 +80,7 @@ class Resolution:
     """What `resolve_lock` hands to the lock writer.
 
     ``packages`` sorted by (name, version, marker text); ``environments`` are the PEP 751
-    ``environments`` markers (the configured ones; ``()`` for the default universe);
+    ``environments`` markers, one per platform of the universe (`markers.environment_markers`);
     ``universe`` every concrete environment the markers were made exact on; ``forks`` the
     classes resolved, which `check.check_exact` uses to verify the markers.
     """
@@ -100,6 +118,21 @@ def _effective_preferences(
     return Pins(preferences, upgrade if isinstance(upgrade, frozenset) else ())
 
 
+def _required(spec: ProjectSpec, universe: tuple[Environment, ...]) -> frozenset[Environment]:
+    """The environments ``required-environments`` selects; each marker must select some."""
+    required = parse_markers(spec.resolution.required_environments, "required-environments")
+    for marker in required:
+        if not any(matches(marker, e) for e in universe):
+            raise ProjectError(
+                "pyproject.toml: [tool.pallet.resolution] 'required-environments': "
+                f"{str(marker)!r} selects no environment of the lock; it must name one of "
+                "its platforms and Pythons (see 'environments', 'implementations', "
+                "'linux-libc')",
+                key="required-environments",
+            )
+    return frozenset(e for e in universe if any(matches(m, e) for m in required))
+
+
 class _Forker:
     """Runs the fork loop over one universe."""
 
@@ -118,6 +151,7 @@ class _Forker:
         self.evaluate = evaluate
         self.preferences = preferences
         self.universe = universe
+        self.required = _required(spec, universe)
         self.met: set[tuple[Marker, str]] = set()
         self.resolver_runs = 0
         self.rounds = 0
@@ -137,8 +171,38 @@ class _Forker:
         for name, versions in locked.items():
             extra = preferred.get(name, ())
             preferred[name] = versions + tuple(v for v in extra if v not in versions)
-        context = ForkContext(envs[0], ranges, self.spec.resolution.prerelease, preferred)
+        context = ForkContext(
+            envs[0],
+            ranges,
+            self.spec.resolution.prerelease,
+            preferred,
+            envs,
+            tuple(e for e in envs if e in self.required),
+        )
         return Provider(self.catalog, self.roots, context, self.evaluate)
+
+    def python_parts(self, envs: tuple[Environment, ...], graph: Graph) -> list[Part]:
+        """`python_forks`: the class cut where a package's best version changes with Python."""
+        ranges = sorted({e.python for e in envs})
+        if self.spec.resolution.fork_strategy == "fewest" or len(ranges) < 2:
+            return [(envs, frozenset())]
+        fits = []
+        locked: list[dict[NormalizedName, Version]] = []
+        for python in ranges:
+            part = tuple(e for e in envs if e.python == python)
+            required = tuple(e for e in part if e in self.required)
+            fits.append((python, Fit(self.catalog, part, required)))
+            # the pins locked on this range's environments (`preferences`), best first
+            locked.append({n: vs[0] for n, vs in self.preferences.for_fork(part).items()})
+        wanted = targets(
+            self.catalog,
+            graph.reqs,
+            graph.pins,
+            fits,
+            locked,
+            self.spec.resolution.prerelease,
+        )
+        return split_by_python(envs, ranges, wanted, graph.pins)
 
     def resolve(
         self, provider: Provider, envs: tuple[Environment, ...]
@@ -149,7 +213,9 @@ class _Forker:
         try:
             result = resolver.resolve(provider.root_requirements(), max_rounds=MAX_ROUNDS)
         except ResolutionImpossible as exc:
-            raise ResolutionError(explain(list(exc.causes), provider, self.where(envs))) from None
+            causes = list(exc.causes)
+            message = explain(causes, provider, self.where(envs))
+            raise ResolutionError(message + self.required_note(provider, causes)) from None
         except ResolutionTooDeep as exc:
             raise ResolutionError(
                 f"Gave up after {exc.round_count} resolver rounds"
@@ -160,20 +226,50 @@ class _Forker:
             self.rounds += stats.rounds
         return {c.name: c.version for c in result.mapping.values() if c.kind == "package"}
 
+    def required_note(
+        self, provider: Provider, causes: list[RequirementInformation[Req, Candidate]]
+    ) -> str:
+        """Which packages of a failure lost versions to ``required-environments``."""
+        names = sorted(
+            {info.requirement.name for info in causes if info.requirement.kind == "package"}
+        )
+        lost = [
+            n
+            for n in names
+            if any(not provider.fit.meets_required(n, r.version) for r in self.catalog.releases(n))
+        ]
+        if not lost:
+            return ""
+        markers = ", ".join(f"`{m}`" for m in self.spec.resolution.required_environments)
+        return (
+            f"\nVersions of {', '.join(f'`{n}`' for n in lost)} without a wheel for the "
+            f"required environments ({markers}) were not considered."
+        )
+
     def where(self, envs: tuple[Environment, ...]) -> str | None:
         expr = describe(envs, self.universe)
         return None if expr is None else render(expr)
 
     def run(self) -> list[Fork]:
         forks: list[Fork] = []
-        queue: deque[tuple[tuple[Environment, ...], dict[NormalizedName, Version] | None]]
-        queue = deque([(self.universe, None)])
+        # (environments, the parent's pins, names not to inherit, retried without them once)
+        queue: deque[
+            tuple[
+                tuple[Environment, ...],
+                dict[NormalizedName, Version] | None,
+                frozenset[NormalizedName],
+                bool,
+            ]
+        ]
+        queue = deque([(self.universe, None, frozenset(), False)])
         known: dict[NormalizedName, Version] = {}
         while queue:
-            envs, parent = queue.popleft()
+            envs, parent, drop, retried = queue.popleft()
             # A child fork tries its parent's pins first, then versions other forks chose (fewer
             # distinct versions in the lock), then the newest.
-            seed = None if parent is None else {**known, **parent}
+            seed = None
+            if parent is not None:
+                seed = {n: v for n, v in {**known, **parent}.items() if n not in drop}
             locked = self.preferences.for_fork(envs)
             provider = self.provider(envs, seed or {}, locked)
             if locked:
@@ -193,9 +289,15 @@ class _Forker:
                 if graph.problem is not None:
                     logger.warning("resolution for %s is inconsistent: %s", envs[0], graph.problem)
             pins = graph.pins
+            self.met |= graph.met
+            by_python = self.python_parts(envs, graph)
+            if len(by_python) > 1 or (by_python[0][1] and not retried):
+                # Requires-Python: newer versions for part of the class; resolve each part anew
+                for part, names in by_python:
+                    queue.append((part, pins, names, len(by_python) == 1))
+                continue
             for name, version in pins.items():
                 known.setdefault(name, version)
-            self.met |= graph.met
             parts = partition(
                 envs, sorted(graph.met, key=lambda m: (str(m[0]), m[1])), self.evaluate
             )
@@ -210,7 +312,7 @@ class _Forker:
                 )
             )
             for part in parts[1:]:
-                queue.append((part, pins))
+                queue.append((part, pins, frozenset(), False))
         return forks
 
 
@@ -240,6 +342,7 @@ def resolve_lock(
         *spec.dependency_groups.values(),
     )
     named = {canonicalize_name(r.name) for reqs in tables for r in reqs}
+    _required(spec, make_universe(spec.requires_python, spec.resolution))  # errors before I/O
     # the locked names too: a relock walks them before any resolver run
     catalog.prefetch(sorted((named | prefs.names) - {spec.name}))
     cuts: set[Version] = set()
@@ -263,7 +366,7 @@ def resolve_lock(
     )
     return Resolution(
         packages=packages,
-        environments=tuple(Marker(m) for m in spec.resolution.environments),
+        environments=environment_markers(universe),
         universe=universe,
         forks=tuple(forks),
         requires_python=spec.requires_python,
@@ -284,6 +387,16 @@ def _merge(
     spec: ProjectSpec, catalog: Catalog, universe: tuple[Environment, ...], forks: list[Fork]
 ) -> tuple[LockedPackage, ...]:
     """One entry per (name, version): marker = union over forks of (environments x activation)."""
+    described: dict[tuple[frozenset[Environment], frozenset[Environment] | None], Expr | None]
+    described = {}
+
+    def _describe(envs: list[Environment], within: tuple[Environment, ...]) -> Expr | None:
+        # many entries share a set of environments (every fork of a Python range, say)
+        key = (frozenset(envs), None if within is universe else frozenset(within))
+        if key not in described:
+            described[key] = describe(envs, within)
+        return described[key]
+
     where: dict[tuple[NormalizedName, Version], dict[Activation, list[Environment]]] = {}
     deps: dict[tuple[NormalizedName, Version], set[tuple[NormalizedName, Version]]] = {}
     for fork in forks:
@@ -303,7 +416,7 @@ def _merge(
         base = set(by_activation.get(frozenset(), ()))
         rest = tuple(e for e in universe if e not in base) if base else universe
         terms = [
-            (describe(envs, universe if not activation else rest), activation_expr(activation))
+            (_describe(envs, universe if not activation else rest), activation_expr(activation))
             for activation, envs in sorted(by_activation.items(), key=lambda kv: sorted(kv[0]))
         ]
         envs_all = [e for envs in by_activation.values() for e in envs]

@@ -51,6 +51,26 @@ def test_resolution_settings() -> None:
     )
     assert settings.resolution.prerelease == "disallow"
     assert settings.resolution.max_python == "3.12"
+    assert settings.resolution.fork_strategy == "requires-python"
+    assert settings.resolution.implementations == ("cpython",)
+    assert settings.resolution.linux_libc == ("glibc",)
+
+
+def test_universe_and_fork_settings() -> None:
+    resolution = _settings(
+        {
+            "resolution": {
+                "fork-strategy": "fewest",
+                "required-environments": ["sys_platform == 'win32'"],
+                "implementations": ["cpython", "pypy"],
+                "linux-libc": ["musl"],
+            }
+        }
+    ).resolution
+    assert resolution.fork_strategy == "fewest"
+    assert resolution.required_environments == ("sys_platform == 'win32'",)
+    assert resolution.implementations == ("cpython", "pypy")
+    assert resolution.linux_libc == ("musl",)
 
 
 @pytest.mark.parametrize(
@@ -88,6 +108,23 @@ def test_resolution_settings() -> None:
             "key 'max-python' is 3.12; use a Python 3 minor version like '3.14'",
         ),
         ({"default-groups": "dev"}, "key 'default-groups': must be an array of group names"),
+        (
+            {"resolution": {"fork-strategy": "most"}},
+            "[tool.pallet.resolution] key 'fork-strategy' is 'most'; use 'requires-python' or "
+            "'fewest'",
+        ),
+        (
+            {"resolution": {"required-environments": ["sys_platform = 'win32'"]}},
+            "key 'required-environments' entry 1: \"sys_platform = 'win32'\" is not a valid marker",
+        ),
+        (
+            {"resolution": {"implementations": ["jython"]}},
+            "key 'implementations' is ['jython']; use a non-empty array of 'cpython' and/or 'pypy'",
+        ),
+        (
+            {"resolution": {"linux-libc": []}},
+            "key 'linux-libc' is []; use a non-empty array of 'glibc' and/or 'musl'",
+        ),
         ({"indexes": []}, "key 'indexes' is not allowed; did you mean 'index'?"),
     ],
 )

@@ -9,7 +9,7 @@ from packaging.utils import parse_sdist_filename, parse_wheel_filename
 from pallet.index.models import DistFile
 from pallet.project.model import ResolutionSettings
 from pallet.resolve.environments import Environment, make_universe
-from pallet.resolve.files import tag_fits, uncovered
+from pallet.resolve.files import tag_fits, uncovered, wheels_for
 
 UNIVERSE = make_universe(SpecifierSet(">=3.9"), ResolutionSettings(max_python="3.13"))
 
@@ -40,15 +40,17 @@ MINORS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
         ("py2.py3-none-any", _all(LINUX + MAC + WIN, MINORS)),
         ("py311-none-any", _all(LINUX + MAC + WIN, ["3.11", "3.12", "3.13"])),
         ("cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64", {"linux-x86_64/3.11"}),
-        ("cp311-cp311-musllinux_1_2_aarch64", {"linux-arm64/3.11"}),
+        # musl wheels do not install on glibc Linux (the default universe)
+        ("cp311-cp311-musllinux_1_2_aarch64", set()),
         ("cp39-abi3-macosx_11_0_arm64", _all(["darwin-arm64"], MINORS)),
         ("cp312-cp312-macosx_10_13_universal2", _all(MAC, ["3.12"])),
         ("cp312-cp312-win_amd64", {"win32-x86_64/3.12"}),
         ("cp312-cp312-win_arm64", {"win32-arm64/3.12"}),
         ("cp312-cp312-win32", set()),
-        ("cp313-cp313t-manylinux_2_17_x86_64", {"linux-x86_64/3.13"}),
-        # the last range means "3.13 and newer": a cp315 wheel still fits it
-        ("cp315-cp315-win_amd64", {"win32-x86_64/3.13"}),
+        # free-threaded CPython is another ABI
+        ("cp313-cp313t-manylinux_2_17_x86_64", set()),
+        # the last range means "3.13 and newer", checked at 3.13: a cp315 wheel does not cover it
+        ("cp315-cp315-win_amd64", set()),
         ("pp310-pypy310_pp73-manylinux_2_17_x86_64", set()),
         ("cp312-cp312-manylinux_2_17_ppc64le", set()),
         ("py3-none-macosx_11_0_x86_64", _all(["darwin-x86_64"], MINORS)),
@@ -80,3 +82,9 @@ def test_uncovered_names_where_nothing_installs() -> None:
     )
     assert uncovered([_file("m-1.0-py3-none-any.whl")], None, universe) == ""
     assert uncovered([], _file("m-1.0.tar.gz"), universe) == ""
+
+
+def test_cp315_wheel_is_kept_for_the_open_range_but_covers_nothing() -> None:
+    wheel = _file("m-1.0-cp315-cp315-win_amd64.whl")
+    assert wheels_for([wheel], UNIVERSE) == (wheel,)
+    assert "3.13+ on every platform" in uncovered([wheel], None, UNIVERSE)

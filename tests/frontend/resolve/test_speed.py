@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from dataclasses import replace
 
 from packaging.requirements import Requirement
+from pallet.project.model import ProjectSpec
 from pallet.resolve.check import check_exact
 from pallet.resolve.universal import resolve_lock
 
 from .memfinder import MemoryFinder
-from .synthetic import make_index, spec
+from .synthetic import make_index
+from .synthetic import spec as default_spec
+
+
+def spec() -> ProjectSpec:
+    """The benchmark project with one version per package where possible (the figures of
+    docs/resolver.md); `test_synthetic_graph_forked_on_requires_python` covers the default."""
+    base = default_spec()
+    return replace(base, resolution=replace(base.resolution, fork_strategy="fewest"))
+
 
 #: Generous: the machine is shared; the measured figure is ~0.1 s warm (docs/resolver.md).
 BUDGET_SECONDS = 3.0
@@ -52,3 +63,22 @@ def test_synthetic_graph_warm_re_resolve() -> None:
     before = {(p.name, p.version, str(p.marker)) for p in first.packages}
     assert before <= {(p.name, p.version, str(p.marker)) for p in again.packages}
     assert check_exact(again, grown, finder) == []
+
+
+def test_synthetic_graph_forked_on_requires_python() -> None:
+    finder = MemoryFinder(make_index())
+    resolve_lock(default_spec(), finder)
+    started = time.perf_counter()
+    result = resolve_lock(default_spec(), finder)
+    elapsed = time.perf_counter() - started
+    assert elapsed < BUDGET_SECONDS
+    assert check_exact(result, default_spec(), finder) == []
+    # the newest releases of each package need 3.10 and 3.11 (synthetic.make_index): the lock
+    # holds one version for 3.9 and the newest for 3.10 and for 3.11+, per package that has them
+    click = sorted((str(p.version), str(p.marker)) for p in result.packages if p.name == "click")
+    assert [marker for _, marker in click] == [
+        'python_version < "3.10"',
+        'python_version == "3.10"',
+        'python_version >= "3.11"',
+    ]
+    assert len(result.forks) <= 2 * len(resolve_lock(spec(), finder).forks)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 from packaging.version import Version
-from pallet.errors import ResolutionError
+from pallet.errors import ProjectError, ResolutionError
 from pallet.resolve.check import check_exact
 from pallet.resolve.universal import resolve_lock
 
@@ -173,18 +174,33 @@ def test_requires_python_excludes_candidates() -> None:
             "3.0": {"python": ">=3.12", "file_python": None},
         }
     }
-    result = resolve_checked(MemoryFinder(projects), project(["a"]))
+    result = resolve_checked(MemoryFinder(projects), project(["a"], fork_strategy="fewest"))
     assert entries(result) == {("a", "1.0"): None}
     (a,) = result.packages
     assert str(a.requires_python) == ">=3.8"
-    narrow = resolve_checked(MemoryFinder(projects), project(["a"], requires_python=">=3.11"))
+    narrow = resolve_checked(
+        MemoryFinder(projects), project(["a"], requires_python=">=3.11", fork_strategy="fewest")
+    )
     assert entries(narrow) == {("a", "2.0"): None}
+    # the default strategy: each Python gets the newest version that supports it; 3.0 is seen
+    # only through its metadata, and still lands where it belongs
+    forked = resolve_checked(MemoryFinder(projects), project(["a"]))
+    assert entries(forked) == {
+        ("a", "1.0"): 'python_version < "3.11"',
+        ("a", "2.0"): 'python_version == "3.11"',
+        ("a", "3.0"): 'python_version >= "3.12"',
+    }
 
 
 def test_requires_python_upper_cap_checks_the_newest_minor() -> None:
     finder = MemoryFinder({"a": {"1.0": {"python": ">=3.9"}, "2.0": {"python": ">=3.9,<3.14"}}})
-    result = resolve_checked(finder, project(["a"], max_python="3.14"))
+    result = resolve_checked(finder, project(["a"], max_python="3.14", fork_strategy="fewest"))
     assert entries(result) == {("a", "1.0"): None}
+    forked = resolve_checked(finder, project(["a"], max_python="3.14"))
+    assert entries(forked) == {
+        ("a", "1.0"): 'python_version >= "3.14"',
+        ("a", "2.0"): 'python_version < "3.14"',
+    }
 
 
 def test_yanked_skipped_unless_pinned_exactly() -> None:
@@ -321,7 +337,44 @@ def test_environments_setting_narrows_the_universe() -> None:
     result = resolve_checked(finder, spec)
     assert entries(result) == {("a", "1.0"): None, ("m", "1.0"): 'platform_machine == "aarch64"'}
     assert {e.platform.sys_platform for e in result.universe} == {"linux"}
-    assert [str(m) for m in result.environments] == ['sys_platform == "linux"']
+    # PEP 751 environments: exactly the universe, false anywhere else (PyPy, ppc64le, ...)
+    assert [str(m) for m in result.environments] == [
+        'implementation_name == "cpython" and sys_platform == "linux" and '
+        'platform_machine == "x86_64"',
+        'implementation_name == "cpython" and sys_platform == "linux" and '
+        'platform_machine == "aarch64"',
+    ]
+
+
+def test_markers_outside_the_default_universe_select_nothing() -> None:
+    finder = MemoryFinder({"a": {"1.0": {}}, "e": {"1.0": {}}, "p": {"1.0": {}}})
+    deps = ["a", "e; sys_platform == 'emscripten'", "p; platform_python_implementation == 'PyPy'"]
+    result = resolve_checked(finder, project(deps))
+    assert entries(result) == {("a", "1.0"): None}
+    assert len(result.environments) == 6
+
+
+def test_pypy_and_musl_by_configuration() -> None:
+    projects: Index = {
+        "a": {"1.0": {}},
+        "p": {"1.0": {}},
+        "m": {
+            "1.0": {"wheels": ["py3-none-manylinux_2_17_x86_64", "py3-none-musllinux_1_2_x86_64"]}
+        },
+    }
+    deps = ["a", "p; platform_python_implementation == 'PyPy'", "m; sys_platform == 'linux'"]
+    spec = project(deps, implementations=("cpython", "pypy"), linux_libc=("glibc", "musl"))
+    result = resolve_checked(MemoryFinder(projects), spec)  # exact on PyPy and musl too
+    assert entries(result) == {
+        ("a", "1.0"): None,
+        ("m", "1.0"): 'sys_platform == "linux"',
+        ("p", "1.0"): 'implementation_name == "pypy"',
+    }
+    # musl and glibc Linux share their markers: one environments line each for 6 + 5 platforms
+    assert len(result.environments) == 11
+    assert len(result.universe) == (6 + 2 + 5 + 2) * 6
+    (m,) = [p for p in result.packages if p.name == "m"]
+    assert len(m.wheels) == 2
 
 
 def test_root_markers_and_self_reference_of_base() -> None:
@@ -335,3 +388,67 @@ def test_cycle_between_packages() -> None:
     finder = MemoryFinder({"a": {"1.0": {"requires": ["b"]}}, "b": {"1.0": {"requires": ["a"]}}})
     result = resolve_checked(finder, project(["a"]))
     assert entries(result) == {("a", "1.0"): None, ("b", "1.0"): None}
+
+
+def test_required_environments_need_a_wheel_there() -> None:
+    projects: Index = {
+        "n": {
+            "1.0": {"wheels": ["py3-none-win_amd64", "py3-none-manylinux_2_17_x86_64"]},
+            "2.0": {"wheels": ["py3-none-manylinux_2_17_x86_64"]},  # and an sdist
+            "3.0": {"wheels": ["py3-none-manylinux_2_17_x86_64"], "sdist": False},
+        }
+    }
+    required = ("sys_platform == 'win32' and platform_machine == 'AMD64'",)
+    spec = project(["n"], required_environments=required)
+    assert entries(resolve_checked(MemoryFinder(projects), spec)) == {("n", "1.0"): None}
+    # without it: 3.0 would not install off x86_64 Linux, 2.0's sdist installs everywhere
+    assert entries(resolve_checked(MemoryFinder(projects), project(["n"]))) == {("n", "2.0"): None}
+    with pytest.raises(ResolutionError) as info:
+        resolve_lock(project(["n>=2"], required_environments=required), MemoryFinder(projects))
+    assert "without a wheel for the required environments" in str(info.value)
+
+
+def test_newest_when_no_version_installs_everywhere(caplog: pytest.LogCaptureFixture) -> None:
+    projects: Index = {
+        "n": {
+            "1.0": {"wheels": ["py3-none-manylinux_2_17_x86_64"], "sdist": False},
+            "2.0": {"wheels": ["py3-none-manylinux_2_17_aarch64"], "sdist": False},
+        }
+    }
+    assert entries(resolve_checked(MemoryFinder(projects), project(["n"]))) == {("n", "2.0"): None}
+    assert "n 2.0 has no sdist and no wheel for" in caplog.text
+
+
+def test_environments_setting_narrows_pypy_pythons() -> None:
+    finder = MemoryFinder({"a": {"1.0": {}}, "p": {"1.0": {}}})
+    narrowed = (
+        "implementation_name == 'cpython'",
+        "implementation_name == 'pypy' and python_version < '3.12'",
+    )
+    spec = project(
+        ["a", "p; implementation_name == 'pypy'"],
+        implementations=("cpython", "pypy"),
+        environments=narrowed,
+    )
+    result = resolve_checked(finder, spec)
+    pypy = {
+        "implementation_name": "pypy",
+        "platform_python_implementation": "PyPy",
+        "sys_platform": "linux",
+        "platform_machine": "x86_64",
+        "python_full_version": "3.11.9",
+        "python_version": "3.11",
+    }
+    # what the lock's environments admit is what the configured markers admit
+    for python in ("3.10", "3.11", "3.12", "3.13"):
+        values = {**pypy, "python_version": python, "python_full_version": f"{python}.1"}
+        wanted = any(Marker(m).evaluate(values) for m in narrowed)
+        assert any(m.evaluate(values) for m in result.environments) == wanted, python
+
+
+def test_required_environment_outside_the_lock_is_an_error() -> None:
+    finder = MemoryFinder({"a": {"1.0": {}}})
+    spec = project(["a"], required_environments=("sys_platform == 'freebsd14'",))
+    with pytest.raises(ProjectError, match=r"'required-environments': .*freebsd14.* selects no"):
+        resolve_lock(spec, finder)
+    assert finder.files_calls == {}
