@@ -199,6 +199,7 @@ def _make_finder(spec: ProjectSpec, *, offline: bool) -> IndexClient:
     from ..index.cache import Cache
     from ..index.client import IndexClient
     from ..resolve.environments import make_universe
+    from ..resolve.prefetch import prefetch_filter
 
     # Speculative prefetching need not fetch what no environment of the lock can use.
     universe = make_universe(spec.requires_python, spec.resolution)
@@ -207,7 +208,7 @@ def _make_finder(spec: ProjectSpec, *, offline: bool) -> IndexClient:
         spec.sources,
         Cache.default(),
         offline=offline,
-        speculate_for=[environment.values for environment in universe],
+        prefetch_filter=prefetch_filter(environment.values for environment in universe),
     )
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from packaging.markers import Marker, UndefinedComparison
+from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from .. import envvars
@@ -61,7 +61,7 @@ class IndexClient:
         env: Mapping[str, str] | None = None,
         concurrency: int | None = None,
         speculate: bool = True,
-        speculate_for: Sequence[Mapping[str, str]] = (),
+        prefetch_filter: Callable[[Requirement], bool] | None = None,
         http: HttpClient | None = None,
     ) -> None:
         if not indexes:
@@ -70,10 +70,9 @@ class IndexClient:
         self.cache = cache
         self.offline = offline
         self.speculate = speculate
-        #: PEP 508 marker environments the caller resolves for; speculation skips dependencies
-        #: whose marker is false on all of them (e.g. ``python_version < "3.11"`` for a
-        #: project that requires 3.11). Empty: no such filter.
-        self.speculate_for = tuple(speculate_for)
+        #: Which dependencies of a speculatively read version to prefetch; the resolver decides
+        #: (markers are its business, `resolve.prefetch`). None: all of them.
+        self.prefetch_filter = prefetch_filter
         self._configs = {i.name: i for i in indexes}
         self._default = next((i for i in indexes if i.default), indexes[0])
         self._sources = {canonicalize_name(k): v for k, v in sources.items()}
@@ -230,25 +229,12 @@ class IndexClient:
     def _prefetch_dependencies(self, future: Future[DistMetadata]) -> None:
         if future.cancelled() or future.exception() is not None:
             return
-        # A hint only: requirements that mention ``extra`` are skipped, since only some lock
-        # inputs ask for an extra, and extras often list many heavy optional packages.
-        names = [
+        wanted = self.prefetch_filter
+        self.prefetch(
             canonicalize_name(r.name)
             for r in future.result().requires_dist
-            if r.marker is None or ("extra" not in str(r.marker) and self._may_apply(r.marker))
-        ]
-        self.prefetch(names)
-
-    def _may_apply(self, marker: Marker) -> bool:
-        if not self.speculate_for:
-            return True
-        for environment in self.speculate_for:
-            try:
-                if marker.evaluate(dict(environment)):
-                    return True
-            except UndefinedComparison:  # e.g. a version comparison on an empty value
-                return True
-        return False
+            if wanted is None or wanted(r)
+        )
 
     def _compute_metadata(self, file: DistFile, future: Future[DistMetadata]) -> None:
         try:
