@@ -22,7 +22,6 @@ from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
 from ..errors import ResolutionError
 from ..index.models import PackageFinder
-from ..lock.model import Dependency, LockedPackage
 from ..project.model import ProjectSpec
 from .candidates import Candidate, Catalog, Req
 from .environments import Environment, MarkerEvaluator, make_universe, partition
@@ -30,6 +29,7 @@ from .explain import explain
 from .files import uncovered, wheels_for
 from .graph import Graph, walk
 from .markers import Activation, activation_expr, describe, full_version_cuts, render, to_marker
+from .packages import Dependency, LockedPackage
 from .provider import ForkContext, ProjectRoots, Provider
 
 if TYPE_CHECKING:
