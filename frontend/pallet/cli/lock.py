@@ -77,6 +77,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
         help="use only cached index pages and files; no network",
     )
     parser.add_argument(
+        "--no-build",
+        action="store_true",
+        help="lock only wheels: never run a build backend (as no-build = true)",
+    )
+    parser.add_argument(
+        "--no-binary",
+        action="store_true",
+        help="lock only sdists: never use wheels (as no-binary = true)",
+    )
+    parser.add_argument(
         "--project",
         metavar="DIR",
         type=Path,
@@ -92,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     if args.check and (args.upgrade or args.upgrade_package):
         raise PalletError("--check cannot be combined with --upgrade or --upgrade-package")
     root = args.project.resolve() if args.project else find_project_root(Path.cwd())
-    spec = read_project(root)
+    spec = _with_build_flags(read_project(root), args)
     lock_path = root / LOCK_FILE
     fingerprint = compute_fingerprint(spec)
     upgrade: Upgrade = (
@@ -184,6 +194,26 @@ def _preferences(previous: Lock | None) -> dict[NormalizedName, Version]:
     return out
 
 
+def _with_build_flags(spec: ProjectSpec, args: argparse.Namespace) -> ProjectSpec:
+    """``--no-build`` / ``--no-binary``: ``no-build = true`` / ``no-binary = true`` for this run
+    (recorded in the lock's fingerprint, so a run without the flag locks again)."""
+    no_build, no_binary = getattr(args, "no_build", False), getattr(args, "no_binary", False)
+    if not (no_build or no_binary):
+        return spec
+    resolution = spec.resolution
+    if (no_build and (no_binary or resolution.no_binary)) or (no_binary and resolution.no_build):
+        raise PalletError(
+            "--no-build and no-binary (or --no-binary and no-build) together leave packages "
+            "with neither wheels nor sdists; use one of them"
+        )
+    resolution = dataclasses.replace(
+        resolution,
+        no_build=True if no_build else resolution.no_build,
+        no_binary=True if no_binary else resolution.no_binary,
+    )
+    return dataclasses.replace(spec, resolution=resolution)
+
+
 def _local_indexes(spec: ProjectSpec) -> list[IndexConfig]:
     """Indexes as the client needs them: a relative path (``url = "./wheels"``) is relative
     to the project directory, not to the working directory."""
@@ -209,6 +239,7 @@ def _make_finder(spec: ProjectSpec, *, offline: bool) -> IndexClient:
         Cache.default(),
         offline=offline,
         prefetch_filter=prefetch_filter(environment.values for environment in universe),
+        no_binary=spec.resolution.no_binary,
     )
 
 

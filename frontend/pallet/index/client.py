@@ -21,7 +21,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from .. import envvars
 from ..errors import IndexError_
-from ..project.model import IndexConfig
+from ..project.model import IndexConfig, PackageSwitch, switch_applies
 from .cache import Cache
 from .http import Credentials, HttpClient
 from .metadata import WheelMetadataFetcher
@@ -62,6 +62,7 @@ class IndexClient:
         concurrency: int | None = None,
         speculate: bool = True,
         prefetch_filter: Callable[[Requirement], bool] | None = None,
+        no_binary: PackageSwitch = False,
         http: HttpClient | None = None,
     ) -> None:
         if not indexes:
@@ -73,6 +74,9 @@ class IndexClient:
         #: Which dependencies of a speculatively read version to prefetch; the resolver decides
         #: (markers are its business, `resolve.prefetch`). None: all of them.
         self.prefetch_filter = prefetch_filter
+        #: ``no-binary`` packages: an sdist's metadata comes from the sdist itself, never from
+        #: a wheel of the same version (and no wheel of theirs is read on a guess)
+        self.no_binary = no_binary
         self._configs = {i.name: i for i in indexes}
         self._default = next((i for i in indexes if i.default), indexes[0])
         self._sources = {canonicalize_name(k): v for k, v in sources.items()}
@@ -213,6 +217,8 @@ class IndexClient:
         newest = max(files, key=lambda f: (f.version, f.kind == "wheel"))
         if newest.kind != "wheel":  # never build an sdist on a guess
             return
+        if switch_applies(self.no_binary, newest.name):  # its wheels are never used
+            return
         key = (newest.index, newest.name, str(newest.version))
         with self._lock:
             if key in self._meta:
@@ -253,8 +259,13 @@ class IndexClient:
 
     def _metadata_uncached(self, file: DistFile) -> DistMetadata:
         """All files of one version share metadata: read it from the cheapest one."""
-        siblings = self._siblings(file)
+        if file.kind == "sdist" and switch_applies(self.no_binary, file.name):
+            siblings = [file]  # no-binary: the sdist's own metadata (its build hook)
+        else:
+            siblings = self._siblings(file)
         for candidate in (file, *siblings):
+            if file.kind == "wheel" and candidate.kind == "sdist":
+                continue  # a wheel's metadata never comes from an sdist's build hook
             found = self.wheels.cached(candidate)
             if found is not None:
                 return found
@@ -275,7 +286,9 @@ class IndexClient:
         else:
             data = self._sdist_metadata(source)
         metadata = self.wheels.store(source, data)
-        if source is not file:
+        if source is not file and not (file.kind == "sdist" and source.kind == "wheel"):
+            # An sdist's cache entry only ever holds its own metadata (static PKG-INFO or its
+            # build hook's), so that no-binary never reads a wheel's through the cache.
             self.wheels.store(file, data)
         return metadata
 

@@ -5,15 +5,31 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Union
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 
-__all__ = ["PYPI", "IndexConfig", "PrereleaseMode", "ProjectSpec", "ResolutionSettings"]
+__all__ = [
+    "PYPI",
+    "IndexConfig",
+    "PackageSwitch",
+    "PrereleaseMode",
+    "ProjectSpec",
+    "ResolutionSettings",
+    "switch_applies",
+]
 
 PrereleaseMode = Literal["if-necessary", "allow", "disallow"]
+
+#: ``no-build`` / ``no-binary``: every package (True), none (False) or the named ones.
+PackageSwitch = Union[bool, frozenset[NormalizedName]]
+
+
+def switch_applies(switch: PackageSwitch, name: NormalizedName) -> bool:
+    """Whether a `PackageSwitch` covers the package ``name`` (normalized)."""
+    return switch if isinstance(switch, bool) else name in switch
 
 
 @dataclass(frozen=True)
@@ -46,6 +62,10 @@ class ResolutionSettings:
     #: PEP 751 ``environments``: markers the lock must hold for; () = Linux, macOS and Windows on
     #: x86_64 and arm64.
     environments: tuple[str, ...] = ()
+    #: ``no-build``: never run a build backend for these packages (only their wheels count)
+    no_build: PackageSwitch = False
+    #: ``no-binary``: never use wheels of these packages (only their sdists count)
+    no_binary: PackageSwitch = False
 
 
 @dataclass(frozen=True)

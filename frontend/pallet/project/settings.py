@@ -15,14 +15,14 @@ from urllib.parse import urlsplit
 from packaging.markers import InvalidMarker, Marker
 from packaging.utils import NormalizedName, canonicalize_name
 
-from .model import PYPI, IndexConfig, PrereleaseMode, ResolutionSettings
+from .model import PYPI, IndexConfig, PackageSwitch, PrereleaseMode, ResolutionSettings
 from .problems import Problems, did_you_mean, type_name
 
 __all__ = ["ToolSettings", "parse_tool_settings"]
 
 _TOOL_KEYS = ("index", "sources", "resolution", "default-groups", "build", "version")
 _INDEX_KEYS = ("name", "url", "default", "explicit", "format")
-_RESOLUTION_KEYS = ("prerelease", "environments", "max-python")
+_RESOLUTION_KEYS = ("prerelease", "environments", "max-python", "no-build", "no-binary")
 _PRERELEASE: tuple[PrereleaseMode, ...] = ("if-necessary", "allow", "disallow")
 _FORMATS = ("simple", "flat")
 _INDEX_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -294,8 +294,59 @@ def _parse_resolution(raw: object, problems: Problems) -> ResolutionSettings:
             )
             continue
         environments.append(text)
+    no_build, no_binary = _parse_build_switches(raw, problems)
     return ResolutionSettings(
         prerelease=cast(PrereleaseMode, prerelease),
         max_python=max_python,
         environments=tuple(environments),
+        no_build=no_build,
+        no_binary=no_binary,
     )
+
+
+def _parse_switch(raw: Mapping[str, object], key: str, problems: Problems) -> PackageSwitch:
+    """``true``/``false`` (every package or none) or an array of package names."""
+    table = "tool.pallet.resolution"
+    value = raw.get(key, False)
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, list):
+        problems.add(
+            table,
+            key,
+            f"key {key!r} must be true, false or an array of package names, not {type_name(value)}",
+        )
+        return False
+    names: set[NormalizedName] = set()
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not _PROJECT_NAME.match(item):
+            shown = repr(item) if isinstance(item, str) else type_name(item)
+            problems.add(
+                table, key, f"key {key!r} entry {i + 1}: {shown} is not a valid package name"
+            )
+            continue
+        names.add(canonicalize_name(item))
+    return frozenset(names)
+
+
+def _parse_build_switches(
+    raw: Mapping[str, object], problems: Problems
+) -> tuple[PackageSwitch, PackageSwitch]:
+    """``no-build`` and ``no-binary``; a package under both could not be installed at all."""
+    no_build = _parse_switch(raw, "no-build", problems)
+    no_binary = _parse_switch(raw, "no-binary", problems)
+    if no_build is True and no_binary is True:
+        both = "every package"
+    else:
+        build = no_build if isinstance(no_build, frozenset) else frozenset()
+        binary = no_binary if isinstance(no_binary, frozenset) else frozenset()
+        named = binary if no_build is True else build if no_binary is True else build & binary
+        both = ", ".join(repr(n) for n in sorted(named))
+    if both:
+        problems.add(
+            "tool.pallet.resolution",
+            "no-binary",
+            f"keys 'no-build' and 'no-binary' both name {both}: such a package could be "
+            "installed neither from a wheel nor from an sdist; drop it from one of them",
+        )
+    return no_build, no_binary

@@ -77,11 +77,32 @@ def _unavailable(reqs: Sequence[Req], infos: Sequence[Info], provider: Provider)
     catalog = provider.catalog
     name = reqs[0].name
     releases = catalog.releases(name)
+    constraint = catalog.constraint(name)  # no-build / no-binary left versions out
     if not releases:
+        if constraint:
+            missing, setting = constraint
+            skipped = _versions(list(catalog.excluded[name]))
+            return (
+                f"`{name}` has no {missing} and {setting} is set for it (versions: {skipped}); "
+                f"{_chain(infos[0], provider)}."
+            )
         return f"`{name}` was not found on the package index ({_chain(infos[0], provider)})."
     every = [r.version for r in releases]
     for req, info in zip(reqs, infos):
         if not catalog.matching(req):
+            left_out = [
+                v
+                for v in catalog.excluded.get(name, ())
+                if req.specifier.contains(v, prereleases=True)
+            ]
+            if constraint and left_out:
+                missing, setting = constraint
+                article = "an" if missing == "sdist" else "a"
+                return (
+                    f"`{req}` matches only versions without {article} {missing} "
+                    f"({_versions(left_out)}), "
+                    f"and {setting} is set for `{name}`; {_chain(info, provider)}."
+                )
             return (
                 f"No versions of `{name}` match `{req}` (available: {_versions(every)}); "
                 f"{_chain(info, provider)}."

@@ -212,7 +212,9 @@ def resolve_lock(
     explanation when no resolution exists, `IndexError_` when an index cannot be read.
     """
     started = time.perf_counter()
-    catalog = Catalog(finder)
+    catalog = Catalog(
+        finder, no_build=spec.resolution.no_build, no_binary=spec.resolution.no_binary
+    )
     roots = ProjectRoots(spec)
     evaluate = MarkerEvaluator()
     prefs = _effective_preferences(preferences, upgrade)
