@@ -136,16 +136,18 @@ def test_extra_markers_evaluate_as_intended() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "line"),
+    ("text", "marker"),
     [
         (
             "pkg @ https://example.org/pkg.whl ; os_name == 'nt'",
-            'pkg @ https://example.org/pkg.whl ; (os_name == "nt") and extra == "x"',
+            ' ; (os_name == "nt") and extra == "x"',
         ),
-        ("pkg @ https://example.org/pkg.whl", 'pkg @ https://example.org/pkg.whl ; extra == "x"'),
+        ("pkg @ https://example.org/pkg.whl", ' ; extra == "x"'),
     ],
 )
-def test_requirement_with_url_and_extra(text: str, line: str) -> None:
+def test_requirement_with_url_and_extra(text: str, marker: str) -> None:
+    # The name and URL as packaging spells them (``pkg@ url`` before packaging 26.0).
+    line = str(Requirement("pkg @ https://example.org/pkg.whl")) + marker
     assert requirement_line(Requirement(text), "x") == line
     assert Requirement(line).url == "https://example.org/pkg.whl"
 

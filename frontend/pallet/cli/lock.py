@@ -85,6 +85,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
         help="use only cached index pages and files; no network",
     )
     parser.add_argument(
+        "--no-build",
+        action="store_true",
+        help="lock only wheels: never run a build backend (as no-build = true)",
+    )
+    parser.add_argument(
+        "--no-binary",
+        action="store_true",
+        help="lock only sdists: never use wheels (as no-binary = true)",
+    )
+    parser.add_argument(
         "--project",
         metavar="DIR",
         type=Path,
@@ -100,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     if args.check and (args.upgrade or args.upgrade_package):
         raise PalletError("--check cannot be combined with --upgrade or --upgrade-package")
     root = args.project.resolve() if args.project else find_project_root(Path.cwd())
-    spec = read_project(root)
+    spec = _with_build_flags(read_project(root), args)
     if args.exclude_newer is not None:
         spec = _with_exclude_newer(spec, args.exclude_newer)
     lock_path = root / LOCK_FILE
@@ -236,12 +246,33 @@ def _exclude_newer(spec: ProjectSpec, previous: Lock | None, upgrade: Upgrade) -
     return out
 
 
+def _with_build_flags(spec: ProjectSpec, args: argparse.Namespace) -> ProjectSpec:
+    """``--no-build`` / ``--no-binary``: ``no-build = true`` / ``no-binary = true`` for this run
+    (recorded in the lock's fingerprint, so a run without the flag locks again)."""
+    no_build, no_binary = getattr(args, "no_build", False), getattr(args, "no_binary", False)
+    if not (no_build or no_binary):
+        return spec
+    resolution = spec.resolution
+    if (no_build and (no_binary or resolution.no_binary)) or (no_binary and resolution.no_build):
+        raise PalletError(
+            "--no-build and no-binary (or --no-binary and no-build) together leave packages "
+            "with neither wheels nor sdists; use one of them"
+        )
+    resolution = dataclasses.replace(
+        resolution,
+        no_build=True if no_build else resolution.no_build,
+        no_binary=True if no_binary else resolution.no_binary,
+    )
+    return dataclasses.replace(spec, resolution=resolution)
+
+
 def _make_finder(
     spec: ProjectSpec, *, offline: bool, cutoffs: Mapping[str, str], speculate: bool = True
 ) -> IndexClient:
     from ..index.cache import Cache
     from ..index.client import IndexClient
     from ..resolve.environments import make_universe
+    from ..resolve.prefetch import prefetch_filter
 
     # Speculative prefetching need not fetch what no environment of the lock can use.
     universe = make_universe(spec.requires_python, spec.resolution)
@@ -251,13 +282,14 @@ def _make_finder(
         Cache.default(),
         offline=offline,
         speculate=speculate,
-        speculate_for=[environment.values for environment in universe],
         root=spec.root,  # relative index paths, and the paths the lock writes, start there
         exclude_newer={
             i.name: cutoffs.get(i.name) or cutoffs["*"]
             for i in spec.indexes
             if i.name in cutoffs or ("*" in cutoffs and i.format == "simple")
         },
+        prefetch_filter=prefetch_filter(environment.values for environment in universe),
+        no_binary=spec.resolution.no_binary,
     )
 
 

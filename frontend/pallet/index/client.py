@@ -12,18 +12,18 @@ import hashlib
 import logging
 import os
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from packaging.markers import Marker, UndefinedComparison
+from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from .. import envvars
 from ..errors import IndexError_
-from ..project.model import IndexConfig
+from ..project.model import IndexConfig, PackageSwitch, switch_applies
 from .cache import Cache
 from .cutoff import UploadCutoff
 from .http import Credentials, HttpClient, redact
@@ -65,7 +65,8 @@ class IndexClient:
         env: Mapping[str, str] | None = None,
         concurrency: int | None = None,
         speculate: bool = True,
-        speculate_for: Sequence[Mapping[str, str]] = (),
+        prefetch_filter: Callable[[Requirement], bool] | None = None,
+        no_binary: PackageSwitch = False,
         http: HttpClient | None = None,
         root: Path | None = None,
         exclude_newer: Mapping[str, str] | None = None,
@@ -76,10 +77,6 @@ class IndexClient:
         self.cache = cache
         self.offline = offline
         self.speculate = speculate
-        #: PEP 508 marker environments the caller resolves for; speculation skips dependencies
-        #: whose marker is false on all of them (e.g. ``python_version < "3.11"`` for a
-        #: project that requires 3.11). Empty: no such filter.
-        self.speculate_for = tuple(speculate_for)
         #: The project folder: an index given by a relative path is relative to it, and so are
         #: the paths the lock writes for its files (`lock_file`).
         self.root = Path.cwd() if root is None else root
@@ -89,6 +86,12 @@ class IndexClient:
             name: UploadCutoff(name, text) for name, text in (exclude_newer or {}).items()
         }
         indexes = [self._absolute(i) for i in indexes]
+        #: Which dependencies of a speculatively read version to prefetch; the resolver decides
+        #: (markers are its business, `resolve.prefetch`). None: all of them.
+        self.prefetch_filter = prefetch_filter
+        #: ``no-binary`` packages: an sdist's metadata comes from the sdist itself, never from
+        #: a wheel of the same version (and no wheel of theirs is read on a guess)
+        self.no_binary = no_binary
         self._configs = {i.name: i for i in indexes}
         self._default = next((i for i in indexes if i.default), indexes[0])
         self._sources = {canonicalize_name(k): v for k, v in sources.items()}
@@ -295,6 +298,8 @@ class IndexClient:
         newest = max(files, key=lambda f: (f.version, f.kind == "wheel"))
         if newest.kind != "wheel":  # never build an sdist on a guess
             return
+        if switch_applies(self.no_binary, newest.name):  # its wheels are never used
+            return
         key = (newest.index, newest.name, str(newest.version))
         with self._lock:
             if key in self._meta:
@@ -311,25 +316,12 @@ class IndexClient:
     def _prefetch_dependencies(self, future: Future[DistMetadata]) -> None:
         if future.cancelled() or future.exception() is not None:
             return
-        # A hint only: requirements that mention ``extra`` are skipped, since only some lock
-        # inputs ask for an extra, and extras often list many heavy optional packages.
-        names = [
+        wanted = self.prefetch_filter
+        self.prefetch(
             canonicalize_name(r.name)
             for r in future.result().requires_dist
-            if r.marker is None or ("extra" not in str(r.marker) and self._may_apply(r.marker))
-        ]
-        self.prefetch(names)
-
-    def _may_apply(self, marker: Marker) -> bool:
-        if not self.speculate_for:
-            return True
-        for environment in self.speculate_for:
-            try:
-                if marker.evaluate(dict(environment)):
-                    return True
-            except UndefinedComparison:  # e.g. a version comparison on an empty value
-                return True
-        return False
+            if wanted is None or wanted(r)
+        )
 
     def _compute_metadata(self, file: DistFile, future: Future[DistMetadata]) -> None:
         try:
@@ -348,8 +340,13 @@ class IndexClient:
 
     def _metadata_uncached(self, file: DistFile) -> DistMetadata:
         """All files of one version share metadata: read it from the cheapest one."""
-        siblings = self._siblings(file)
+        if file.kind == "sdist" and switch_applies(self.no_binary, file.name):
+            siblings = [file]  # no-binary: the sdist's own metadata (its build hook)
+        else:
+            siblings = self._siblings(file)
         for candidate in (file, *siblings):
+            if file.kind == "wheel" and candidate.kind == "sdist":
+                continue  # a wheel's metadata never comes from an sdist's build hook
             found = self.wheels.cached(candidate)
             if found is not None:
                 return found
@@ -370,7 +367,9 @@ class IndexClient:
         else:
             data = self._sdist_metadata(source)
         metadata = self.wheels.store(source, data)
-        if source is not file:
+        if source is not file and not (file.kind == "sdist" and source.kind == "wheel"):
+            # An sdist's cache entry only ever holds its own metadata (static PKG-INFO or its
+            # build hook's), so that no-binary never reads a wheel's through the cache.
             self.wheels.store(file, data)
         return metadata
 

@@ -111,9 +111,23 @@ def _sections(spec: ProjectSpec) -> dict[str, Any]:
                 if spec.resolution.exclude_newer
                 else {}
             ),
+            **_switches(spec),
         },
         "format": LOCK_FORMAT,
     }
+
+
+def _switches(spec: ProjectSpec) -> dict[str, object]:
+    """``no-build`` / ``no-binary`` when set (absent when off, so that locks written before
+    these keys existed keep their fingerprint): true, or the sorted normalized names."""
+    out: dict[str, object] = {}
+    for key, switch in (
+        ("no-build", spec.resolution.no_build),
+        ("no-binary", spec.resolution.no_binary),
+    ):
+        if switch:
+            out[key] = True if switch is True else sorted(switch)
+    return out
 
 
 def _digest(data: object) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Union
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -17,13 +17,23 @@ __all__ = [
     "PYPI",
     "ForkStrategy",
     "IndexConfig",
+    "PackageSwitch",
     "PrereleaseMode",
     "ProjectSpec",
     "ResolutionSettings",
+    "switch_applies",
 ]
 
 PrereleaseMode = Literal["if-necessary", "allow", "disallow"]
 ForkStrategy = Literal["requires-python", "fewest"]
+
+#: ``no-build`` / ``no-binary``: every package (True), none (False) or the named ones.
+PackageSwitch = Union[bool, frozenset[NormalizedName]]
+
+
+def switch_applies(switch: PackageSwitch, name: NormalizedName) -> bool:
+    """Whether a `PackageSwitch` covers the package ``name`` (normalized)."""
+    return switch if isinstance(switch, bool) else name in switch
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,10 @@ class ResolutionSettings:
     implementations: tuple[str, ...] = ("cpython",)
     #: C libraries of the Linux platforms (wheel tags only): "glibc" and/or "musl".
     linux_libc: tuple[str, ...] = ("glibc",)
+    #: ``no-build``: never run a build backend for these packages (only their wheels count)
+    no_build: PackageSwitch = False
+    #: ``no-binary``: never use wheels of these packages (only their sdists count)
+    no_binary: PackageSwitch = False
 
 
 @dataclass(frozen=True)

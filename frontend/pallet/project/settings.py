@@ -16,7 +16,14 @@ from packaging.markers import InvalidMarker, Marker
 from packaging.utils import NormalizedName, canonicalize_name
 
 from .exclude_newer import ExcludeNewer, parse_exclude_newer
-from .model import PYPI, ForkStrategy, IndexConfig, PrereleaseMode, ResolutionSettings
+from .model import (
+    PYPI,
+    ForkStrategy,
+    IndexConfig,
+    PackageSwitch,
+    PrereleaseMode,
+    ResolutionSettings,
+)
 from .problems import Problems, did_you_mean, type_name
 
 __all__ = ["ToolSettings", "parse_tool_settings"]
@@ -32,6 +39,8 @@ _RESOLUTION_KEYS = (
     "implementations",
     "linux-libc",
     "exclude-newer",
+    "no-build",
+    "no-binary",
 )
 _FORK_STRATEGIES = ("requires-python", "fewest")
 _IMPLEMENTATIONS = ("cpython", "pypy")
@@ -297,6 +306,7 @@ def _parse_resolution(raw: object, problems: Problems) -> ResolutionSettings:
             f"key 'fork-strategy' is {fork_strategy!r}; use 'requires-python' or 'fewest'",
         )
         fork_strategy = defaults.fork_strategy
+    no_build, no_binary = _parse_build_switches(raw, problems)
     return ResolutionSettings(
         prerelease=cast(PrereleaseMode, prerelease),
         max_python=max_python,
@@ -307,6 +317,8 @@ def _parse_resolution(raw: object, problems: Problems) -> ResolutionSettings:
         or defaults.implementations,
         linux_libc=_choices(raw, "linux-libc", _LIBCS, problems) or defaults.linux_libc,
         exclude_newer=_exclude_newer(raw, table, "", problems),
+        no_build=no_build,
+        no_binary=no_binary,
     )
 
 
@@ -369,3 +381,51 @@ def _exclude_newer(
     except ValueError as exc:
         problems.add(table, "exclude-newer", f"{where}key 'exclude-newer': {exc}")
         return None
+
+
+def _parse_switch(raw: Mapping[str, object], key: str, problems: Problems) -> PackageSwitch:
+    """``true``/``false`` (every package or none) or an array of package names."""
+    table = "tool.pallet.resolution"
+    value = raw.get(key, False)
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, list):
+        problems.add(
+            table,
+            key,
+            f"key {key!r} must be true, false or an array of package names, not {type_name(value)}",
+        )
+        return False
+    names: set[NormalizedName] = set()
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not _PROJECT_NAME.match(item):
+            shown = repr(item) if isinstance(item, str) else type_name(item)
+            problems.add(
+                table, key, f"key {key!r} entry {i + 1}: {shown} is not a valid package name"
+            )
+            continue
+        names.add(canonicalize_name(item))
+    return frozenset(names)
+
+
+def _parse_build_switches(
+    raw: Mapping[str, object], problems: Problems
+) -> tuple[PackageSwitch, PackageSwitch]:
+    """``no-build`` and ``no-binary``; a package under both could not be installed at all."""
+    no_build = _parse_switch(raw, "no-build", problems)
+    no_binary = _parse_switch(raw, "no-binary", problems)
+    if no_build is True and no_binary is True:
+        both = "every package"
+    else:
+        build = no_build if isinstance(no_build, frozenset) else frozenset()
+        binary = no_binary if isinstance(no_binary, frozenset) else frozenset()
+        named = binary if no_build is True else build if no_binary is True else build & binary
+        both = ", ".join(repr(n) for n in sorted(named))
+    if both:
+        problems.add(
+            "tool.pallet.resolution",
+            "no-binary",
+            f"keys 'no-build' and 'no-binary' both name {both}: such a package could be "
+            "installed neither from a wheel nor from an sdist; drop it from one of them",
+        )
+    return no_build, no_binary

@@ -26,6 +26,7 @@ from packaging.version import Version
 
 from ..errors import ResolutionError
 from ..index.models import DistFile, DistMetadata, PackageFinder
+from ..project.model import PackageSwitch, switch_applies
 from .environments import Environment, PythonRange
 from .files import wheel_fits
 
@@ -177,8 +178,19 @@ class Release:
 class Catalog:
     """Memoised view of a `PackageFinder` shared by every fork of one lock."""
 
-    def __init__(self, finder: PackageFinder) -> None:
+    def __init__(
+        self,
+        finder: PackageFinder,
+        *,
+        no_build: PackageSwitch = False,
+        no_binary: PackageSwitch = False,
+    ) -> None:
         self.finder = finder
+        #: ``[tool.pallet.resolution]`` no-build / no-binary: which files of a package count
+        self.no_build = no_build
+        self.no_binary = no_binary
+        #: versions that no-build / no-binary left without a usable file, per package
+        self.excluded: dict[NormalizedName, tuple[Version, ...]] = {}
         self._releases: dict[NormalizedName, tuple[Release, ...]] = {}
         # Keyed by object identity: hashing a SpecifierSet re-canonicalizes every version in it,
         # which dominated the profile. Keys stay valid because `_alive` holds the objects.
@@ -209,14 +221,40 @@ class Catalog:
             for file in self.finder.files(name):
                 by_version.setdefault(file.version, []).append(file)
             out: list[Release] = []
+            usable = self._usable_kinds(name)
+            excluded: list[Version] = []
             for version in sorted(by_version, reverse=True):
-                files = by_version[version]
+                files = [f for f in by_version[version] if f.kind in usable]
+                if not files:  # no-build: only an sdist; no-binary: only wheels
+                    excluded.append(version)
+                    continue
                 # PEP 592: yanked files are ignored unless nothing else is left (then only the
                 # project's own exact == pin may select them; the provider checks that).
                 kept = [f for f in files if not f.is_yanked]
                 out.append(Release(version, tuple(kept or files), not kept))
+            if excluded:
+                self.excluded[name] = tuple(excluded)
             cached = self._releases[name] = tuple(out)
         return cached
+
+    def _usable_kinds(self, name: NormalizedName) -> frozenset[str]:
+        """no-build: an sdist is never a source (it would need its backend); no-binary: a wheel
+        never is. The project itself is never looked up here, so neither applies to it."""
+        kinds = {"wheel", "sdist"}
+        if switch_applies(self.no_build, name):
+            kinds.discard("sdist")
+        if switch_applies(self.no_binary, name):
+            kinds.discard("wheel")
+        return frozenset(kinds)
+
+    def constraint(self, name: NormalizedName) -> tuple[str, str] | None:
+        """Why no-build / no-binary left versions of ``name`` out: the file kind they lack and
+        the setting, ``("wheel", "no-build")``; None when nothing was left out."""
+        if name not in self.excluded:
+            return None
+        if switch_applies(self.no_build, name):
+            return ("wheel", "no-build")
+        return ("sdist", "no-binary")
 
     def release(self, name: NormalizedName, version: Version) -> Release:
         index = self._by_version.get(name)

@@ -148,7 +148,15 @@ def _unavailable(reqs: Sequence[Req], infos: Sequence[Info], provider: Provider)
     catalog = provider.catalog
     name = reqs[0].name
     releases = catalog.releases(name)
+    constraint = catalog.constraint(name)  # no-build / no-binary left versions out
     if not releases:
+        if constraint:
+            missing, setting = constraint
+            skipped = _versions(list(catalog.excluded[name]))
+            return _block(
+                f"`{name}` has no {missing} and {setting} is set for it (versions: {skipped}):",
+                _chain(infos[0], provider),
+            )
         # The finder may say where it looked (`IndexClient.missing_reason`).
         where = getattr(catalog.finder, "missing_reason", None)
         index = where(name) if where is not None else "the package index"
@@ -156,6 +164,19 @@ def _unavailable(reqs: Sequence[Req], infos: Sequence[Info], provider: Provider)
     every = [r.version for r in releases]
     for req, info in zip(reqs, infos):
         if not catalog.matching(req):
+            left_out = [
+                v
+                for v in catalog.excluded.get(name, ())
+                if req.specifier.contains(v, prereleases=True)
+            ]
+            if constraint and left_out:
+                missing, setting = constraint
+                article = "an" if missing == "sdist" else "a"
+                return _block(
+                    f"`{req}` matches only versions without {article} {missing} "
+                    f"({_versions(left_out)}), and {setting} is set for `{name}`:",
+                    _chain(info, provider),
+                )
             return _block(
                 f"No versions of `{name}` match `{req}` (available: {_versions(every)}):",
                 _chain(info, provider),

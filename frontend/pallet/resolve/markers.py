@@ -10,7 +10,8 @@ FreeBSD, is not promised).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Union
 
 from packaging.markers import Marker
@@ -328,24 +329,40 @@ def to_marker(terms: Sequence[tuple[Expr | None, Expr | None]]) -> Marker | None
     return Marker(render(_or(parts)))
 
 
+#: PEP 508 marker tokens: a quoted value, a comparison operator, a name, a parenthesis.
+_MARKER_TOKEN = re.compile(
+    r"""\s*(?:(?P<value>'[^']*'|"[^"]*")"""
+    r"""|(?P<op>===|==|!=|<=|>=|~=|<|>|\bnot\s+in\b|\bin\b)"""
+    r"""|(?P<name>[A-Za-z_][A-Za-z0-9_.]*)|[()])"""
+)
+
+
+def _comparisons(text: str) -> Iterator[tuple[str, str, str]]:
+    """``(variable, op, value)`` for each comparison of PEP 508 marker text, the value without
+    its quotes (``("python_full_version", ">=", "3.9.1")``); ``"3.9" < python_version`` comes
+    as ``("python_version", "<", "3.9")`` with the operator as written."""
+    tokens: list[tuple[str, str]] = []
+    for match in _MARKER_TOKEN.finditer(text):
+        kind = match.lastgroup or "paren"
+        token = match.group(kind) if kind != "paren" else match.group().strip()
+        tokens.append((kind, token[1:-1] if kind == "value" else token))
+    for (k1, left), (k2, op), (k3, right) in zip(tokens, tokens[1:], tokens[2:]):
+        if k2 == "op" and {k1, k3} == {"name", "value"}:
+            yield (left, op, right) if k1 == "name" else (right, op, left)
+
+
 def full_version_cuts(markers: Iterable[Marker]) -> set[Version]:
     """Every version compared with ``python_full_version`` in these markers.
 
-    Reads the parsed form `Marker._markers` (tuples of Variable, Op, Value), which packaging
-    keeps stable since 26.2 as its pickle format; no text is re-parsed.
+    packaging offers no public view of a marker's comparisons (its parsed form,
+    ``Marker._markers``, is private), so this reads them from ``str(marker)``: the normalized
+    PEP 508 text, whose grammar (names, quoted values, operators, ``and``/``or``, parentheses)
+    the small tokenizer `_MARKER_TOKEN` covers.
     """
     found: set[Version] = set()
-    stack: list[object] = [m._markers for m in markers]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, tuple) and len(item) == 3:
-            names = {getattr(part, "value", None) for part in (item[0], item[2])}
-            if "python_full_version" in names:
-                for part in (item[0], item[2]):
-                    value = getattr(part, "value", "")
-                    if value != "python_full_version":
-                        with contextlib.suppress(InvalidVersion):
-                            found.add(Version(str(value)))
+    for marker in markers:
+        for variable, _, value in _comparisons(str(marker)):
+            if variable == "python_full_version":
+                with contextlib.suppress(InvalidVersion):
+                    found.add(Version(value))
     return found

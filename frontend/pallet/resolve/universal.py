@@ -23,7 +23,6 @@ from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 from ..errors import ProjectError, ResolutionError
 from ..index.locations import lock_index_url
 from ..index.models import PackageFinder
-from ..lock.model import Dependency, LockedPackage
 from ..project.model import ProjectSpec
 from .candidates import Candidate, Catalog, Req
 from .environments import (
@@ -49,6 +48,7 @@ from .markers import (
     render,
     to_marker,
 )
+from .packages import Dependency, LockedPackage
 from .preferences import Pins, Preferences
 from .provider import ForkContext, ProjectRoots, Provider
 from .python_forks import Part, split_by_python, targets
@@ -332,7 +332,9 @@ def resolve_lock(
     index cannot be read.
     """
     started = time.perf_counter()
-    catalog = Catalog(finder)
+    catalog = Catalog(
+        finder, no_build=spec.resolution.no_build, no_binary=spec.resolution.no_binary
+    )
     roots = ProjectRoots(spec)
     evaluate = SharedMarkerEvaluator()
     prefs = _effective_preferences(preferences or {}, upgrade)

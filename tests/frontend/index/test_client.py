@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from pallet.errors import IndexError_
@@ -143,30 +144,27 @@ def test_page_errors_name_the_index(dists: Path, make_client: ClientFactory) -> 
         assert index.count("/simple/foo/") == 2
 
 
-def test_speculation_skips_dependencies_no_target_environment_uses(
+def test_speculation_prefetches_only_what_the_filter_admits(
     tmp_path: Path, make_client: ClientFactory
 ) -> None:
+    """The client evaluates no markers: the caller's predicate decides what to prefetch."""
     folder = tmp_path / "dists"
-    make_wheel(
-        folder,
-        "foo",
-        "1.0",
-        requires_dist=['backport; python_version < "3.11"', 'winonly; sys_platform == "win32"'],
-    )
-    make_wheel(folder, "backport", "1.0")
-    make_wheel(folder, "winonly", "1.0")
-    targets = [
-        {"python_version": "3.11", "python_full_version": "3.11.0", "sys_platform": p}
-        for p in ("linux", "darwin")
-    ]
+    make_wheel(folder, "foo", "1.0", requires_dist=["wanted", 'unwanted; python_version < "3"'])
+    make_wheel(folder, "wanted", "1.0")
+    make_wheel(folder, "unwanted", "1.0")
+    asked: list[str] = []
+
+    def admit(requirement: Requirement) -> bool:
+        asked.append(str(requirement))
+        return requirement.name == "wanted"
+
     with IndexServer(folder, metadata=True) as index:
-        client = make_client(index.url, speculate=True, speculate_for=targets)
-        client.prefetch([canonicalize_name("foo")])
+        client = make_client(index.url, speculate=True, prefetch_filter=admit)
         client.files(canonicalize_name("foo"))
         deadline = time.monotonic() + 5
-        while not index.requests_for("/files/") and time.monotonic() < deadline:
+        while not index.requests_for("/simple/wanted/") and time.monotonic() < deadline:
             time.sleep(0.01)
-        time.sleep(0.3)  # room for any (wrong) dependency prefetch to be sent
-        assert index.requests_for("/files/foo-1.0")
-        assert not index.requests_for("/simple/backport/")
-        assert not index.requests_for("/simple/winonly/")
+        time.sleep(0.3)  # room for any (wrong) prefetch to be sent
+        assert index.requests_for("/simple/wanted/")
+        assert not index.requests_for("/simple/unwanted/")
+        assert sorted(asked) == ['unwanted; python_version < "3"', "wanted"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -144,3 +145,34 @@ def test_all_problems_at_once() -> None:
             }
         )
     assert len(str(info.value).splitlines()) == 3
+
+
+def test_no_build_and_no_binary() -> None:
+    only_build = _settings({"resolution": {"no-build": ["Foo_Bar", "baz"]}}).resolution
+    assert only_build.no_build == frozenset({"foo-bar", "baz"}) and only_build.no_binary is False
+    both = _settings({"resolution": {"no-build": ["a"], "no-binary": ["b"]}}).resolution
+    assert both.no_build == frozenset({"a"}) and both.no_binary == frozenset({"b"})
+    assert _settings({"resolution": {"no-build": True}}).resolution.no_build is True
+    assert _settings({}).resolution.no_build is False
+
+
+@pytest.mark.parametrize(
+    ("resolution", "message"),
+    [
+        (
+            {"no-build": "yes"},
+            "key 'no-build' must be true, false or an array of package names, not a string",
+        ),
+        ({"no-binary": ["ok", "-bad-"]}, "key 'no-binary' entry 2: '-bad-' is not a valid"),
+        (
+            {"no-build": ["Foo"], "no-binary": ["foo", "bar"]},
+            "keys 'no-build' and 'no-binary' both name 'foo': such a package could be "
+            "installed neither from a wheel nor from an sdist",
+        ),
+        ({"no-build": True, "no-binary": True}, "both name every package"),
+        ({"no-build": True, "no-binary": ["x"]}, "both name 'x'"),
+    ],
+)
+def test_invalid_build_switches(resolution: dict[str, Any], message: str) -> None:
+    with pytest.raises(ProjectError, match=re.escape(message)):
+        _settings({"resolution": resolution})

@@ -84,3 +84,14 @@ def test_full_version_cuts() -> None:
         'python_full_version >= "3.9.2" and (os_name == "nt" or "3.11.4" > python_full_version)'
     )
     assert full_version_cuts([marker]) == {Version("3.9.2"), Version("3.11.4")}
+    # Single quotes, `in`, a value that looks like the variable, nested parentheses.
+    other = Marker(
+        "platform_release == 'python_full_version' and ((python_full_version != '3.10.1' "
+        "or 'linux' in sys_platform) and python_version < '3.13')"
+    )
+    assert full_version_cuts([other]) == {Version("3.10.1")}
+    assert full_version_cuts([marker, other]) == {
+        Version("3.9.2"),
+        Version("3.11.4"),
+        Version("3.10.1"),
+    }
