@@ -64,7 +64,7 @@ def test_library_warnings_are_routed_through_ui() -> None:
     code = (
         "import logging, sys\n"
         "from pallet.cli import main as m\n"
-        "m._route_logging(False)\n"
+        "m.route_logging(False)\n"
         "logging.getLogger('pallet.resolve.candidates').warning('x 1.0 lacks extra %r', 'y')\n"
         "logging.getLogger('pallet.index').info('not shown without -v')\n"
     )

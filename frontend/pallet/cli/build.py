@@ -12,8 +12,9 @@ from .. import ui
 __all__ = ["add_parser", "run"]
 
 
-def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``pallet build`` on the top-level sub-parsers."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
         "build",
         help="build the project's sdist and wheel into dist/",
         description=(
@@ -42,6 +43,7 @@ def add_parser(subparsers: Any) -> None:
         metavar="KEY=VALUE",
         help="pass a config setting to the backend (repeatable)",
     )
+    return parser
 
 
 def _config_settings(pairs: list[str]) -> dict[str, str | list[str]]:

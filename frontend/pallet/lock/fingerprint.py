@@ -1,46 +1,83 @@
-"""The lock's fingerprint: sha256 over the normalized inputs that decide what the lock holds.
+# ruff: noqa: PTH119
+"""The lock's fingerprint and staleness: is pylock.toml up to date with pyproject.toml?
 
-Inputs are grouped in sections (requires-python, dependencies, extras, groups, indexes,
-resolution, lock format); each section is normalized (names canonicalized, requirement lists
-sorted, specifiers in packaging's canonical order) and serialized as canonical JSON, so
-reformatting pyproject.toml, reordering requirements or changing unrelated keys (description,
-[tool.ruff], …) leaves the fingerprint alone. Per-section digests are stored beside the
-fingerprint in ``[tool.pallet]`` so that a stale lock can say which input changed.
+Two digests, stored in the lock's ``[tool.pallet]`` table (written last, so only that tail is
+parsed):
 
-This module is on the fast path of ``pallet lock``: it imports no index or resolver code.
+- ``fingerprint``: sha256 over the *normalized* inputs that decide what the lock holds, grouped in
+  sections (requires-python, dependencies, extras, groups, indexes, resolution, lock format). Each
+  section is normalized (names canonicalized, requirement lists sorted, specifiers in packaging's
+  canonical order) and serialized as canonical JSON, so reformatting pyproject.toml, reordering
+  requirements or changing unrelated keys (description, [tool.ruff], ...) leaves it alone.
+  Per-section digests (``inputs``) let a stale lock say which input changed.
+- ``raw-inputs``: sha256 over the same keys of pyproject.toml as TOML parsed them, before any
+  normalization, and ``content``: sha256 over the lock's own text above ``[tool.pallet]``. When
+  both match, the lock is what pallet wrote for these very inputs: the fast path of ``pallet lock``
+  stops there without importing ``packaging`` (about 100 ms). Any mismatch (a reformatted
+  pyproject.toml, a hand-edited or merge-conflicted lock, a hash removed) sends pallet down the
+  full path, which parses and validates everything.
+
+This module is on the fast path: it imports only the standard library at module level, and reads
+the lock through ``os.path`` (pathlib is not imported on that path).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import os
 import sys
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
 
 from ..errors import LockError
-from ..project.model import ProjectSpec
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from pathlib import Path
+    from typing import Any
+
+    from packaging.requirements import Requirement
+
+    from ..project.model import ProjectSpec
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python < 3.11
     import tomli as tomllib
 
+
+def _load_sha256() -> Callable[[bytes], Any]:
+    """sha256 from CPython's built-in module where there is one: hashlib loads OpenSSL first,
+    which costs more than the rest of the fast path's digests."""
+    import importlib
+
+    for name in ("_sha2", "_sha256"):  # CPython >= 3.12, <= 3.11
+        try:
+            found: Callable[[bytes], Any] = importlib.import_module(name).sha256
+            return found
+        except (ImportError, AttributeError):
+            continue
+    from hashlib import sha256
+
+    return sha256
+
+
+_sha256 = _load_sha256()
+
 __all__ = [
     "LOCK_FORMAT",
     "SECTION_LABELS",
+    "TAIL_HEADER",
     "StoredFingerprint",
     "compute_fingerprint",
+    "content_digest",
     "input_digests",
+    "raw_input_digest",
     "read_stored_fingerprint",
+    "split_lock_text",
     "stale_sections",
 ]
 
+#: The line that starts pallet's table; pallet writes it last in pylock.toml.
+TAIL_HEADER = "[tool.pallet]"
 #: Bump when pallet writes a different lock for the same inputs (a new key, another wheel
 #: selection rule, …): every existing lock then reads as stale.
 LOCK_FORMAT = 1
@@ -59,6 +96,8 @@ SECTION_LABELS = {
 
 def _requirement(requirement: Requirement) -> str:
     """A requirement in one canonical spelling (name and extras normalized, specifiers sorted)."""
+    from packaging.utils import canonicalize_name  # off the fast path
+
     extras = ",".join(sorted(canonicalize_name(e) for e in requirement.extras))
     text: str = canonicalize_name(requirement.name)
     if extras:
@@ -106,8 +145,10 @@ def _sections(spec: ProjectSpec) -> dict[str, Any]:
 
 
 def _digest(data: object) -> str:
+    import json  # off the fast path
+
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
+    return str(_sha256(text.encode("ascii")).hexdigest())
 
 
 def compute_fingerprint(spec: ProjectSpec) -> str:
@@ -126,49 +167,192 @@ def stale_sections(stored: Mapping[str, str], current: Iterable[tuple[str, str]]
     return [SECTION_LABELS[name] for name, digest in current if stored.get(name) != digest]
 
 
-@dataclass(frozen=True)
+#: ``[project]`` keys the lock depends on. ``dynamic`` decides whether pallet may lock at all;
+#: ``classifiers`` count only without ``requires-python`` (they suggest the Python floor then).
+_RAW_PROJECT_KEYS = ("name", "requires-python", "dependencies", "optional-dependencies", "dynamic")
+#: ``[tool.pallet]`` sub-tables of the build backend: not lock inputs.
+_BUILD_TABLES = ("build", "version")
+
+
+def raw_input_digest(pyproject: Mapping[str, Any]) -> str:
+    """``sha256:<hex>`` over the lock's inputs as TOML parsed them from pyproject.toml.
+
+    Cheap (no packaging import): reformatting and comments do not change it (TOML parsed them
+    away), but any edit to an input does, even one the normalized `compute_fingerprint` ignores.
+    """
+    project = pyproject.get("project")
+    project = project if isinstance(project, dict) else {}
+    tool = pyproject.get("tool")
+    pallet = tool.get("pallet") if isinstance(tool, dict) else None
+    pallet = pallet if isinstance(pallet, dict) else {}
+    raw: dict[str, Any] = {
+        "project": {k: project[k] for k in _RAW_PROJECT_KEYS if k in project},
+        "dependency-groups": pyproject.get("dependency-groups"),
+        "tool.pallet": {k: v for k, v in pallet.items() if k not in _BUILD_TABLES},
+        "format": LOCK_FORMAT,
+    }
+    if "requires-python" not in project:
+        raw["project"]["classifiers"] = project.get("classifiers")
+    return _hex(_canonical(raw))
+
+
+def _canonical(value: object) -> str:
+    """One text per TOML value: tables with sorted keys, everything else by `repr` (which keeps
+    ``"1"``, ``1`` and ``true`` apart). Cheaper to import than json."""
+    if isinstance(value, dict):
+        items = sorted(value.items())
+        return "{" + ",".join(f"{k!r}:{_canonical(v)}" for k, v in items) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_canonical(v) for v in value) + "]"
+    return repr(value)
+
+
+def split_lock_text(text: str) -> tuple[str, str] | None:
+    """``(body, tail)`` of a pylock.toml: tail starts at the last ``[tool.pallet]`` line."""
+    at = text.rfind(f"\n{TAIL_HEADER}\n")
+    return None if at < 0 else (text[: at + 1], text[at + 1 :])
+
+
+def content_digest(body: str) -> str:
+    """``sha256:<hex>`` of a lock's text above ``[tool.pallet]`` (what `split_lock_text` cuts)."""
+    return _hex(body)
+
+
+def _hex(text: str) -> str:
+    return "sha256:" + str(_sha256(text.encode("utf-8")).hexdigest())
+
+
 class StoredFingerprint:
-    """``[tool.pallet]`` of an existing pylock.toml: the fingerprint and section digests."""
+    """``[tool.pallet]`` of an existing pylock.toml (a plain class: cheaper to import than
+    dataclasses or typing.NamedTuple, which matters on the fast path)."""
 
-    fingerprint: str
-    input_digests: Mapping[str, str]
+    __slots__ = (
+        "content_intact",
+        "fingerprint",
+        "inferred_requires_python",
+        "input_digests",
+        "raw_inputs",
+    )
+
+    def __init__(
+        self,
+        fingerprint: str,
+        input_digests: Mapping[str, str],
+        raw_inputs: str = "",
+        content_intact: bool = False,
+        inferred_requires_python: str = "",
+    ) -> None:
+        self.fingerprint = fingerprint
+        self.input_digests = input_digests
+        #: `raw_input_digest` of the pyproject.toml it was locked from ("" in older locks)
+        self.raw_inputs = raw_inputs
+        #: True when the lock's text above [tool.pallet] is exactly what pallet wrote
+        self.content_intact = content_intact
+        #: the requires-python pallet inferred when the project declares none ("" otherwise)
+        self.inferred_requires_python = inferred_requires_python
 
 
-def read_stored_fingerprint(path: Path) -> StoredFingerprint | None:
+_STRING_KEYS = {
+    "fingerprint": "fingerprint",
+    "raw-inputs": "raw_inputs",
+    "content": "content",
+    "inferred-requires-python": "inferred_requires_python",
+}
+
+
+def _pallet_table(data: Mapping[str, Any], name: str) -> dict[str, str | dict[str, str]]:
+    """The checked ``[tool.pallet]`` of a parsed lock; a wrong type -> one-line `LockError`."""
+    tool = data.get("tool", {})
+    pallet = tool.get("pallet") if isinstance(tool, dict) else None
+    if pallet is None:
+        raise LockError(
+            f"{name}: [tool.pallet] fingerprint is missing; it was not written by pallet"
+        )
+    if not isinstance(pallet, dict):
+        raise LockError(f"{name}: [tool.pallet] must be a table, not {type(pallet).__name__}")
+    out: dict[str, str | dict[str, str]] = {}
+    for key in _STRING_KEYS:
+        if key in pallet and not isinstance(pallet[key], str):
+            raise LockError(
+                f"{name}: [tool.pallet] key {key!r} must be a string, not "
+                f"{type(pallet[key]).__name__}; run `pallet lock` to rewrite it"
+            )
+        if key in pallet:
+            out[key] = pallet[key]
+    inputs = pallet.get("inputs", {})
+    if not isinstance(inputs, dict) or not all(isinstance(v, str) for v in inputs.values()):
+        raise LockError(
+            f"{name}: [tool.pallet] key 'inputs' must be a table of strings; "
+            "run `pallet lock` to rewrite it"
+        )
+    out["inputs"] = inputs
+    if "fingerprint" not in out:
+        raise LockError(
+            f"{name}: [tool.pallet] fingerprint is missing; it was not written by pallet"
+        )
+    return out
+
+
+def read_pallet_table(data: Mapping[str, Any], name: str = "pylock.toml") -> StoredFingerprint:
+    """`StoredFingerprint` of a parsed lock (``content_intact`` is False: the text is not known)."""
+    table = _pallet_table(data, name)
+    inputs = table["inputs"]
+    assert isinstance(inputs, dict)
+    return StoredFingerprint(
+        fingerprint=str(table["fingerprint"]),
+        input_digests=inputs,
+        raw_inputs=str(table.get("raw-inputs", "")),
+        inferred_requires_python=str(table.get("inferred-requires-python", "")),
+    )
+
+
+def read_stored_fingerprint(path: Path | str) -> StoredFingerprint | None:
     """The fingerprint stored in a pylock.toml, or None when the file does not exist.
 
-    Fast: pallet writes ``[tool.pallet]`` last, so only that tail is parsed; a file written by
-    another tool (or hand-edited) is parsed whole. Raises `LockError` when the file cannot be
-    parsed or holds no pallet fingerprint.
+    Fast: only the ``[tool.pallet]`` tail pallet writes last is parsed; a file written by another
+    tool (or hand-edited) is parsed whole. Raises `LockError` (one line, naming the file) when
+    the file is a folder, cannot be read or parsed, or holds no well-formed pallet table.
     """
+    name = os.path.basename(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as stream:
+            text = stream.read()
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LockError(f"{path.name}: cannot be read: {exc}") from exc
-    tail = text.rfind("\n[tool.pallet]\n")
+    except IsADirectoryError as exc:
+        raise LockError(f"{path}: is a folder, not a lock file; move it away") from exc
+    except OSError as exc:
+        raise LockError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise LockError(f"{name}: not UTF-8 text ({exc.reason})") from exc
+    parts = split_lock_text(text)
     data: dict[str, Any] | None = None
-    if tail >= 0:
+    if parts is not None:
         try:
-            data = tomllib.loads(text[tail:])
+            data = tomllib.loads(parts[1])
         except tomllib.TOMLDecodeError:
             data = None
-    if data is None:
+    if data is None or parts is None:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise LockError(f"{path.name}: invalid TOML: {exc}") from exc
-    pallet = data.get("tool", {}).get("pallet", {}) if isinstance(data.get("tool"), dict) else {}
-    fingerprint = pallet.get("fingerprint") if isinstance(pallet, dict) else None
-    if not isinstance(fingerprint, str):
-        raise LockError(
-            f"{path.name}: [tool.pallet] fingerprint is missing; it was not written by pallet"
-        )
-    raw_digests = pallet.get("inputs", {})
-    digests = (
-        {k: v for k, v in raw_digests.items() if isinstance(v, str)}
-        if isinstance(raw_digests, dict)
-        else {}
+            raise LockError(f"{name}: invalid TOML: {exc}") from exc
+        parts = None  # the tail is not pallet's own: nothing vouches for the body
+    table = _pallet_table(data, name)
+    inputs = table["inputs"]
+    assert isinstance(inputs, dict)
+    stored_content = table.get("content")
+    intact = (
+        parts is not None
+        and isinstance(stored_content, str)
+        and content_digest(parts[0]) == stored_content
+        # PEP 751: every file has at least one hash; pallet's emitter writes none as "{}"
+        and "hashes = {}" not in parts[0]
     )
-    return StoredFingerprint(fingerprint, digests)
+    return StoredFingerprint(
+        fingerprint=str(table["fingerprint"]),
+        input_digests=inputs,
+        raw_inputs=str(table.get("raw-inputs", "")),
+        content_intact=intact,
+        inferred_requires_python=str(table.get("inferred-requires-python", "")),
+    )

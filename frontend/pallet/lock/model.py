@@ -61,3 +61,9 @@ class Lock:
     #: digest of each input section (``("dependencies", "…")``, see `lock.fingerprint`), stored in
     #: [tool.pallet] so that a stale lock can say which inputs changed
     input_digests: tuple[tuple[str, str], ...] = ()
+    #: digest of the raw inputs as pyproject.toml spelled them (see `lock.fingerprint`); a match
+    #: lets ``pallet lock`` skip normalizing anything
+    raw_inputs: str = ""
+    #: the requires-python pallet inferred (and wrote as ``requires-python``) because the project
+    #: declares none; kept in [tool.pallet] so that later locks keep the same floor
+    inferred_requires_python: str = ""

@@ -25,6 +25,7 @@ from packaging.version import Version
 from ..errors import LockError
 from ..index.models import DistFile
 from . import _toml
+from .fingerprint import TAIL_HEADER, content_digest, read_pallet_table
 from .model import Dependency, Lock, LockedPackage
 
 if sys.version_info >= (3, 11):
@@ -118,10 +119,17 @@ def dumps_lock(lock: Lock) -> str:
         for wheel in sorted(package.wheels, key=lambda w: w.filename):
             out += ["", "[[packages.wheels]]", *_lines(_file_table(wheel))]
 
-    out += ["", "[tool.pallet]", f"fingerprint = {_toml.value(lock.fingerprint)}"]
+    body = "\n".join(out) + "\n\n"
+    tail = [TAIL_HEADER, f"fingerprint = {_toml.value(lock.fingerprint)}"]
     if lock.input_digests:
-        out.append(f"inputs = {_toml.value(dict(lock.input_digests))}")
-    return "\n".join(out) + "\n"
+        tail.append(f"inputs = {_toml.value(dict(lock.input_digests))}")
+    if lock.raw_inputs:
+        tail.append(f"raw-inputs = {_toml.value(lock.raw_inputs)}")
+    if lock.inferred_requires_python:
+        tail.append(f"inferred-requires-python = {_toml.value(lock.inferred_requires_python)}")
+    # The digest of everything above [tool.pallet]: lets the fast path trust the body unparsed.
+    tail.append(f"content = {_toml.value(content_digest(body))}")
+    return body + "\n".join(tail) + "\n"
 
 
 def write_lock(lock: Lock, path: Path) -> bool:
@@ -158,6 +166,8 @@ def read_lock(path: Path) -> Lock:
     dotted path of each problem."""
     try:
         text = path.read_text(encoding="utf-8")
+    except IsADirectoryError as exc:
+        raise LockError(f"{path}: is a folder, not a lock file; move it away") from exc
     except OSError as exc:
         raise LockError(f"{path.name}: cannot be read: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
@@ -190,8 +200,9 @@ def loads_lock(text: str, *, display: str = LOCK_FILE) -> Lock:
         if "version" not in raw:
             raise LockError(f"{display}: packages[{i}].version: missing (pallet needs it)")
         packages.append(_package(raw))
-    pallet = data.get("tool", {}).get("pallet", {})
-    inputs = pallet.get("inputs", {})
+    tool = data.get("tool")
+    has_pallet = isinstance(tool, dict) and "pallet" in tool
+    stored = read_pallet_table(data, display) if has_pallet else None
     return Lock(
         requires_python=SpecifierSet(data.get("requires-python", "")),
         environments=tuple(Marker(m) for m in data.get("environments", [])),
@@ -199,9 +210,11 @@ def loads_lock(text: str, *, display: str = LOCK_FILE) -> Lock:
         dependency_groups=tuple(data.get("dependency-groups", [])),
         default_groups=tuple(data.get("default-groups", [])),
         packages=tuple(sorted(packages, key=_sort_key)),
-        fingerprint=str(pallet.get("fingerprint", "")),
+        fingerprint=stored.fingerprint if stored else "",
         created_by=data["created-by"],
-        input_digests=tuple((str(k), str(v)) for k, v in inputs.items()),
+        input_digests=tuple(stored.input_digests.items()) if stored else (),
+        raw_inputs=stored.raw_inputs if stored else "",
+        inferred_requires_python=stored.inferred_requires_python if stored else "",
     )
 
 
