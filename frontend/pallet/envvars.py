@@ -19,7 +19,9 @@ PALLET_CONCURRENCY = "PALLET_CONCURRENCY"
 PALLET_HTTP_TIMEOUT = "PALLET_HTTP_TIMEOUT"
 #: How many times a failed request (connection error, 5xx) is retried (default 3).
 PALLET_HTTP_RETRIES = "PALLET_HTTP_RETRIES"
-#: Set to 1 to turn the progress display off.
+#: Any value but ``0`` turns the progress display off. That display is one status line on
+#: stderr, redrawn while ``pallet lock`` resolves (projects looked up, metadata read, elapsed
+#: time), shown only when stderr is a terminal and ``-q`` is not given, and erased when done.
 PALLET_NO_PROGRESS = "PALLET_NO_PROGRESS"
 
 

@@ -44,7 +44,8 @@ def _emit(prefix: str, code: str, message: str) -> None:
     if prefix and _colour(stream):
         prefix = f"\033[{code}m{prefix}\033[0m"
     if _progress is not None:
-        _progress.clear()
+        _progress.write_above(f"{prefix}{message}\n")
+        return
     stream.write(f"{prefix}{message}\n")
     stream.flush()
 
@@ -144,11 +145,18 @@ class Progress:
             self._shown = True
 
     def clear(self) -> None:
-        """Erase the line (before another message is printed)."""
+        """Erase the line."""
+        self.write_above("")
+
+    def write_above(self, text: str) -> None:
+        """Erase the line and write `text` in its place; the next redraw comes below it."""
         if self._lock is None:
+            self._stream.write(text)
+            self._stream.flush()
             return
         with self._lock:
             if self._shown:
                 self._stream.write("\r\033[K")
-                self._stream.flush()
                 self._shown = False
+            self._stream.write(text)
+            self._stream.flush()

@@ -275,16 +275,13 @@ def _pallet_table(data: Mapping[str, Any], name: str) -> dict[str, str | dict[st
         if key in pallet and not isinstance(pallet[key], str):
             raise LockError(
                 f"{name}: [tool.pallet] key {key!r} must be a string, not "
-                f"{type(pallet[key]).__name__}; run `pallet lock` to rewrite it"
+                f"{type(pallet[key]).__name__}"
             )
         if key in pallet:
             out[key] = pallet[key]
     inputs = pallet.get("inputs", {})
     if not isinstance(inputs, dict) or not all(isinstance(v, str) for v in inputs.values()):
-        raise LockError(
-            f"{name}: [tool.pallet] key 'inputs' must be a table of strings; "
-            "run `pallet lock` to rewrite it"
-        )
+        raise LockError(f"{name}: [tool.pallet] key 'inputs' must be a table of strings")
     out["inputs"] = inputs
     if "fingerprint" not in out:
         raise LockError(
