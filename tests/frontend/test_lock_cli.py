@@ -261,7 +261,10 @@ def test_read_only_project_fails_before_resolving(
     ("tail", "says"),
     [
         ("fingerprint = 3\n", "[tool.pallet] key 'fingerprint' must be a string, not int"),
-        ('fingerprint = "x"\ninputs = "y"\n', "[tool.pallet] key 'inputs' must be a table of strings"),
+        (
+            'fingerprint = "x"\ninputs = "y"\n',
+            "[tool.pallet] key 'inputs' must be a table of strings",
+        ),
         ("pallet = 5\n", "[tool.pallet] must be a table, not int"),
     ],
     ids=["fingerprint-int", "inputs-string", "not-a-table"],
