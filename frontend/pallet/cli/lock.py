@@ -127,7 +127,12 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
         stored = read_stored_fingerprint(lock_path)
     except LockError as exc:
         unreadable = exc
-    spec, inferred = _effective_python(spec, raw, stored, announce=not args.check)
+    try:
+        spec, inferred = _effective_python(spec, raw, stored, announce=not args.check)
+    except PalletError:
+        if not args.check:
+            raise
+        inferred = ""  # --check: no floor to be found; the comparison below says what is wrong
     fingerprint = compute_fingerprint(spec)
 
     if args.check:
@@ -157,7 +162,10 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
 
     from ..lock.pylock import write_lock
 
-    write_lock(lock, lock_path)
+    try:
+        write_lock(lock, lock_path)
+    except OSError as exc:  # checked before resolving, but the folder may have changed since
+        raise PalletError(f"{lock_path}: cannot be written: {exc.strerror or exc}") from exc
     elapsed = time.perf_counter() - started
     count = len(lock.packages)
     ui.info(f"Locked {count} package{'s' if count != 1 else ''} in {elapsed:.2f}s")
