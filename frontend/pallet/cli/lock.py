@@ -16,13 +16,8 @@ from pathlib import Path
 
 from .. import ui
 from ..errors import LockError, PalletError
-from ..lock.fingerprint import (
-    StoredFingerprint,
-    raw_input_digest,
-    read_stored_fingerprint,
-    stale_sections,
-)
-from .uptodate import LOCK_FILE, PYPROJECT, is_fresh, nearest_project, raw_pyproject
+from ..lock.stamp import StoredFingerprint, read_stored_fingerprint
+from .uptodate import LOCK_FILE, PYPROJECT, is_fresh, nearest_project
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
@@ -98,8 +93,7 @@ def run(args: argparse.Namespace) -> int:
     root = args.project.resolve() if args.project else None
     if not (args.check or args.upgrade or args.upgrade_package):
         found = str(root) if root else nearest_project(str(Path.cwd()))
-        raw = raw_pyproject(found) if found else None
-        if found and raw is not None and is_fresh(str(Path(found, LOCK_FILE)), raw):
+        if found and is_fresh(found):
             ui.info("Lock is up to date")
             return 0
     return _run_full(args, root, started)
@@ -114,12 +108,14 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
 
     from packaging.utils import canonicalize_name
 
-    from ..lock.fingerprint import compute_fingerprint, input_digests
+    from ..lock.fingerprint import compute_fingerprint, input_digests, raw_input_digest
+    from ..lock.stamp import pyproject_digest
     from ..project.pyproject import find_project_root, load_toml, read_project
 
     root = root or find_project_root(Path.cwd())
     spec = read_project(root)
     raw = load_toml(root / PYPROJECT, PYPROJECT)
+    pyproject_bytes = pyproject_digest((root / PYPROJECT).read_bytes())
     lock_path = root / LOCK_FILE
     stored: StoredFingerprint | None = None
     unreadable: LockError | None = None
@@ -148,7 +144,16 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
     if previous is not None and stored is not None and not upgrade:
         if stored.content_intact and stored.fingerprint == fingerprint:
             # Only the spelling of the inputs changed: record it so the next run is fast.
-            _restamp(previous, lock_path, raw_digest, inferred, input_digests(spec))
+            _restamp(
+                dataclasses.replace(
+                    previous,
+                    raw_inputs=raw_digest,
+                    pyproject_digest=pyproject_bytes,
+                    inferred_requires_python=inferred,
+                    input_digests=input_digests(spec),
+                ),
+                lock_path,
+            )
             ui.info("Lock is up to date")
             return 0
         if not stored.content_intact and stored.fingerprint == fingerprint:
@@ -158,7 +163,12 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
         for name in sorted(upgrade - set(preferences)):
             ui.warn(f"--upgrade-package {name}: {name} is not locked in {LOCK_FILE}")
     lock = _resolve(spec, fingerprint, preferences, upgrade, offline=args.offline, known=previous)
-    lock = dataclasses.replace(lock, raw_inputs=raw_digest, inferred_requires_python=inferred)
+    lock = dataclasses.replace(
+        lock,
+        raw_inputs=raw_digest,
+        pyproject_digest=pyproject_bytes,
+        inferred_requires_python=inferred,
+    )
 
     from ..lock.pylock import write_lock
 
@@ -230,27 +240,14 @@ def _ensure_writable(root: Path, lock_path: Path) -> None:
     Path(probe).unlink()
 
 
-def _restamp(
-    previous: Lock,
-    lock_path: Path,
-    raw_digest: str,
-    inferred: str,
-    digests: tuple[tuple[str, str], ...],
-) -> None:
-    """Rewrite only pylock.toml's [tool.pallet] digests (the packages stay byte-identical)."""
-    import dataclasses
-
+def _restamp(lock: Lock, lock_path: Path) -> None:
+    """Rewrite pylock.toml with new [tool.pallet] digests; the packages stay byte-identical."""
     from ..lock.pylock import write_lock
 
-    write_lock(
-        dataclasses.replace(
-            previous,
-            raw_inputs=raw_digest,
-            inferred_requires_python=inferred,
-            input_digests=digests,
-        ),
-        lock_path,
-    )
+    try:
+        write_lock(lock, lock_path)
+    except OSError as exc:
+        raise PalletError(f"{lock_path}: cannot be written: {exc.strerror or exc}") from exc
 
 
 def _check(
@@ -261,7 +258,7 @@ def _check(
     unreadable: LockError | None,
 ) -> int:
     """``--check``: say what is stale and exit 1 (via `LockError`), or 0 when up to date."""
-    from ..lock.fingerprint import input_digests
+    from ..lock.fingerprint import input_digests, stale_sections
 
     if unreadable is not None:
         raise LockError(f"{unreadable}; run `pallet lock` to rewrite it")

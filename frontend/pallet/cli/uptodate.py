@@ -15,19 +15,13 @@ import sys
 
 from .. import ui
 from ..errors import LockError
-from ..lock.fingerprint import raw_input_digest, read_stored_fingerprint
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python < 3.11
-    import tomli as tomllib
+from ..lock.stamp import is_current_unparsed, stored_fingerprint_of
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
-    from typing import Any
+    from collections.abc import Sequence
 
-__all__ = ["LOCK_FILE", "PYPROJECT", "fast_lock", "is_fresh", "nearest_project", "raw_pyproject"]
+__all__ = ["LOCK_FILE", "PYPROJECT", "fast_lock", "is_fresh", "nearest_project"]
 
 LOCK_FILE = "pylock.toml"  # = lock.pylock.LOCK_FILE, repeated to keep the fast path light
 PYPROJECT = "pyproject.toml"
@@ -60,8 +54,7 @@ def fast_lock(argv: Sequence[str]) -> int | None:
     root = os.path.abspath(project) if project is not None else nearest_project(os.getcwd())
     if root is None:
         return None
-    raw = raw_pyproject(root)
-    if raw is None or not is_fresh(os.path.join(root, LOCK_FILE), raw):
+    if not is_fresh(root):
         return None
     ui.set_verbosity(verbosity)
     ui.info("Lock is up to date")
@@ -81,27 +74,36 @@ def nearest_project(start: str) -> str | None:
         folder = parent
 
 
-def raw_pyproject(root: str) -> dict[str, Any] | None:
-    """pyproject.toml as TOML parsed it, or None when it cannot be read (the full command, which
-    reads it again, reports why)."""
+def is_fresh(root: str) -> bool:
+    """pylock.toml in `root` is pallet's own, untouched since written, and was locked from the
+    inputs pyproject.toml holds now. Digests only: nothing is normalized, ``packaging`` is not
+    imported, and while pyproject.toml keeps the bytes it was locked from, not even TOML is
+    parsed. False is "not certain": the full command decides.
+    """
     try:
         with open(os.path.join(root, PYPROJECT), "rb") as stream:
-            data: dict[str, Any] = tomllib.load(stream)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return None
-    return data
+            pyproject = stream.read()
+        with open(os.path.join(root, LOCK_FILE), encoding="utf-8") as stream:
+            lock_text = stream.read()
+    except (OSError, UnicodeDecodeError):
+        return False
+    if is_current_unparsed(lock_text, pyproject):
+        return True
+    # pyproject.toml changed: was it an input, or only a comment, the version, [tool.ruff]...?
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python < 3.11
+        import tomli as tomllib
 
+    from ..lock.fingerprint import raw_input_digest
 
-def is_fresh(lock_path: str, raw: Mapping[str, Any]) -> bool:
-    """The lock is pallet's own, untouched since written (``content``), and was locked from
-    these very inputs (``raw-inputs``): compared as digests, nothing normalized."""
     try:
-        stored = read_stored_fingerprint(lock_path)
-    except LockError:
+        raw = tomllib.loads(pyproject.decode("utf-8"))
+        stored = stored_fingerprint_of(lock_text, LOCK_FILE)
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, LockError):
         return False
     return (
-        stored is not None
-        and stored.content_intact
+        stored.content_intact
         and bool(stored.raw_inputs)
-        and stored.raw_inputs == raw_input_digest(raw)
+        and (stored.raw_inputs == raw_input_digest(raw))
     )

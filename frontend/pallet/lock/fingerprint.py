@@ -1,8 +1,6 @@
-# ruff: noqa: PTH119
-"""The lock's fingerprint and staleness: is pylock.toml up to date with pyproject.toml?
+"""The lock's inputs as digests: is pylock.toml up to date with pyproject.toml?
 
-Two digests, stored in the lock's ``[tool.pallet]`` table (written last, so only that tail is
-parsed):
+Two digests of the inputs, stored in the lock's ``[tool.pallet]`` table (see `lock.stamp`):
 
 - ``fingerprint``: sha256 over the *normalized* inputs that decide what the lock holds, grouped in
   sections (requires-python, dependencies, extras, groups, indexes, resolution, lock format). Each
@@ -11,76 +9,33 @@ parsed):
   requirements or changing unrelated keys (description, [tool.ruff], ...) leaves it alone.
   Per-section digests (``inputs``) let a stale lock say which input changed.
 - ``raw-inputs``: sha256 over the same keys of pyproject.toml as TOML parsed them, before any
-  normalization, and ``content``: sha256 over the lock's own text above ``[tool.pallet]``. When
-  both match, the lock is what pallet wrote for these very inputs: the fast path of ``pallet lock``
-  stops there without importing ``packaging`` (about 100 ms). Any mismatch (a reformatted
-  pyproject.toml, a hand-edited or merge-conflicted lock, a hash removed) sends pallet down the
-  full path, which parses and validates everything.
+  normalization: cheap to compute (no ``packaging`` import, about 100 ms), so the fast path of
+  ``pallet lock`` compares it first; only when it differs are the inputs normalized.
 
-This module is on the fast path: it imports only the standard library at module level, and reads
-the lock through ``os.path`` (pathlib is not imported on that path).
+This module is on the fast path: it imports only the standard library at module level.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-
-from ..errors import LockError
+from .stamp import LOCK_FORMAT, sha256_hex
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
-    from pathlib import Path
+    from collections.abc import Iterable, Mapping
     from typing import Any
 
     from packaging.requirements import Requirement
 
     from ..project.model import ProjectSpec
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python < 3.11
-    import tomli as tomllib
-
-
-def _load_sha256() -> Callable[[bytes], Any]:
-    """sha256 from CPython's built-in module where there is one: hashlib loads OpenSSL first,
-    which costs more than the rest of the fast path's digests."""
-    import importlib
-
-    for name in ("_sha2", "_sha256"):  # CPython >= 3.12, <= 3.11
-        try:
-            found: Callable[[bytes], Any] = importlib.import_module(name).sha256
-            return found
-        except (ImportError, AttributeError):
-            continue
-    from hashlib import sha256
-
-    return sha256
-
-
-_sha256 = _load_sha256()
-
 __all__ = [
     "LOCK_FORMAT",
     "SECTION_LABELS",
-    "TAIL_HEADER",
-    "StoredFingerprint",
     "compute_fingerprint",
-    "content_digest",
     "input_digests",
     "raw_input_digest",
-    "read_stored_fingerprint",
-    "split_lock_text",
     "stale_sections",
 ]
-
-#: The line that starts pallet's table; pallet writes it last in pylock.toml.
-TAIL_HEADER = "[tool.pallet]"
-#: Bump when pallet writes a different lock for the same inputs (a new key, another wheel
-#: selection rule, …): every existing lock then reads as stale.
-LOCK_FORMAT = 1
 
 #: Section -> what a user edits to change it (used in staleness messages).
 SECTION_LABELS = {
@@ -148,7 +103,7 @@ def _digest(data: object) -> str:
     import json  # off the fast path
 
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return str(_sha256(text.encode("ascii")).hexdigest())
+    return sha256_hex(text.encode("ascii"))
 
 
 def compute_fingerprint(spec: ProjectSpec) -> str:
@@ -193,7 +148,7 @@ def raw_input_digest(pyproject: Mapping[str, Any]) -> str:
     }
     if "requires-python" not in project:
         raw["project"]["classifiers"] = project.get("classifiers")
-    return _hex(_canonical(raw))
+    return "sha256:" + sha256_hex(_canonical(raw).encode("utf-8"))
 
 
 def _canonical(value: object) -> str:
@@ -205,151 +160,3 @@ def _canonical(value: object) -> str:
     if isinstance(value, list):
         return "[" + ",".join(_canonical(v) for v in value) + "]"
     return repr(value)
-
-
-def split_lock_text(text: str) -> tuple[str, str] | None:
-    """``(body, tail)`` of a pylock.toml: tail starts at the last ``[tool.pallet]`` line."""
-    at = text.rfind(f"\n{TAIL_HEADER}\n")
-    return None if at < 0 else (text[: at + 1], text[at + 1 :])
-
-
-def content_digest(body: str) -> str:
-    """``sha256:<hex>`` of a lock's text above ``[tool.pallet]`` (what `split_lock_text` cuts)."""
-    return _hex(body)
-
-
-def _hex(text: str) -> str:
-    return "sha256:" + str(_sha256(text.encode("utf-8")).hexdigest())
-
-
-class StoredFingerprint:
-    """``[tool.pallet]`` of an existing pylock.toml (a plain class: cheaper to import than
-    dataclasses or typing.NamedTuple, which matters on the fast path)."""
-
-    __slots__ = (
-        "content_intact",
-        "fingerprint",
-        "inferred_requires_python",
-        "input_digests",
-        "raw_inputs",
-    )
-
-    def __init__(
-        self,
-        fingerprint: str,
-        input_digests: Mapping[str, str],
-        raw_inputs: str = "",
-        content_intact: bool = False,
-        inferred_requires_python: str = "",
-    ) -> None:
-        self.fingerprint = fingerprint
-        self.input_digests = input_digests
-        #: `raw_input_digest` of the pyproject.toml it was locked from ("" in older locks)
-        self.raw_inputs = raw_inputs
-        #: True when the lock's text above [tool.pallet] is exactly what pallet wrote
-        self.content_intact = content_intact
-        #: the requires-python pallet inferred when the project declares none ("" otherwise)
-        self.inferred_requires_python = inferred_requires_python
-
-
-_STRING_KEYS = {
-    "fingerprint": "fingerprint",
-    "raw-inputs": "raw_inputs",
-    "content": "content",
-    "inferred-requires-python": "inferred_requires_python",
-}
-
-
-def _pallet_table(data: Mapping[str, Any], name: str) -> dict[str, str | dict[str, str]]:
-    """The checked ``[tool.pallet]`` of a parsed lock; a wrong type -> one-line `LockError`."""
-    tool = data.get("tool", {})
-    pallet = tool.get("pallet") if isinstance(tool, dict) else None
-    if pallet is None:
-        raise LockError(
-            f"{name}: [tool.pallet] fingerprint is missing; it was not written by pallet"
-        )
-    if not isinstance(pallet, dict):
-        raise LockError(f"{name}: [tool.pallet] must be a table, not {type(pallet).__name__}")
-    out: dict[str, str | dict[str, str]] = {}
-    for key in _STRING_KEYS:
-        if key in pallet and not isinstance(pallet[key], str):
-            raise LockError(
-                f"{name}: [tool.pallet] key {key!r} must be a string, not "
-                f"{type(pallet[key]).__name__}"
-            )
-        if key in pallet:
-            out[key] = pallet[key]
-    inputs = pallet.get("inputs", {})
-    if not isinstance(inputs, dict) or not all(isinstance(v, str) for v in inputs.values()):
-        raise LockError(f"{name}: [tool.pallet] key 'inputs' must be a table of strings")
-    out["inputs"] = inputs
-    if "fingerprint" not in out:
-        raise LockError(
-            f"{name}: [tool.pallet] fingerprint is missing; it was not written by pallet"
-        )
-    return out
-
-
-def read_pallet_table(data: Mapping[str, Any], name: str = "pylock.toml") -> StoredFingerprint:
-    """`StoredFingerprint` of a parsed lock (``content_intact`` is False: the text is not known)."""
-    table = _pallet_table(data, name)
-    inputs = table["inputs"]
-    assert isinstance(inputs, dict)
-    return StoredFingerprint(
-        fingerprint=str(table["fingerprint"]),
-        input_digests=inputs,
-        raw_inputs=str(table.get("raw-inputs", "")),
-        inferred_requires_python=str(table.get("inferred-requires-python", "")),
-    )
-
-
-def read_stored_fingerprint(path: Path | str) -> StoredFingerprint | None:
-    """The fingerprint stored in a pylock.toml, or None when the file does not exist.
-
-    Fast: only the ``[tool.pallet]`` tail pallet writes last is parsed; a file written by another
-    tool (or hand-edited) is parsed whole. Raises `LockError` (one line, naming the file) when
-    the file is a folder, cannot be read or parsed, or holds no well-formed pallet table.
-    """
-    name = os.path.basename(path)
-    try:
-        with open(path, encoding="utf-8") as stream:
-            text = stream.read()
-    except FileNotFoundError:
-        return None
-    except IsADirectoryError as exc:
-        raise LockError(f"{path}: is a folder, not a lock file; move it away") from exc
-    except OSError as exc:
-        raise LockError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise LockError(f"{name}: not UTF-8 text ({exc.reason})") from exc
-    parts = split_lock_text(text)
-    data: dict[str, Any] | None = None
-    if parts is not None:
-        try:
-            data = tomllib.loads(parts[1])
-        except tomllib.TOMLDecodeError:
-            data = None
-    if data is None or parts is None:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise LockError(f"{name}: invalid TOML: {exc}") from exc
-        parts = None  # the tail is not pallet's own: nothing vouches for the body
-    table = _pallet_table(data, name)
-    inputs = table["inputs"]
-    assert isinstance(inputs, dict)
-    stored_content = table.get("content")
-    intact = (
-        parts is not None
-        and isinstance(stored_content, str)
-        and content_digest(parts[0]) == stored_content
-        # PEP 751: every file has at least one hash; pallet's emitter writes none as "{}"
-        and "hashes = {}" not in parts[0]
-    )
-    return StoredFingerprint(
-        fingerprint=str(table["fingerprint"]),
-        input_digests=inputs,
-        raw_inputs=str(table.get("raw-inputs", "")),
-        content_intact=intact,
-        inferred_requires_python=str(table.get("inferred-requires-python", "")),
-    )

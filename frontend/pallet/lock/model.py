@@ -64,6 +64,9 @@ class Lock:
     #: digest of the raw inputs as pyproject.toml spelled them (see `lock.fingerprint`); a match
     #: lets ``pallet lock`` skip normalizing anything
     raw_inputs: str = ""
+    #: digest of the lock format and pyproject.toml's bytes (see `lock.stamp`): a match lets
+    #: ``pallet lock`` skip even parsing TOML
+    pyproject_digest: str = ""
     #: the requires-python pallet inferred (and wrote as ``requires-python``) because the project
     #: declares none; kept in [tool.pallet] so that later locks keep the same floor
     inferred_requires_python: str = ""

@@ -25,8 +25,8 @@ from packaging.version import Version
 from ..errors import LockError
 from ..index.models import DistFile
 from . import _toml
-from .fingerprint import TAIL_HEADER, content_digest, read_pallet_table
 from .model import Dependency, Lock, LockedPackage
+from .stamp import TAIL_HEADER, content_line, read_pallet_table
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -120,16 +120,18 @@ def dumps_lock(lock: Lock) -> str:
             out += ["", "[[packages.wheels]]", *_lines(_file_table(wheel))]
 
     body = "\n".join(out) + "\n\n"
+    # pallet's table, last; see lock.stamp for what each key is for
     tail = [TAIL_HEADER, f"fingerprint = {_toml.value(lock.fingerprint)}"]
     if lock.input_digests:
         tail.append(f"inputs = {_toml.value(dict(lock.input_digests))}")
     if lock.raw_inputs:
         tail.append(f"raw-inputs = {_toml.value(lock.raw_inputs)}")
+    if lock.pyproject_digest:
+        tail.append(f"pyproject = {_toml.value(lock.pyproject_digest)}")
     if lock.inferred_requires_python:
         tail.append(f"inferred-requires-python = {_toml.value(lock.inferred_requires_python)}")
-    # The digest of everything above [tool.pallet]: lets the fast path trust the body unparsed.
-    tail.append(f"content = {_toml.value(content_digest(body))}")
-    return body + "\n".join(tail) + "\n"
+    covered = body + "\n".join(tail) + "\n"
+    return covered + content_line(covered)  # the digest of everything above it
 
 
 def write_lock(lock: Lock, path: Path) -> bool:
@@ -214,6 +216,7 @@ def loads_lock(text: str, *, display: str = LOCK_FILE) -> Lock:
         created_by=data["created-by"],
         input_digests=tuple(stored.input_digests.items()) if stored else (),
         raw_inputs=stored.raw_inputs if stored else "",
+        pyproject_digest=stored.pyproject if stored else "",
         inferred_requires_python=stored.inferred_requires_python if stored else "",
     )
 

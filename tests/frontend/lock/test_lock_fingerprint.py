@@ -13,11 +13,11 @@ from pallet.lock.fingerprint import (
     compute_fingerprint,
     input_digests,
     raw_input_digest,
-    read_stored_fingerprint,
     stale_sections,
 )
 from pallet.lock.model import Lock
 from pallet.lock.pylock import dumps_lock
+from pallet.lock.stamp import is_current_unparsed, pyproject_digest, read_stored_fingerprint
 from pallet.project.pyproject import read_project
 
 if sys.version_info >= (3, 11):
@@ -196,25 +196,41 @@ def test_raw_digest_counts_classifiers_only_without_requires_python() -> None:
     assert _raw(classified.replace('requires-python = ">=3.9"\n', "")) != _raw(unbounded)
 
 
-def test_content_digest_covers_the_text_above_the_tail(tmp_path: Path, sample_lock: Lock) -> None:
+def test_content_digest_covers_everything_above_it(tmp_path: Path, sample_lock: Lock) -> None:
     path = tmp_path / "pylock.toml"
     text = dumps_lock(sample_lock)
     path.write_text(text, encoding="utf-8")
     stored = read_stored_fingerprint(path)
     assert stored is not None and stored.content_intact
-    body, tail = text.split("\n[tool.pallet]\n")
-    assert f'content = "sha256:{hashlib.sha256((body + chr(10)).encode()).hexdigest()}"' in tail
+    covered, last = text[: text.rindex("content = ")], text[text.rindex("content = ") :]
+    assert last == f'content = "sha256:{hashlib.sha256(covered.encode()).hexdigest()}"\n'
     for edited in (
         text.replace('version = "3.7"', 'version = "3.8"'),
         text.replace('"cli"', '"cli2"', 1),
         text.replace("\n[[packages]]", "\n\n[[packages]]", 1),
+        text.replace("\nfingerprint", "\n# x\nfingerprint"),  # the tail is covered too
+        text + "\n",
+        text.replace(last, last.replace("content", "content ")),
     ):
         path.write_text(edited, encoding="utf-8")
         stored = read_stored_fingerprint(path)
         assert stored is not None and not stored.content_intact
-    path.write_text(body + "\n[tool.pallet]\n" + tail.replace("fingerprint", "# x\nfingerprint"))
-    stored = read_stored_fingerprint(path)
-    assert stored is not None and stored.content_intact  # the tail is parsed, not digested
+
+
+def test_unparsed_check_needs_the_same_pyproject_bytes(sample_lock: Lock) -> None:
+    import dataclasses
+
+    pyproject = BASE.encode()
+    lock = dataclasses.replace(sample_lock, pyproject_digest=pyproject_digest(pyproject))
+    text = dumps_lock(lock)
+    assert is_current_unparsed(text, pyproject)
+    assert not is_current_unparsed(text, pyproject + b"\n")  # any byte: parse to be sure
+    assert not is_current_unparsed(text.replace("3.7", "3.8"), pyproject)
+    assert not is_current_unparsed(dumps_lock(sample_lock), pyproject)  # no pyproject digest
+    assert (
+        pyproject_digest(pyproject)
+        == "sha256:" + hashlib.sha256(b"pallet lock format 1\n" + pyproject).hexdigest()
+    )
 
 
 def test_read_stored_fingerprint_of_a_folder(tmp_path: Path) -> None:

@@ -64,13 +64,16 @@ url = "https://files.example.invalid/colorama-0.4.6-py2.py3-none-any.whl"
 hashes = { sha256 = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc" }
 
 """
-# [tool.pallet] ends with the sha256 of the text above it (the fast path's proof of an intact lock)
+SMALL_TAIL = """\
+[tool.pallet]
+fingerprint = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+"""
+# the last line is the sha256 of everything above it (lock.stamp: the proof of an intact lock)
 SMALL_EXPECTED = (
     SMALL_BODY
-    + """[tool.pallet]
-fingerprint = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
-content = "sha256:"""
-    + hashlib.sha256(SMALL_BODY.encode("utf-8")).hexdigest()
+    + SMALL_TAIL
+    + 'content = "sha256:'
+    + hashlib.sha256((SMALL_BODY + SMALL_TAIL).encode("utf-8")).hexdigest()
     + '"\n'
 )
 
