@@ -109,6 +109,7 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
     from packaging.utils import canonicalize_name
 
     from ..lock.fingerprint import compute_fingerprint, input_digests, raw_input_digest
+    from ..lock.python_floor import with_python_floor
     from ..lock.stamp import pyproject_digest
     from ..project.pyproject import find_project_root, load_toml, read_project
 
@@ -123,12 +124,20 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
         stored = read_stored_fingerprint(lock_path)
     except LockError as exc:
         unreadable = exc
-    try:
-        spec, inferred = _effective_python(spec, raw, stored, announce=not args.check)
+    try:  # no requires-python: pallet picks a floor and says which (lock.python_floor)
+        floor = with_python_floor(spec, raw, stored.inferred_requires_python if stored else "")
     except PalletError:
         if not args.check:
             raise
-        inferred = ""  # --check: no floor to be found; the comparison below says what is wrong
+        floor = None  # --check: no floor to be found; the comparison below says what is wrong
+    inferred = ""
+    if floor is not None:
+        spec, inferred = floor.spec, floor.inferred.specifier
+        if not args.check:
+            ui.warn(
+                f"[project] requires-python is not set; locking for {inferred}, "
+                f"{floor.inferred.reason}; set requires-python in pyproject.toml to choose"
+            )
     fingerprint = compute_fingerprint(spec)
 
     if args.check:
@@ -187,39 +196,6 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
         for line in changes:
             ui.info(line)
     return 0
-
-
-def _effective_python(
-    spec: ProjectSpec, raw: Mapping[str, Any], stored: StoredFingerprint | None, *, announce: bool
-) -> tuple[ProjectSpec, str]:
-    """The spec with the requires-python the lock is made for, and that specifier when pallet
-    inferred it ("" when the project declares one). See `lock.python_floor`."""
-    import dataclasses
-
-    if str(spec.requires_python):
-        return spec, ""
-
-    from packaging.specifiers import SpecifierSet
-
-    from ..lock.python_floor import infer_requires_python
-
-    project = raw.get("project", {})
-    previous = stored.inferred_requires_python if stored else ""
-    inferred = infer_requires_python(
-        project.get("classifiers") if isinstance(project, dict) else None,
-        previous,
-        path=os.environ.get("PATH", ""),
-        env=os.environ,
-        home=Path.home(),
-    )
-    if announce:
-        ui.warn(
-            f"[project] requires-python is not set; locking for {inferred.specifier}, "
-            f"{inferred.reason}; set requires-python in pyproject.toml to choose"
-        )
-    return dataclasses.replace(spec, requires_python=SpecifierSet(inferred.specifier)), (
-        inferred.specifier
-    )
 
 
 def _ensure_writable(root: Path, lock_path: Path) -> None:

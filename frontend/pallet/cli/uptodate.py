@@ -4,7 +4,8 @@
 `cli.main` calls `fast_lock` first for ``pallet lock`` with only the options this module knows
 (``--project DIR``, ``--offline``, ``-v``, ``-q``); anything else, and any lock that is not
 certainly up to date, goes on to the full command (`cli.lock`), which checks again properly.
-Only the standard library, `ui` and `lock.fingerprint` are imported here, and paths are
+Only the standard library, `ui` and `lock.stamp` are imported here (tomllib and
+`lock.fingerprint` only when pyproject.toml changed since the lock), and paths are
 ``os.path`` strings: not even pathlib is imported on this path.
 """
 

@@ -10,15 +10,26 @@ name only (nothing is run); a full interpreter discovery belongs to ``pallet syn
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+from packaging.specifiers import SpecifierSet
 
 from ..errors import ProjectError
+from ..project.model import ProjectSpec
 
-__all__ = ["InferredPython", "floor_from_classifiers", "infer_requires_python", "interpreters"]
+__all__ = [
+    "InferredPython",
+    "WithFloor",
+    "floor_from_classifiers",
+    "infer_requires_python",
+    "interpreters",
+    "with_python_floor",
+]
 
 _CLASSIFIER = re.compile(r"^Programming Language :: Python :: 3\.(\d+)$")
 _ON_PATH = re.compile(r"^python3\.(\d+)$")
@@ -30,6 +41,37 @@ class InferredPython(NamedTuple):
 
     specifier: str
     reason: str
+
+
+class WithFloor(NamedTuple):
+    """The project as it is locked (`spec` with the inferred requires-python), and that floor."""
+
+    spec: ProjectSpec
+    inferred: InferredPython
+
+
+def with_python_floor(
+    spec: ProjectSpec, pyproject: Mapping[str, Any], previous: str
+) -> WithFloor | None:
+    """None when the project declares requires-python; else the floor `infer_requires_python`
+    picks from its classifiers (in the parsed `pyproject`), `previous` (an earlier lock's
+    ``inferred-requires-python``) or this machine's ``PATH`` and pyenv."""
+    if str(spec.requires_python):
+        return None
+    project = pyproject.get("project")
+    try:
+        home = Path.home()
+    except RuntimeError:  # no HOME and no password entry: no ~/.pyenv either
+        home = Path(os.devnull)
+    inferred = infer_requires_python(
+        project.get("classifiers") if isinstance(project, dict) else None,
+        previous,
+        path=os.environ.get("PATH", ""),
+        env=os.environ,
+        home=home,
+    )
+    locked = dataclasses.replace(spec, requires_python=SpecifierSet(inferred.specifier))
+    return WithFloor(locked, inferred)
 
 
 def floor_from_classifiers(classifiers: object) -> int | None:
