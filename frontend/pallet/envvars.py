@@ -40,7 +40,9 @@ PALLET_HTTP_RETRIES = "PALLET_HTTP_RETRIES"
 PALLET_HTTP_DEADLINE = "PALLET_HTTP_DEADLINE"
 #: Seconds a request may wait before pallet says which index is slow (default 5).
 PALLET_SLOW_NOTICE = "PALLET_SLOW_NOTICE"
-#: Set to 1 to turn the progress display off.
+#: Any value but ``0`` turns the progress display off. That display is one status line on
+#: stderr, redrawn while ``pallet lock`` resolves (projects looked up, metadata read, elapsed
+#: time), shown only when stderr is a terminal and ``-q`` is not given, and erased when done.
 PALLET_NO_PROGRESS = "PALLET_NO_PROGRESS"
 
 

@@ -3,6 +3,10 @@
 Anything that is a user's problem (bad input, unreachable index, unsatisfiable requirements) is a
 `PalletError`; the CLI prints its message and exits with `exit_code`, never a traceback. Any other
 exception escaping a command is a bug in pallet.
+
+Exit codes, the same for every command (listed by ``pallet --help``, `cli.main.EXIT_CODES`):
+1 the command ran and failed (`ResolutionError`, `LockError`, `BuildFailed`); 2 bad input, the
+default (`ProjectError`, a bad option, a path that cannot be used); 3 `IndexError_`.
 """
 
 from __future__ import annotations

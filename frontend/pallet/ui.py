@@ -2,22 +2,31 @@
 
 Commands report through these functions so that quiet/verbose handling and the terminal check
 live in one place. Nothing here imports more than the standard library (it is on the hot path of
-every command).
+every command); the progress line starts its thread lazily.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import TextIO
+import time
 
-__all__ = ["error", "info", "result", "set_verbosity", "verbose", "warn"]
+from .envvars import PALLET_NO_PROGRESS
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    import threading
+    from collections.abc import Callable
+    from typing import TextIO
+
+__all__ = ["Progress", "error", "info", "result", "set_verbosity", "verbose", "warn"]
 
 _verbosity = 0  # -1 quiet, 0 normal, 1 verbose
+_progress: Progress | None = None  # the status line on screen, cleared before any message
 
 
 def set_verbosity(level: int) -> None:
-    """-1 keeps only warnings and errors, 0 is normal, 1 adds `verbose` messages."""
+    """-1 keeps only errors, 0 is normal, 1 adds `verbose` messages."""
     global _verbosity
     _verbosity = level
 
@@ -34,6 +43,9 @@ def _emit(prefix: str, code: str, message: str) -> None:
     stream = sys.stderr
     if prefix and _colour(stream):
         prefix = f"\033[{code}m{prefix}\033[0m"
+    if _progress is not None:
+        _progress.write_above(f"{prefix}{message}\n")
+        return
     stream.write(f"{prefix}{message}\n")
     stream.flush()
 
@@ -51,8 +63,9 @@ def verbose(message: str) -> None:
 
 
 def warn(message: str) -> None:
-    """Something the user should know about; the command goes on."""
-    _emit("warning: ", "1;33", message)
+    """Something the user should know about; the command goes on. ``-q`` hides it."""
+    if _verbosity >= 0:
+        _emit("warning: ", "1;33", message)
 
 
 def error(message: str) -> None:
@@ -64,3 +77,86 @@ def result(text: str) -> None:
     """Output a script may consume (stdout)."""
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     sys.stdout.flush()
+
+
+class Progress:
+    """One status line on stderr, redrawn in place while a long step runs.
+
+    Shown only when stderr is a terminal, ``-q`` is not given and ``PALLET_NO_PROGRESS`` is
+    unset (or ``0``); otherwise every method does nothing, so piped output stays clean. A
+    background thread redraws ``status()`` every `interval` seconds after the first `delay`
+    (a quick step shows nothing); the line is erased before any other message and at `stop`.
+    Use as a context manager.
+    """
+
+    def __init__(
+        self, status: Callable[[], str], *, delay: float = 0.5, interval: float = 0.1
+    ) -> None:
+        self._status = status
+        self._delay = delay
+        self._interval = interval
+        self._stream = sys.stderr
+        self._shown = False
+        self._thread: threading.Thread | None = None
+        self._done: threading.Event | None = None
+        self._lock: threading.Lock | None = None
+
+    @staticmethod
+    def enabled(stream: TextIO) -> bool:
+        """Whether a progress line may be drawn on `stream` now."""
+        off = os.environ.get(PALLET_NO_PROGRESS, "")
+        return _verbosity >= 0 and off in ("", "0") and stream.isatty()
+
+    def __enter__(self) -> Progress:
+        global _progress
+        if not self.enabled(self._stream):
+            return self
+        import threading
+
+        self._done, self._lock = threading.Event(), threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="pallet-progress", daemon=True)
+        _progress = self
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _progress
+        if self._thread is None or self._done is None:
+            return
+        self._done.set()
+        self._thread.join()
+        _progress = None
+        self.clear()
+
+    def _run(self) -> None:
+        assert self._done is not None
+        started = time.monotonic()
+        if self._done.wait(self._delay):
+            return
+        while not self._done.is_set():
+            self._draw(f"{self._status()} ({time.monotonic() - started:.1f}s)")
+            self._done.wait(self._interval)
+
+    def _draw(self, text: str) -> None:
+        assert self._lock is not None
+        with self._lock:
+            self._stream.write(f"\r\033[K{text}")
+            self._stream.flush()
+            self._shown = True
+
+    def clear(self) -> None:
+        """Erase the line."""
+        self.write_above("")
+
+    def write_above(self, text: str) -> None:
+        """Erase the line and write `text` in its place; the next redraw comes below it."""
+        if self._lock is None:
+            self._stream.write(text)
+            self._stream.flush()
+            return
+        with self._lock:
+            if self._shown:
+                self._stream.write("\r\033[K")
+                self._shown = False
+            self._stream.write(text)
+            self._stream.flush()

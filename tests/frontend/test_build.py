@@ -80,11 +80,61 @@ def test_backend_error_is_shown_without_traceback(
     project = tmp_path / "broken"
     shutil.copytree(CASES / "broken-metadata", project)
     proc = pallet_build(project, offline_env)
-    assert proc.returncode == 1
+    # a configuration error: exit 2, as for `pallet lock`, before any build environment is made
+    assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
-    assert "building the sdist failed" in proc.stderr
-    assert "pyproject.toml: [project] field 'classifiers'" in proc.stderr
+    assert proc.stderr.startswith(
+        f"error: {project / 'pyproject.toml'}: [project] field 'classifiers'"
+    )
     assert not (project / "dist").exists() or not any((project / "dist").iterdir())
+
+
+def test_bad_toml_is_a_config_error(offline_env: dict[str, str], tmp_path: Path) -> None:
+    project = tmp_path / "custom"
+    shutil.copytree(CASES / "custom-backend", project)
+    (project / "pyproject.toml").write_text("[project\n", encoding="utf-8")
+    proc = pallet_build(project, offline_env)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"error: {project / 'pyproject.toml'}:1:")
+    assert "invalid TOML" in proc.stderr and len(proc.stderr.splitlines()) == 1
+
+
+def test_unwritable_output_folder(offline_env: dict[str, str], tmp_path: Path) -> None:
+    project = tmp_path / "custom"
+    shutil.copytree(CASES / "custom-backend", project)
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    proc = pallet_build(project, offline_env, "-o", str(tmp_path / "a-file"))
+    assert (proc.returncode, proc.stderr) == (
+        2,
+        f"error: {tmp_path / 'a-file'}: cannot write the distributions there: is not a folder\n",
+    )
+    out = tmp_path / "read-only"
+    out.mkdir(mode=0o555)
+    prefix = _unprivileged()
+    proc = subprocess.run(
+        [*prefix, sys.executable, "-m", "pallet", "build", str(project), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        env=offline_env,
+        check=False,
+    )
+    assert (proc.returncode, proc.stderr) == (
+        2,
+        f"error: {out}: cannot write the distributions there: Permission denied\n",
+    )
+
+
+def _unprivileged() -> list[str]:
+    """A command prefix under which file modes apply: root ignores them, but not inside a user
+    namespace of its own (``unshare --user``), where it is nobody to its own files."""
+    import os
+
+    if os.geteuid() != 0:
+        return []
+    unshare = shutil.which("unshare")
+    if unshare is None or subprocess.run([unshare, "--user", "true"], check=False).returncode:
+        pytest.skip("running as root without unshare --user: file modes do not apply")
+    return [unshare, "--user"]
 
 
 def test_unsatisfiable_build_requirement_names_the_failure(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pallet
 
@@ -64,9 +66,58 @@ def test_library_warnings_are_routed_through_ui() -> None:
     code = (
         "import logging, sys\n"
         "from pallet.cli import main as m\n"
-        "m._route_logging(False)\n"
+        "m.route_logging(False)\n"
         "logging.getLogger('pallet.resolve.candidates').warning('x 1.0 lacks extra %r', 'y')\n"
         "logging.getLogger('pallet.index').info('not shown without -v')\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stderr == "warning: x 1.0 lacks extra 'y'\n"
+
+
+def test_help_lists_exactly_the_commands_that_exist() -> None:
+    from pallet.cli.main import COMMANDS
+
+    proc = pallet_cmd("--help")
+    assert proc.returncode == 0
+    listed = re.findall(r"^    (\w+) ", proc.stdout, re.MULTILINE)
+    assert listed == sorted(COMMANDS)
+    for name in COMMANDS:  # and each of them runs
+        assert pallet_cmd(name, "--help").returncode == 0
+    # no promise of what is not there yet
+    for missing in ("sync", "publish", "run", "add"):
+        assert missing not in proc.stdout.split("exit codes:")[0]
+        assert pallet_cmd(missing).returncode == 2
+    assert "exit codes:" in proc.stdout
+
+
+def test_verbosity_options_before_or_after_the_sub_command(tmp_path: Path) -> None:
+    # no pyproject.toml: an error either way, which -q does not hide
+    for argv in (["-q", "lock"], ["lock", "-q"], ["lock", "--quiet"], ["build", "-v", "x"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "pallet", *argv],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+        )
+        assert proc.returncode == 2, (argv, proc.stderr)
+        assert proc.stderr.startswith("error: "), (argv, proc.stderr)
+        assert "unrecognized arguments" not in proc.stderr
+    proc = pallet_cmd("lock", "-q", "-v")
+    assert proc.returncode == 2
+    assert "not allowed with argument" in proc.stderr
+    proc = pallet_cmd("-q", "lock", "-v")
+    assert proc.returncode == 2
+    assert "cannot be combined" in proc.stderr
+
+
+def test_quiet_hides_warnings_not_errors() -> None:
+    code = (
+        "from pallet import ui\n"
+        "ui.set_verbosity(-1)\n"
+        "ui.warn('w'); ui.info('i'); ui.verbose('v'); ui.error('e')\n"
+        "ui.set_verbosity(0)\n"
+        "ui.warn('w2'); ui.verbose('v2')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stderr == "error: e\nwarning: w2\n"

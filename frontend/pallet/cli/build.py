@@ -12,8 +12,9 @@ from .. import ui
 __all__ = ["add_parser", "run"]
 
 
-def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``pallet build`` on the top-level sub-parsers."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
         "build",
         help="build the project's sdist and wheel into dist/",
         description=(
@@ -42,6 +43,7 @@ def add_parser(subparsers: Any) -> None:
         metavar="KEY=VALUE",
         help="pass a config setting to the backend (repeatable)",
     )
+    return parser
 
 
 def _config_settings(pairs: list[str]) -> dict[str, str | list[str]]:
@@ -62,11 +64,63 @@ def _config_settings(pairs: list[str]) -> dict[str, str | list[str]]:
     return settings
 
 
+def _check_config(project: Path) -> None:
+    """A configuration error is exit 2 for every command (as for ``pallet lock``), not a build
+    failure (1): bad TOML is found here, and for a pallet-core project its whole configuration
+    is checked in-process (the frontend may use pallet-core as a library) before any build
+    environment is made. Other backends report their own errors as build failures."""
+    from ..errors import ProjectError
+    from ..project.pyproject import load_toml
+
+    pyproject = project / "pyproject.toml"
+    if not pyproject.is_file():
+        return  # build_project says so
+    data = load_toml(pyproject, str(pyproject))
+    system = data.get("build-system")
+    if not isinstance(system, dict) or system.get("build-backend") != "pallet_core.build":
+        return
+    if system.get("backend-path"):
+        return  # an in-tree pallet-core (pallet itself): not the installed one's to judge
+    from pallet_core.config import load_config
+    from pallet_core.errors import ConfigError, PalletCoreError
+
+    try:
+        load_config(project)
+    except ConfigError as exc:
+        message = str(exc)  # "pyproject.toml: [project] ...": name the file in full
+        if message.startswith("pyproject.toml"):
+            message = f"{pyproject}{message[len('pyproject.toml') :]}"
+        raise ProjectError(message, path=str(pyproject)) from exc
+    except PalletCoreError:
+        return  # a problem on disk, not in the configuration: the build reports it
+
+
+def _check_outdir(outdir: Path) -> None:
+    """Fail before building when the output folder cannot be made or written."""
+    import os
+    import tempfile
+
+    from ..errors import PalletError
+
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".pallet-", suffix=".probe", dir=outdir)
+    except OSError as exc:
+        problem = "is not a folder" if outdir.exists() and not outdir.is_dir() else None
+        raise PalletError(
+            f"{outdir}: cannot write the distributions there: {problem or exc.strerror or exc}"
+        ) from exc
+    os.close(fd)
+    Path(probe).unlink()
+
+
 def run(args: argparse.Namespace) -> int:
     from ..pep517 import build_project
 
     project: Path = args.project
     outdir: Path = args.out_dir or project / "dist"
+    _check_config(project.resolve())
+    _check_outdir(outdir)
     distributions: tuple[Any, ...] = (
         ("sdist",) if args.sdist else ("wheel",) if args.wheel else ("sdist", "wheel")
     )

@@ -1,45 +1,44 @@
 """``pallet lock``: resolve the project for every environment and write pylock.toml (PEP 751).
 
-Fast path: when pylock.toml exists, its fingerprint matches the project's inputs and no upgrade
-is asked, the command stops after reading pyproject.toml and the lock's ``[tool.pallet]`` tail,
-without importing the index client or the resolver (urllib3, resolvelib).
+Fast path: when pylock.toml is pallet's own, untouched since it was written, and was locked from
+the very inputs pyproject.toml holds now (raw digests, see `lock.fingerprint`), and no upgrade is
+asked, the command stops after parsing pyproject.toml and the lock's ``[tool.pallet]`` tail. It
+imports only the standard library there: not ``packaging``, the index client or the resolver.
+Everything else takes the full path, which reads and validates the project and the lock.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import os
 import time
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
-
-from packaging.utils import canonicalize_name
-from packaging.version import Version
 
 from .. import ui
 from ..errors import LockError, PalletError
-from ..lock.fingerprint import (
-    StoredFingerprint,
-    compute_fingerprint,
-    input_digests,
-    read_stored_fingerprint,
-    stale_sections,
-)
-from ..project.pyproject import find_project_root, read_project
+from ..lock.stamp import StoredFingerprint, read_stored_fingerprint
+from .uptodate import LOCK_FILE, PYPROJECT, is_fresh, nearest_project
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any, Union
+
     from packaging.utils import NormalizedName
+    from packaging.version import Version
 
     from ..index.client import IndexClient
     from ..lock.model import Lock, LockedPackage
     from ..project.model import ProjectSpec
     from ..resolve.preferences import Pin, Preferences
 
-__all__ = ["add_parser", "run"]
+__all__ = ["ROUTES_LOGGING", "add_parser", "run"]
 
-LOCK_FILE = "pylock.toml"  # = lock.pylock.LOCK_FILE, repeated to keep the fast path light
-Upgrade = Union[bool, "frozenset[NormalizedName]"]
+#: cli.main leaves routing library logs to this command (not on the fast path: see run)
+ROUTES_LOGGING = True
+
+if TYPE_CHECKING:
+    Upgrade = Union[bool, frozenset[NormalizedName]]
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubParsersAction
@@ -109,48 +108,156 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.check and (args.upgrade or args.upgrade_package):
         raise PalletError("--check cannot be combined with --upgrade or --upgrade-package")
-    root = args.project.resolve() if args.project else find_project_root(Path.cwd())
+    root = args.project.resolve() if args.project else None
+    changes_inputs = (
+        args.exclude_newer is not None
+        or getattr(args, "no_build", False)
+        or getattr(args, "no_binary", False)
+    )  # a flag that is a lock input: the fast path cannot know it
+    if not (args.check or args.upgrade or args.upgrade_package or changes_inputs):
+        found = str(root) if root else nearest_project(str(Path.cwd()))
+        if found and is_fresh(found):
+            ui.info("Lock is up to date")
+            return 0
+    return _run_full(args, root, started)
+
+
+def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> int:
+    """Everything but the fast path: read and validate the project, then check or lock."""
+    from .main import route_logging
+
+    route_logging(getattr(args, "verbose", False))
+    import dataclasses
+
+    from packaging.utils import canonicalize_name
+
+    from ..lock.fingerprint import compute_fingerprint, input_digests, raw_input_digest
+    from ..lock.python_floor import with_python_floor
+    from ..lock.stamp import pyproject_digest
+    from ..project.pyproject import find_project_root, load_toml, read_project
+
+    root = root or find_project_root(Path.cwd())
     spec = _with_build_flags(read_project(root), args)
     if args.exclude_newer is not None:
         spec = _with_exclude_newer(spec, args.exclude_newer)
+    raw = load_toml(root / PYPROJECT, PYPROJECT)
+    pyproject_bytes = pyproject_digest((root / PYPROJECT).read_bytes())
     lock_path = root / LOCK_FILE
-    fingerprint = compute_fingerprint(spec)
-    upgrade: Upgrade = (
-        True
-        if args.upgrade
-        else frozenset(canonicalize_name(n) for n in args.upgrade_package) or False
-    )
-
     stored: StoredFingerprint | None = None
     unreadable: LockError | None = None
     try:
         stored = read_stored_fingerprint(lock_path)
     except LockError as exc:
         unreadable = exc
+    try:  # no requires-python: pallet picks a floor and says which (lock.python_floor)
+        floor = with_python_floor(spec, raw, stored.inferred_requires_python if stored else "")
+    except PalletError:
+        if not args.check:
+            raise
+        floor = None  # --check: no floor to be found; the comparison below says what is wrong
+    inferred = ""
+    if floor is not None:
+        spec, inferred = floor.spec, floor.inferred.specifier
+        if not args.check:
+            ui.warn(
+                f"[project] requires-python is not set; locking for {inferred}, "
+                f"{floor.inferred.reason}; set requires-python in pyproject.toml to choose"
+            )
+    fingerprint = compute_fingerprint(spec)
 
     if args.check:
         return _check(lock_path, spec, fingerprint, stored, unreadable)
-    if stored is not None and stored.fingerprint == fingerprint and not upgrade:
-        ui.info("Lock is up to date")
-        return 0
-
-    previous = _read_previous(lock_path)
+    _ensure_writable(root, lock_path)  # before resolving, not after
+    upgrade: Upgrade = (
+        True
+        if args.upgrade
+        else frozenset(canonicalize_name(n) for n in args.upgrade_package) or False
+    )
+    previous = _read_previous(lock_path, unreadable)
+    raw_digest = raw_input_digest(raw)
+    if previous is not None and stored is not None and not upgrade:
+        if stored.content_intact and stored.fingerprint == fingerprint:
+            # Only the spelling of the inputs changed: record it so the next run is fast.
+            _restamp(
+                dataclasses.replace(
+                    previous,
+                    raw_inputs=raw_digest,
+                    pyproject_digest=pyproject_bytes,
+                    inferred_requires_python=inferred,
+                    input_digests=input_digests(spec),
+                ),
+                lock_path,
+            )
+            ui.info("Lock is up to date")
+            return 0
+        if not stored.content_intact and stored.fingerprint == fingerprint:
+            ui.info(f"{LOCK_FILE} was changed since pallet wrote it; locking again")
     preferences = _preferences(previous)
     if isinstance(upgrade, frozenset):
         for name in sorted(upgrade - set(preferences)):
             ui.warn(f"--upgrade-package {name}: {name} is not locked in {LOCK_FILE}")
     cutoffs = _exclude_newer(spec, previous, upgrade)
-    lock = _resolve(spec, fingerprint, preferences, upgrade, offline=args.offline, cutoffs=cutoffs)
+    lock = _resolve(
+        spec,
+        fingerprint,
+        preferences,
+        upgrade,
+        offline=args.offline,
+        cutoffs=cutoffs,
+        known=previous,
+    )
+    lock = dataclasses.replace(
+        lock,
+        raw_inputs=raw_digest,
+        pyproject_digest=pyproject_bytes,
+        inferred_requires_python=inferred,
+    )
 
     from ..lock.pylock import write_lock
 
-    write_lock(lock, lock_path)
+    try:
+        write_lock(lock, lock_path)
+    except OSError as exc:  # checked before resolving, but the folder may have changed since
+        raise PalletError(f"{lock_path}: cannot be written: {exc.strerror or exc}") from exc
     elapsed = time.perf_counter() - started
     count = len(lock.packages)
     ui.info(f"Locked {count} package{'s' if count != 1 else ''} in {elapsed:.2f}s")
-    for line in _changes(previous, lock):
-        ui.info(line)
+    changes = _changes(previous, lock)
+    if previous is None:  # a first lock: the list is the whole lock; only -v shows it
+        for line in changes:
+            ui.verbose(line)
+    else:
+        for line in changes:
+            ui.info(line)
     return 0
+
+
+def _ensure_writable(root: Path, lock_path: Path) -> None:
+    """Fail before resolving when pylock.toml cannot be written (a folder, a read-only
+    project directory): a one-line error, not a traceback after the whole resolution."""
+    import tempfile
+
+    if lock_path.is_dir():
+        raise PalletError(f"{lock_path}: is a folder, not a lock file; move it away")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{LOCK_FILE}.", suffix=".probe", dir=root)
+    except OSError as exc:
+        raise PalletError(
+            f"{root}: cannot write {LOCK_FILE} in this folder: {exc.strerror or exc}"
+        ) from exc
+
+    os.close(fd)
+    Path(probe).unlink()
+
+
+def _restamp(lock: Lock, lock_path: Path) -> None:
+    """Rewrite pylock.toml with new [tool.pallet] digests; the packages stay byte-identical."""
+    from ..lock.pylock import write_lock
+
+    try:
+        write_lock(lock, lock_path)
+    except OSError as exc:
+        raise PalletError(f"{lock_path}: cannot be written: {exc.strerror or exc}") from exc
 
 
 def _check(
@@ -161,8 +268,10 @@ def _check(
     unreadable: LockError | None,
 ) -> int:
     """``--check``: say what is stale and exit 1 (via `LockError`), or 0 when up to date."""
+    from ..lock.fingerprint import input_digests, stale_sections
+
     if unreadable is not None:
-        raise LockError(f"{unreadable}\nrun `pallet lock` to rewrite {LOCK_FILE}")
+        raise LockError(f"{unreadable}; run `pallet lock` to rewrite it")
     if stored is None:
         raise LockError(f"{LOCK_FILE} does not exist in {lock_path.parent}; run `pallet lock`")
     if stored.fingerprint != fingerprint:
@@ -175,25 +284,32 @@ def _check(
 
     problems = validate_lock(lock_path)
     if problems:
+        # validate_lock's own problems name no file; a read error already starts with its name
+        lines = [p if p.startswith(f"{LOCK_FILE}:") else f"{LOCK_FILE}: {p}" for p in problems]
         raise LockError(
-            "\n".join(f"{LOCK_FILE}: {p}" for p in problems)
-            + f"\n{LOCK_FILE} is not valid PEP 751; rebuild it with `pallet lock --upgrade`"
+            "\n".join(lines) + f"\n{LOCK_FILE} is not valid PEP 751; rewrite it with `pallet lock`"
         )
     ui.info("Lock is up to date")
     return 0
 
 
-def _read_previous(lock_path: Path) -> Lock | None:
-    """The existing lock, for its pins; a lock that does not parse is ignored with a warning."""
+def _read_previous(lock_path: Path, unreadable: LockError | None) -> Lock | None:
+    """The existing lock, for its pins; one that does not parse or breaks PEP 751 is ignored
+    with a one-line warning saying why (pallet lock is the command that rewrites it)."""
     from ..lock.pylock import read_lock
 
-    if not lock_path.exists():
-        return None
-    try:
-        return read_lock(lock_path)
-    except LockError as exc:
-        ui.warn(f"{exc}\nignoring {LOCK_FILE}: locking from scratch (its pins are not kept)")
-        return None
+    problem = unreadable
+    if problem is None:
+        if not lock_path.exists():
+            return None
+        try:
+            return read_lock(lock_path)
+        except LockError as exc:
+            problem = exc
+    lines = str(problem).splitlines()
+    more = f" (and {len(lines) - 1} more problems)" if len(lines) > 1 else ""
+    ui.warn(f"{lines[0]}{more}; locking again from scratch (its pins are not kept)")
+    return None
 
 
 def _preferences(previous: Lock | None) -> dict[NormalizedName, tuple[Pin, ...]]:
@@ -210,6 +326,8 @@ def _preferences(previous: Lock | None) -> dict[NormalizedName, tuple[Pin, ...]]
 
 
 def _with_exclude_newer(spec: ProjectSpec, value: str) -> ProjectSpec:
+    import dataclasses
+
     from ..project.exclude_newer import parse_exclude_newer
 
     try:
@@ -226,6 +344,7 @@ def _exclude_newer(spec: ProjectSpec, previous: Lock | None, upgrade: Upgrade) -
     is unchanged (same section digest) and no ``--upgrade`` asks for a fresh one."""
     from datetime import datetime, timezone
 
+    from ..lock.fingerprint import input_digests
     from ..project.exclude_newer import format_cutoff
 
     now = datetime.now(timezone.utc)
@@ -249,6 +368,8 @@ def _exclude_newer(spec: ProjectSpec, previous: Lock | None, upgrade: Upgrade) -
 def _with_build_flags(spec: ProjectSpec, args: argparse.Namespace) -> ProjectSpec:
     """``--no-build`` / ``--no-binary``: ``no-build = true`` / ``no-binary = true`` for this run
     (recorded in the lock's fingerprint, so a run without the flag locks again)."""
+    import dataclasses
+
     no_build, no_binary = getattr(args, "no_build", False), getattr(args, "no_binary", False)
     if not (no_build or no_binary):
         return spec
@@ -301,16 +422,25 @@ def _resolve(
     *,
     offline: bool,
     cutoffs: Mapping[str, str],
+    known: Lock | None = None,
 ) -> Lock:
+    """Resolve with a progress line; warnings about entries `known` already holds (the same name
+    and version) were shown when that lock was made and are not repeated."""
+    from ..lock.fingerprint import input_digests
     from ..lock.model import Lock
     from ..resolve.universal import resolve_lock
+    from .progress import CountingFinder, quiet_known_entries
 
     # With locked pins to keep, the resolver knows what it needs (it prefetches the locked
     # names' pages itself); guessing the newest versions would only read metadata it discards.
     keep_pins = bool(preferences) and upgrade is not True
-    with _make_finder(spec, offline=offline, cutoffs=cutoffs, speculate=not keep_pins) as finder:
-        result = resolve_lock(spec, finder, preferences=preferences, upgrade=upgrade)
-        packages = _lock_files(finder, result.packages)
+    entries = {(str(p.name), str(p.version)) for p in known.packages} if known else set()
+    finding = _make_finder(spec, offline=offline, cutoffs=cutoffs, speculate=not keep_pins)
+    with finding as client, quiet_known_entries(entries):
+        finder = CountingFinder(client)
+        with ui.Progress(finder.status):
+            result = resolve_lock(spec, finder, preferences=preferences, upgrade=upgrade)
+        packages = _lock_files(client, result.packages)
     return Lock(
         requires_python=spec.requires_python,
         environments=result.environments,
@@ -326,6 +456,8 @@ def _resolve(
 
 def _lock_files(finder: IndexClient, packages: Sequence[LockedPackage]) -> list[LockedPackage]:
     """Every file with a hash and at its lock location (`IndexClient.lock_files`)."""
+    import dataclasses
+
     files = finder.lock_files(
         f for p in packages for f in (*p.wheels, *([p.sdist] if p.sdist else []))
     )
@@ -356,7 +488,7 @@ def _changes(previous: Lock | None, lock: Lock) -> list[str]:
 
 
 def _versions(lock: Lock | None) -> dict[str, str]:
-    out: dict[str, list[Version]] = {}
+    out: dict[str, list[Version]] = {}  # Version objects sort numerically
     for package in lock.packages if lock else ():
         out.setdefault(package.name, []).append(package.version)
     return {name: ", ".join(str(v) for v in sorted(set(vs))) for name, vs in out.items()}

@@ -7,7 +7,6 @@ the parser (and ``pallet --help``) stays cheap; ``pallet --version`` returns bef
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
 import sys
@@ -16,34 +15,64 @@ from collections.abc import Sequence
 from .. import __version__, ui
 from ..errors import PalletError
 
-__all__ = ["COMMANDS", "make_parser", "run"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
 
-#: sub-command name -> module under pallet.cli
+__all__ = ["COMMANDS", "make_parser", "route_logging", "run"]
+
+#: sub-command name -> module under pallet.cli (``--help`` lists exactly these)
 COMMANDS = {
     "build": "build",
     "lock": "lock",
 }
 
+#: The exit codes every command keeps to (also in docs/lock.md and `pallet.errors`).
+EXIT_CODES = """exit codes:
+  0  done (or the lock is up to date)
+  1  the command ran and failed: requirements cannot be satisfied, `lock --check` found the
+     lock missing, stale or invalid, a build backend failed
+  2  bad input: invalid pyproject.toml or command line, a path that cannot be used
+  3  a package index cannot be read
+  130  interrupted"""
+
 
 def make_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; with `only`, just that sub-command is registered (and imported)."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="pallet",
-        description="The Python project tool: lock, sync, build and publish.",
+        description="The Python project tool: " + " and ".join(COMMANDS) + ".",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"pallet {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show more detail")
-    parser.add_argument("-q", "--quiet", action="store_true", help="show only warnings and errors")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_output_options(parser, default=False)
+    # prog given: argparse would otherwise build a help formatter (and import shutil) to find it
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", prog="pallet")
     for name, module_name in COMMANDS.items():
         if only is not None and name != only:
             continue
         module = importlib.import_module(f"{__package__}.{module_name}")
-        module.add_parser(subparsers)
+        sub = module.add_parser(subparsers)
+        # -v/-q after the sub-command too; SUPPRESS keeps the top-level value when absent there
+        _add_output_options(sub, default=argparse.SUPPRESS)
     return parser
 
 
-def _route_logging(verbose: bool) -> None:
+def _add_output_options(parser: argparse.ArgumentParser, *, default: Any) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="show more detail"
+    )
+    group.add_argument(
+        "-q", "--quiet", action="store_true", default=default, help="show only errors"
+    )
+
+
+def route_logging(verbose: bool) -> None:
     """Send the library layers' log records through `ui`, so they look like pallet's own output.
 
     Warnings from ``pallet.*`` loggers become ``warning: …`` lines; debug and info records show
@@ -71,6 +100,12 @@ def run(argv: Sequence[str]) -> int:
     if list(argv) == ["--version"]:  # the hot path: no argparse, no sub-command imports
         ui.result(f"pallet {__version__}")
         return 0
+    if "lock" in argv:  # an up-to-date lock is answered before argparse is even imported
+        from .uptodate import fast_lock
+
+        fast = fast_lock(argv)
+        if fast is not None:
+            return fast
     # The sub-command is the first argument that is not an option; import only its module.
     first = next((a for a in argv if not a.startswith("-")), None)
     parser = make_parser(first if first in COMMANDS else None)
@@ -78,9 +113,14 @@ def run(argv: Sequence[str]) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    if args.verbose and args.quiet:
+        parser.error("-v/--verbose and -q/--quiet cannot be combined")
     ui.set_verbosity(1 if args.verbose else -1 if args.quiet else 0)
-    _route_logging(args.verbose)
     module = importlib.import_module(f"{__package__}.{COMMANDS[args.command]}")
+    # A command with a light fast path (lock) routes the logs itself once it leaves that path:
+    # importing logging costs more than the whole up-to-date check.
+    if not getattr(module, "ROUTES_LOGGING", False):
+        route_logging(args.verbose)
     try:
         code: int = module.run(args)
     except PalletError as exc:

@@ -1,49 +1,41 @@
-"""The lock's fingerprint: sha256 over the normalized inputs that decide what the lock holds.
+"""The lock's inputs as digests: is pylock.toml up to date with pyproject.toml?
 
-Inputs are grouped in sections (requires-python, dependencies, extras, groups, indexes,
-resolution, lock format); each section is normalized (names canonicalized, requirement lists
-sorted, specifiers in packaging's canonical order) and serialized as canonical JSON, so
-reformatting pyproject.toml, reordering requirements or changing unrelated keys (description,
-[tool.ruff], …) leaves the fingerprint alone. Per-section digests are stored beside the
-fingerprint in ``[tool.pallet]`` so that a stale lock can say which input changed.
+Two digests of the inputs, stored in the lock's ``[tool.pallet]`` table (see `lock.stamp`):
 
-This module is on the fast path of ``pallet lock``: it imports no index or resolver code.
+- ``fingerprint``: sha256 over the *normalized* inputs that decide what the lock holds, grouped in
+  sections (requires-python, dependencies, extras, groups, indexes, resolution, lock format). Each
+  section is normalized (names canonicalized, requirement lists sorted, specifiers in packaging's
+  canonical order) and serialized as canonical JSON, so reformatting pyproject.toml, reordering
+  requirements or changing unrelated keys (description, [tool.ruff], ...) leaves it alone.
+  Per-section digests (``inputs``) let a stale lock say which input changed.
+- ``raw-inputs``: sha256 over the same keys of pyproject.toml as TOML parsed them, before any
+  normalization: cheap to compute (no ``packaging`` import, about 100 ms), so the fast path of
+  ``pallet lock`` compares it first; only when it differs are the inputs normalized.
+
+This module is on the fast path: it imports only the standard library at module level.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import sys
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from .stamp import LOCK_FORMAT, sha256_hex
 
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any
 
-from ..errors import LockError
-from ..project.model import ProjectSpec
+    from packaging.requirements import Requirement
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python < 3.11
-    import tomli as tomllib
+    from ..project.model import ProjectSpec
 
 __all__ = [
     "LOCK_FORMAT",
     "SECTION_LABELS",
-    "StoredFingerprint",
     "compute_fingerprint",
     "input_digests",
-    "read_stored_fingerprint",
+    "raw_input_digest",
     "stale_sections",
 ]
-
-#: Bump when pallet writes a different lock for the same inputs (a new key, another wheel
-#: selection rule, …): every existing lock then reads as stale.
-LOCK_FORMAT = 2  # 2: Requires-Python forks, `environments` always written
 
 #: Section -> what a user edits to change it (used in staleness messages).
 SECTION_LABELS = {
@@ -59,6 +51,8 @@ SECTION_LABELS = {
 
 def _requirement(requirement: Requirement) -> str:
     """A requirement in one canonical spelling (name and extras normalized, specifiers sorted)."""
+    from packaging.utils import canonicalize_name  # off the fast path
+
     extras = ",".join(sorted(canonicalize_name(e) for e in requirement.extras))
     text: str = canonicalize_name(requirement.name)
     if extras:
@@ -131,8 +125,10 @@ def _switches(spec: ProjectSpec) -> dict[str, object]:
 
 
 def _digest(data: object) -> str:
+    import json  # off the fast path
+
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
+    return sha256_hex(text.encode("ascii"))
 
 
 def compute_fingerprint(spec: ProjectSpec) -> str:
@@ -151,49 +147,41 @@ def stale_sections(stored: Mapping[str, str], current: Iterable[tuple[str, str]]
     return [SECTION_LABELS[name] for name, digest in current if stored.get(name) != digest]
 
 
-@dataclass(frozen=True)
-class StoredFingerprint:
-    """``[tool.pallet]`` of an existing pylock.toml: the fingerprint and section digests."""
+#: ``[project]`` keys the lock depends on. ``dynamic`` decides whether pallet may lock at all;
+#: ``classifiers`` count only without ``requires-python`` (they suggest the Python floor then).
+_RAW_PROJECT_KEYS = ("name", "requires-python", "dependencies", "optional-dependencies", "dynamic")
+#: ``[tool.pallet]`` sub-tables of the build backend: not lock inputs.
+_BUILD_TABLES = ("build", "version")
 
-    fingerprint: str
-    input_digests: Mapping[str, str]
 
+def raw_input_digest(pyproject: Mapping[str, Any]) -> str:
+    """``sha256:<hex>`` over the lock's inputs as TOML parsed them from pyproject.toml.
 
-def read_stored_fingerprint(path: Path) -> StoredFingerprint | None:
-    """The fingerprint stored in a pylock.toml, or None when the file does not exist.
-
-    Fast: pallet writes ``[tool.pallet]`` last, so only that tail is parsed; a file written by
-    another tool (or hand-edited) is parsed whole. Raises `LockError` when the file cannot be
-    parsed or holds no pallet fingerprint.
+    Cheap (no packaging import): reformatting and comments do not change it (TOML parsed them
+    away), but any edit to an input does, even one the normalized `compute_fingerprint` ignores.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LockError(f"{path.name}: cannot be read: {exc}") from exc
-    tail = text.rfind("\n[tool.pallet]\n")
-    data: dict[str, Any] | None = None
-    if tail >= 0:
-        try:
-            data = tomllib.loads(text[tail:])
-        except tomllib.TOMLDecodeError:
-            data = None
-    if data is None:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise LockError(f"{path.name}: invalid TOML: {exc}") from exc
-    pallet = data.get("tool", {}).get("pallet", {}) if isinstance(data.get("tool"), dict) else {}
-    fingerprint = pallet.get("fingerprint") if isinstance(pallet, dict) else None
-    if not isinstance(fingerprint, str):
-        raise LockError(
-            f"{path.name}: [tool.pallet] fingerprint is missing; it was not written by pallet"
-        )
-    raw_digests = pallet.get("inputs", {})
-    digests = (
-        {k: v for k, v in raw_digests.items() if isinstance(v, str)}
-        if isinstance(raw_digests, dict)
-        else {}
-    )
-    return StoredFingerprint(fingerprint, digests)
+    project = pyproject.get("project")
+    project = project if isinstance(project, dict) else {}
+    tool = pyproject.get("tool")
+    pallet = tool.get("pallet") if isinstance(tool, dict) else None
+    pallet = pallet if isinstance(pallet, dict) else {}
+    raw: dict[str, Any] = {
+        "project": {k: project[k] for k in _RAW_PROJECT_KEYS if k in project},
+        "dependency-groups": pyproject.get("dependency-groups"),
+        "tool.pallet": {k: v for k, v in pallet.items() if k not in _BUILD_TABLES},
+        "format": LOCK_FORMAT,
+    }
+    if "requires-python" not in project:
+        raw["project"]["classifiers"] = project.get("classifiers")
+    return "sha256:" + sha256_hex(_canonical(raw).encode("utf-8"))
+
+
+def _canonical(value: object) -> str:
+    """One text per TOML value: tables with sorted keys, everything else by `repr` (which keeps
+    ``"1"``, ``1`` and ``true`` apart). Cheaper to import than json."""
+    if isinstance(value, dict):
+        items = sorted(value.items())
+        return "{" + ",".join(f"{k!r}:{_canonical(v)}" for k, v in items) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_canonical(v) for v in value) + "]"
+    return repr(value)

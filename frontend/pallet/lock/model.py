@@ -32,3 +32,12 @@ class Lock:
     #: (``"*"``: the resolution's); stored in [tool.pallet] so that a duration ("7 days") gives
     #: the same cutoff on a re-lock (`project.exclude_newer`)
     exclude_newer: tuple[tuple[str, str], ...] = ()
+    #: digest of the raw inputs as pyproject.toml spelled them (see `lock.fingerprint`); a match
+    #: lets ``pallet lock`` skip normalizing anything
+    raw_inputs: str = ""
+    #: digest of the lock format and pyproject.toml's bytes (see `lock.stamp`): a match lets
+    #: ``pallet lock`` skip even parsing TOML
+    pyproject_digest: str = ""
+    #: the requires-python pallet inferred (and wrote as ``requires-python``) because the project
+    #: declares none; kept in [tool.pallet] so that later locks keep the same floor
+    inferred_requires_python: str = ""

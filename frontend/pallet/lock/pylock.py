@@ -26,6 +26,7 @@ from ..errors import LockError
 from ..index.models import DistFile
 from . import _toml
 from .model import Dependency, Lock, LockedPackage
+from .stamp import TAIL_HEADER, content_line, read_pallet_table
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -122,12 +123,21 @@ def dumps_lock(lock: Lock) -> str:
         for wheel in sorted(package.wheels, key=lambda w: w.filename):
             out += ["", "[[packages.wheels]]", *_lines(_file_table(wheel))]
 
-    out += ["", "[tool.pallet]", f"fingerprint = {_toml.value(lock.fingerprint)}"]
+    body = "\n".join(out) + "\n\n"
+    # pallet's table, last; see lock.stamp for what each key is for
+    tail = [TAIL_HEADER, f"fingerprint = {_toml.value(lock.fingerprint)}"]
     if lock.input_digests:
-        out.append(f"inputs = {_toml.value(dict(lock.input_digests))}")
+        tail.append(f"inputs = {_toml.value(dict(lock.input_digests))}")
     if lock.exclude_newer:
-        out.append(f"exclude-newer = {_toml.value(dict(sorted(lock.exclude_newer)))}")
-    return "\n".join(out) + "\n"
+        tail.append(f"exclude-newer = {_toml.value(dict(sorted(lock.exclude_newer)))}")
+    if lock.raw_inputs:
+        tail.append(f"raw-inputs = {_toml.value(lock.raw_inputs)}")
+    if lock.pyproject_digest:
+        tail.append(f"pyproject = {_toml.value(lock.pyproject_digest)}")
+    if lock.inferred_requires_python:
+        tail.append(f"inferred-requires-python = {_toml.value(lock.inferred_requires_python)}")
+    covered = body + "\n".join(tail) + "\n"
+    return covered + content_line(covered)  # the digest of everything above it
 
 
 def write_lock(lock: Lock, path: Path) -> bool:
@@ -164,6 +174,8 @@ def read_lock(path: Path) -> Lock:
     dotted path of each problem."""
     try:
         text = path.read_text(encoding="utf-8")
+    except IsADirectoryError as exc:
+        raise LockError(f"{path}: is a folder, not a lock file; move it away") from exc
     except OSError as exc:
         raise LockError(f"{path.name}: cannot be read: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
@@ -196,8 +208,9 @@ def loads_lock(text: str, *, display: str = LOCK_FILE) -> Lock:
         if "version" not in raw:
             raise LockError(f"{display}: packages[{i}].version: missing (pallet needs it)")
         packages.append(_package(raw))
-    pallet = data.get("tool", {}).get("pallet", {})
-    inputs = pallet.get("inputs", {})
+    tool = data.get("tool")
+    has_pallet = isinstance(tool, dict) and "pallet" in tool
+    stored = read_pallet_table(data, display) if has_pallet else None
     return Lock(
         requires_python=SpecifierSet(data.get("requires-python", "")),
         environments=tuple(Marker(m) for m in data.get("environments", [])),
@@ -205,10 +218,15 @@ def loads_lock(text: str, *, display: str = LOCK_FILE) -> Lock:
         dependency_groups=tuple(data.get("dependency-groups", [])),
         default_groups=tuple(data.get("default-groups", [])),
         packages=tuple(sorted(packages, key=_sort_key)),
-        fingerprint=str(pallet.get("fingerprint", "")),
+        fingerprint=stored.fingerprint if stored else "",
         created_by=data["created-by"],
-        input_digests=tuple((str(k), str(v)) for k, v in inputs.items()),
-        exclude_newer=_exclude_newer(pallet.get("exclude-newer")),
+        input_digests=tuple(stored.input_digests.items()) if stored else (),
+        raw_inputs=stored.raw_inputs if stored else "",
+        pyproject_digest=stored.pyproject if stored else "",
+        inferred_requires_python=stored.inferred_requires_python if stored else "",
+        exclude_newer=_exclude_newer(tool["pallet"].get("exclude-newer"))
+        if isinstance(tool, dict) and isinstance(tool.get("pallet"), dict)
+        else (),
     )
 
 

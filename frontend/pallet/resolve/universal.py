@@ -451,6 +451,7 @@ def _merge(
                 name,
                 version,
                 gaps,
+                extra={"lock_entry": (name, str(version))},  # the CLI shows it once per entry
             )
         packages.append(
             LockedPackage(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,12 +12,18 @@ from pallet.lock.fingerprint import (
     SECTION_LABELS,
     compute_fingerprint,
     input_digests,
-    read_stored_fingerprint,
+    raw_input_digest,
     stale_sections,
 )
 from pallet.lock.model import Lock
 from pallet.lock.pylock import dumps_lock
+from pallet.lock.stamp import is_current_unparsed, pyproject_digest, read_stored_fingerprint
 from pallet.project.pyproject import read_project
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
 
 BASE = """\
 [project]
@@ -155,3 +163,77 @@ def test_read_stored_fingerprint_of_foreign_or_broken_lock(tmp_path: Path) -> No
     path.write_text("<<<<<<< HEAD\n", encoding="utf-8")
     with pytest.raises(LockError, match=r"^pylock\.toml: invalid TOML"):
         read_stored_fingerprint(path)
+
+
+def _raw(text: str) -> str:
+    return raw_input_digest(tomllib.loads(text))
+
+
+def test_raw_digest_ignores_formatting_and_unrelated_keys() -> None:
+    base = _raw(BASE)
+    assert _raw(SAME["reformatted"].replace('"requests >= 2.0" ,', '"requests>=2.0",')) == base
+    assert _raw(SAME["unrelated-keys"]) == base  # description, version, [tool.ruff], build
+    assert _raw(BASE + '\n[tool.pallet.version]\nsource = "git"\n') == base
+
+
+def test_raw_digest_sees_every_spelling_of_an_input() -> None:
+    base = _raw(BASE)
+    # the normalized fingerprint calls these equal; the raw digest does not (full path decides)
+    for case in ("reordered-requirements", "extra-name-spelling", "specifier-order"):
+        if SAME[case] != BASE:
+            assert _raw(SAME[case]) != base, case
+    for case, (text, _) in CHANGED.items():
+        assert _raw(text) != base, case
+    assert _raw(BASE.replace('"requests>=2.0"', '"requests>=2.0"\n, "x"')) != base
+
+
+def test_raw_digest_counts_classifiers_only_without_requires_python() -> None:
+    classified = BASE.replace(
+        'description = "a demo"', 'description = "a demo"\nclassifiers = ["Topic :: Utilities"]'
+    )
+    assert _raw(classified) == _raw(BASE)
+    unbounded = BASE.replace('requires-python = ">=3.9"\n', "")
+    assert _raw(classified.replace('requires-python = ">=3.9"\n', "")) != _raw(unbounded)
+
+
+def test_content_digest_covers_everything_above_it(tmp_path: Path, sample_lock: Lock) -> None:
+    path = tmp_path / "pylock.toml"
+    text = dumps_lock(sample_lock)
+    path.write_text(text, encoding="utf-8")
+    stored = read_stored_fingerprint(path)
+    assert stored is not None and stored.content_intact
+    covered, last = text[: text.rindex("content = ")], text[text.rindex("content = ") :]
+    assert last == f'content = "sha256:{hashlib.sha256(covered.encode()).hexdigest()}"\n'
+    for edited in (
+        text.replace('version = "3.7"', 'version = "3.8"'),
+        text.replace('"cli"', '"cli2"', 1),
+        text.replace("\n[[packages]]", "\n\n[[packages]]", 1),
+        text.replace("\nfingerprint", "\n# x\nfingerprint"),  # the tail is covered too
+        text + "\n",
+        text.replace(last, last.replace("content", "content ")),
+    ):
+        path.write_text(edited, encoding="utf-8")
+        stored = read_stored_fingerprint(path)
+        assert stored is not None and not stored.content_intact
+
+
+def test_unparsed_check_needs_the_same_pyproject_bytes(sample_lock: Lock) -> None:
+    import dataclasses
+
+    pyproject = BASE.encode()
+    lock = dataclasses.replace(sample_lock, pyproject_digest=pyproject_digest(pyproject))
+    text = dumps_lock(lock)
+    assert is_current_unparsed(text, pyproject)
+    assert not is_current_unparsed(text, pyproject + b"\n")  # any byte: parse to be sure
+    assert not is_current_unparsed(text.replace("3.7", "3.8"), pyproject)
+    assert not is_current_unparsed(dumps_lock(sample_lock), pyproject)  # no pyproject digest
+    assert (
+        pyproject_digest(pyproject)
+        == "sha256:" + hashlib.sha256(b"pallet lock format 1\n" + pyproject).hexdigest()
+    )
+
+
+def test_read_stored_fingerprint_of_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "pylock.toml").mkdir()
+    with pytest.raises(LockError, match=r"pylock\.toml: is a folder, not a lock file"):
+        read_stored_fingerprint(tmp_path / "pylock.toml")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ if sys.version_info >= (3, 11):
 else:
     import tomli as tomllib
 
-SMALL_EXPECTED = """\
+SMALL_BODY = """\
 lock-version = "1.0"
 requires-python = ">=3.9"
 extras = []
@@ -62,9 +63,19 @@ name = "colorama-0.4.6-py2.py3-none-any.whl"
 url = "https://files.example.invalid/colorama-0.4.6-py2.py3-none-any.whl"
 hashes = { sha256 = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc" }
 
+"""
+SMALL_TAIL = """\
 [tool.pallet]
 fingerprint = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
 """
+# the last line is the sha256 of everything above it (lock.stamp: the proof of an intact lock)
+SMALL_EXPECTED = (
+    SMALL_BODY
+    + SMALL_TAIL
+    + 'content = "sha256:'
+    + hashlib.sha256((SMALL_BODY + SMALL_TAIL).encode("utf-8")).hexdigest()
+    + '"\n'
+)
 
 
 def _small(lock: Lock) -> Lock:
