@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pallet.lock.stamp import LOCK_FORMAT
 from support.dists import make_wheel
 from support.index_server import IndexServer
 from support.lock_tools import run_pallet_lock
@@ -165,7 +166,7 @@ def test_lock_records_a_digest_of_its_own_text(project: Path, env: dict[str, str
     assert content == "sha256:" + hashlib.sha256(covered.encode("utf-8")).hexdigest()
     pyproject = (project / "pyproject.toml").read_bytes()
     assert locked(project)["tool"]["pallet"]["pyproject"] == (
-        "sha256:" + hashlib.sha256(b"pallet lock format 1\n" + pyproject).hexdigest()
+        "sha256:" + hashlib.sha256(b"pallet lock format %d\n" % LOCK_FORMAT + pyproject).hexdigest()
     )
 
 

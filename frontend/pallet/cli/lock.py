@@ -109,17 +109,23 @@ def run(args: argparse.Namespace) -> int:
     if args.check and (args.upgrade or args.upgrade_package):
         raise PalletError("--check cannot be combined with --upgrade or --upgrade-package")
     root = args.project.resolve() if args.project else None
-    changes_inputs = (
-        args.exclude_newer is not None
-        or getattr(args, "no_build", False)
-        or getattr(args, "no_binary", False)
-    )  # a flag that is a lock input: the fast path cannot know it
-    if not (args.check or args.upgrade or args.upgrade_package or changes_inputs):
+    if not (args.check or args.upgrade or args.upgrade_package or _input_flags(args)):
         found = str(root) if root else nearest_project(str(Path.cwd()))
         if found and is_fresh(found):
             ui.info("Lock is up to date")
             return 0
     return _run_full(args, root, started)
+
+
+def _input_flags(args: argparse.Namespace) -> bool:
+    """Whether a command-line flag is a lock input (``--exclude-newer``, ``--no-build``,
+    ``--no-binary``): the fast path cannot see it, and a lock made with it records no
+    pyproject digests, so that the next run without the flag compares fingerprints."""
+    return (
+        getattr(args, "exclude_newer", None) is not None
+        or bool(getattr(args, "no_build", False))
+        or bool(getattr(args, "no_binary", False))
+    )
 
 
 def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> int:
@@ -142,6 +148,8 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
         spec = _with_exclude_newer(spec, args.exclude_newer)
     raw = load_toml(root / PYPROJECT, PYPROJECT)
     pyproject_bytes = pyproject_digest((root / PYPROJECT).read_bytes())
+    if _input_flags(args):
+        pyproject_bytes = ""  # the flags are inputs too: no fast path for this lock
     lock_path = root / LOCK_FILE
     stored: StoredFingerprint | None = None
     unreadable: LockError | None = None
@@ -174,7 +182,7 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
         else frozenset(canonicalize_name(n) for n in args.upgrade_package) or False
     )
     previous = _read_previous(lock_path, unreadable)
-    raw_digest = raw_input_digest(raw)
+    raw_digest = "" if _input_flags(args) else raw_input_digest(raw)
     if previous is not None and stored is not None and not upgrade:
         if stored.content_intact and stored.fingerprint == fingerprint:
             # Only the spelling of the inputs changed: record it so the next run is fast.

@@ -17,7 +17,12 @@ from pallet.lock.fingerprint import (
 )
 from pallet.lock.model import Lock
 from pallet.lock.pylock import dumps_lock
-from pallet.lock.stamp import is_current_unparsed, pyproject_digest, read_stored_fingerprint
+from pallet.lock.stamp import (
+    LOCK_FORMAT,
+    is_current_unparsed,
+    pyproject_digest,
+    read_stored_fingerprint,
+)
 from pallet.project.pyproject import read_project
 
 if sys.version_info >= (3, 11):
@@ -229,7 +234,8 @@ def test_unparsed_check_needs_the_same_pyproject_bytes(sample_lock: Lock) -> Non
     assert not is_current_unparsed(dumps_lock(sample_lock), pyproject)  # no pyproject digest
     assert (
         pyproject_digest(pyproject)
-        == "sha256:" + hashlib.sha256(b"pallet lock format 1\n" + pyproject).hexdigest()
+        == "sha256:"
+        + hashlib.sha256(b"pallet lock format %d\n" % LOCK_FORMAT + pyproject).hexdigest()
     )
 
 
