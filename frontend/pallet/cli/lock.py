@@ -119,7 +119,9 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(upgrade, frozenset):
         for name in sorted(upgrade - set(preferences)):
             ui.warn(f"--upgrade-package {name}: {name} is not locked in {LOCK_FILE}")
-    lock = _resolve(spec, fingerprint, preferences, upgrade, offline=args.offline)
+    lock = _resolve(
+        spec, fingerprint, preferences, upgrade, offline=args.offline, previous=previous
+    )
 
     from ..lock.pylock import write_lock
 
@@ -208,7 +210,17 @@ def _make_finder(spec: ProjectSpec, *, offline: bool) -> IndexClient:
         Cache.default(),
         offline=offline,
         speculate_for=[environment.values for environment in universe],
+        direct_names=_direct_names(spec),
     )
+
+
+def _direct_names(spec: ProjectSpec) -> set[NormalizedName]:
+    """Packages the project takes from a direct reference (``name @ url`` or a path/git
+    source): the index client never asks an index about them."""
+    tables = (spec.dependencies, *spec.optional_dependencies.values())
+    tables += tuple(spec.dependency_groups.values())
+    names = {canonicalize_name(r.name) for reqs in tables for r in reqs if r.url}
+    return names | set(spec.direct_sources)
 
 
 def _resolve(
@@ -218,12 +230,23 @@ def _resolve(
     upgrade: Upgrade,
     *,
     offline: bool,
+    previous: Lock | None = None,
 ) -> Lock:
     from ..lock.model import Lock
     from ..resolve.universal import resolve_lock
 
+    # git entries keep their commit unless upgraded (pallet lock -P NAME moves it)
+    locked_direct = {
+        p.name: p.direct for p in (previous.packages if previous else ()) if p.direct is not None
+    }
     with _make_finder(spec, offline=offline) as finder:
-        result = resolve_lock(spec, finder, preferences=preferences, upgrade=upgrade)
+        result = resolve_lock(
+            spec,
+            finder,
+            preferences=preferences,
+            upgrade=upgrade,
+            locked_direct=locked_direct,
+        )
     packages = result.packages
     return Lock(
         requires_python=spec.requires_python,

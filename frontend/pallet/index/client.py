@@ -21,11 +21,12 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from .. import envvars
 from ..errors import IndexError_
+from ..project.direct import DirectReference
 from ..project.model import IndexConfig
 from .cache import Cache
 from .http import Credentials, HttpClient
 from .metadata import WheelMetadataFetcher
-from .models import DistFile, DistMetadata
+from .models import DirectDist, DirectOrigin, DistFile, DistMetadata
 from .pages import PageReader, with_local_hashes
 from .sdist_metadata import SdistMetadataBuilder
 from .simple import sort_files
@@ -63,6 +64,7 @@ class IndexClient:
         speculate: bool = True,
         speculate_for: Sequence[Mapping[str, str]] = (),
         http: HttpClient | None = None,
+        direct_names: Iterable[NormalizedName] = (),
     ) -> None:
         if not indexes:
             raise IndexError_("no package index configured")
@@ -74,6 +76,9 @@ class IndexClient:
         #: whose marker is false on all of them (e.g. ``python_version < "3.11"`` for a
         #: project that requires 3.11). Empty: no such filter.
         self.speculate_for = tuple(speculate_for)
+        #: packages the project takes from direct references: never asked of an index, not
+        #: even speculatively (their names may be private)
+        self.direct_names = frozenset(canonicalize_name(n) for n in direct_names)
         self._configs = {i.name: i for i in indexes}
         self._default = next((i for i in indexes if i.default), indexes[0])
         self._sources = {canonicalize_name(k): v for k, v in sources.items()}
@@ -115,7 +120,8 @@ class IndexClient:
     def prefetch(self, names: Iterable[NormalizedName]) -> None:
         try:
             for name in names:
-                self._page_future(canonicalize_name(name))
+                if canonicalize_name(name) not in self.direct_names:
+                    self._page_future(canonicalize_name(name))
         except RuntimeError:  # the client was closed: prefetching is only a hint
             logger.debug("prefetch after close ignored")
 
@@ -150,6 +156,21 @@ class IndexClient:
                     self._speculative.discard(key)
                     if self._meta.get(key) is future:
                         del self._meta[key]
+
+    def direct(self, reference: DirectReference, locked: DirectOrigin | None = None) -> DirectDist:
+        """A direct reference fetched (archive, directory or git), its metadata checked."""
+        from .direct import DirectFetcher
+
+        fetcher = DirectFetcher(
+            self.http, self.cache, self._builder, offline=self.offline, env=self.env
+        )
+        return fetcher.fetch(reference, locked)
+
+    def _builder(self) -> SdistMetadataBuilder:
+        with self._lock:
+            if self._sdists is None:
+                self._sdists = self._make_sdist_builder()
+            return self._sdists
 
     # -- files ---------------------------------------------------------------------------------
     def download(self, file: DistFile) -> Path:

@@ -179,6 +179,12 @@ class SdistMetadataBuilder:
             with self._slots:
                 return self._build(project_dir, Path(tmp), filename)
 
+    def tree_metadata(self, project_dir: Path, label: str) -> bytes:
+        """METADATA of a source tree (a local directory or a git checkout), built in place as
+        pip and uv do; ``label`` names it in errors."""
+        with tempfile.TemporaryDirectory(prefix="pallet-tree-") as tmp, self._slots:
+            return self._build(project_dir, Path(tmp), label)
+
     def _install(self, env: object, requirements: Sequence[str], filename: str) -> None:
         if not requirements:
             return

@@ -12,6 +12,7 @@ This module is on the fast path of ``pallet lock``: it imports no index or resol
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sys
@@ -76,6 +77,23 @@ def _requirements(requirements: Iterable[Requirement]) -> list[str]:
     return sorted({_requirement(r) for r in requirements})
 
 
+def _indexes(spec: ProjectSpec) -> dict[str, Any]:
+    section: dict[str, Any] = {
+        "indexes": sorted(
+            [index.name, index.url, index.default, index.explicit, index.format]
+            for index in spec.indexes
+        ),
+        "sources": sorted([name, index] for name, index in spec.sources.items()),
+    }
+    if spec.direct_sources:  # only when present, so that older locks keep their fingerprint
+        # The sources as written: a changed path or rev re-locks; a directory's content does
+        # not (it is read again on the next lock).
+        section["direct-sources"] = sorted(
+            [name, dataclasses.astuple(source)] for name, source in spec.direct_sources.items()
+        )
+    return section
+
+
 def _sections(spec: ProjectSpec) -> dict[str, Any]:
     return {
         "requires-python": str(spec.requires_python),
@@ -89,13 +107,7 @@ def _sections(spec: ProjectSpec) -> dict[str, Any]:
             },
             "default": sorted(spec.default_groups),
         },
-        "indexes": {
-            "indexes": sorted(
-                [index.name, index.url, index.default, index.explicit, index.format]
-                for index in spec.indexes
-            ),
-            "sources": sorted([name, index] for name, index in spec.sources.items()),
-        },
+        "indexes": _indexes(spec),
         "resolution": {
             "prerelease": spec.resolution.prerelease,
             "max-python": spec.resolution.max_python,

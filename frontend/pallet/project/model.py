@@ -11,7 +11,14 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 
-__all__ = ["PYPI", "IndexConfig", "PrereleaseMode", "ProjectSpec", "ResolutionSettings"]
+__all__ = [
+    "PYPI",
+    "DirectSource",
+    "IndexConfig",
+    "PrereleaseMode",
+    "ProjectSpec",
+    "ResolutionSettings",
+]
 
 PrereleaseMode = Literal["if-necessary", "allow", "disallow"]
 
@@ -33,6 +40,24 @@ class IndexConfig:
 
 
 PYPI = IndexConfig(name="pypi", url="https://pypi.org/simple", default=True)
+
+
+@dataclass(frozen=True)
+class DirectSource:
+    """A ``[tool.pallet.sources]`` table that gives a package a source outside the indexes.
+
+    ``kind = "path"``: ``path`` as written (relative to the project directory, or absolute), a
+    directory or an archive file, ``editable`` for a directory. ``kind = "git"``: ``url`` (the
+    repository), at most one of ``rev``/``tag``/``branch`` (``requested``), ``subdirectory``.
+    """
+
+    kind: Literal["path", "git"]
+    path: str | None = None
+    editable: bool = False
+    url: str | None = None
+    requested: str | None = None  # the rev, tag or branch as written (None: the default branch)
+    reference: Literal["rev", "tag", "branch"] | None = None
+    subdirectory: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +93,8 @@ class ProjectSpec:
     #: package -> index name, from ``[tool.pallet.sources]``
     sources: Mapping[NormalizedName, str] = field(default_factory=dict)
     resolution: ResolutionSettings = field(default_factory=ResolutionSettings)
+    #: package -> path or git source, from ``[tool.pallet.sources]`` tables
+    direct_sources: Mapping[NormalizedName, DirectSource] = field(default_factory=dict)
 
     @property
     def default_index(self) -> IndexConfig:

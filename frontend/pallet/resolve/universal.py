@@ -21,10 +21,12 @@ from resolvelib import BaseReporter, Resolver
 from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
 from ..errors import ResolutionError
-from ..index.models import PackageFinder
+from ..index.models import DirectOrigin, PackageFinder
 from ..lock.model import Dependency, LockedPackage
+from ..project.direct import direct_references
 from ..project.model import ProjectSpec
 from .candidates import Candidate, Catalog, Req
+from .direct import DirectPackages
 from .environments import Environment, MarkerEvaluator, make_universe, partition
 from .explain import explain
 from .files import uncovered, wheels_for
@@ -204,15 +206,23 @@ def resolve_lock(
     *,
     preferences: Mapping[NormalizedName, Version] = {},
     upgrade: bool | frozenset[NormalizedName] = False,
+    locked_direct: Mapping[NormalizedName, DirectOrigin] = {},
 ) -> Resolution:
     """Resolve the project's dependencies, every extra and every group, for every environment.
 
     ``preferences`` (versions in the current lock) are tried first, except for every package
-    when ``upgrade`` is True or for the names in ``upgrade``. Raises `ResolutionError` with an
+    when ``upgrade`` is True or for the names in ``upgrade``; so are the commits of
+    ``locked_direct`` (the lock's git entries). Raises `ResolutionError` with an
     explanation when no resolution exists, `IndexError_` when an index cannot be read.
     """
     started = time.perf_counter()
-    catalog = Catalog(finder)
+    references = direct_references(spec)
+    direct = (
+        DirectPackages(references, finder, locked=locked_direct, upgrade=upgrade)
+        if references
+        else None
+    )
+    catalog = Catalog(finder, direct)
     roots = ProjectRoots(spec)
     evaluate = MarkerEvaluator()
     prefs = _effective_preferences(preferences, upgrade)
@@ -287,8 +297,6 @@ def _merge(
             for activation, envs in sorted(by_activation.items(), key=lambda kv: sorted(kv[0]))
         ]
         envs_all = [e for envs in by_activation.values() for e in envs]
-        release = catalog.release(name, version)
-        files = release.files
         dependencies = tuple(
             sorted(
                 (
@@ -298,6 +306,23 @@ def _merge(
                 key=lambda dep: (dep.name, dep.version or Version("0")),
             )
         )
+        if catalog.direct is not None and name in catalog.direct.names:
+            packages.append(
+                LockedPackage(
+                    name=name,
+                    version=version,
+                    marker=to_marker(terms),
+                    requires_python=catalog.requires_python(name, version),
+                    index="",
+                    wheels=(),
+                    sdist=None,
+                    dependencies=dependencies,
+                    direct=catalog.direct.get(name).origin,
+                )
+            )
+            continue
+        release = catalog.release(name, version)
+        files = release.files
         wheels = wheels_for(release.wheels, envs_all)
         gaps = uncovered(wheels, release.sdist, envs_all)
         if not wheels and release.sdist is None:

@@ -1,0 +1,80 @@
+"""Direct references in the resolution: the project's, fetched once each on first use, and the
+rule for dependencies that carry a URL.
+
+A package with a direct reference has exactly one candidate, the version its metadata states;
+any requirement on that name (the project's or a dependency's ``name>=1``) is satisfied by it
+when its specifier contains that version. Like uv (and unlike pip), a URL is accepted only from
+the project: a dependency's ``name @ url`` must match the project's own reference for ``name``,
+so an index package cannot make the lock download from an address the project never named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+
+from ..errors import ResolutionError
+from ..index.models import DirectDist, DirectFinder, DirectOrigin, PackageFinder
+from ..project.direct import DirectReference, parse_direct_url
+
+__all__ = ["DirectPackages"]
+
+
+class DirectPackages:
+    """The project's direct references by name, fetched lazily through the finder."""
+
+    def __init__(
+        self,
+        references: Mapping[NormalizedName, DirectReference],
+        finder: PackageFinder,
+        *,
+        locked: Mapping[NormalizedName, DirectOrigin] | None = None,
+        upgrade: bool | frozenset[NormalizedName] = False,
+    ) -> None:
+        self.references = dict(references)
+        self.names = frozenset(references)
+        self._finder = finder
+        self._locked = dict(locked or {})
+        self._upgrade = upgrade
+        self._fetched: dict[NormalizedName, DirectDist] = {}
+
+    def get(self, name: NormalizedName) -> DirectDist:
+        found = self._fetched.get(name)
+        if found is None:
+            reference = self.references[name]
+            if not isinstance(self._finder, DirectFinder):
+                raise ResolutionError(
+                    f"{reference.origin}: this package finder cannot fetch direct references"
+                )
+            upgrading = self._upgrade is True or (
+                isinstance(self._upgrade, frozenset) and name in self._upgrade
+            )
+            locked = None if upgrading else self._locked.get(name)
+            found = self._fetched[name] = self._finder.direct(reference, locked)
+        return found
+
+    def check_dependency(self, parent: str, requirement: Requirement) -> None:
+        """Refuse a dependency's ``name @ url`` that the project does not declare itself."""
+        assert requirement.url is not None
+        name = canonicalize_name(requirement.name)
+        declared = self.references.get(name)
+        hint = (
+            f"add `{requirement.name} @ {requirement.url}` to the project's dependencies if "
+            "you trust it"
+        )
+        try:
+            wanted = parse_direct_url(name, requirement.url, f"`{requirement}`")
+        except ValueError as exc:
+            raise ResolutionError(f"{parent} depends on `{requirement}`: {exc}") from None
+        if declared is None:
+            raise ResolutionError(
+                f"{parent} depends on `{requirement}`, a direct reference; pallet takes URLs "
+                f"only from the project itself (as uv does): {hint}"
+            )
+        if not declared.same_source(wanted):
+            raise ResolutionError(
+                f"{parent} depends on `{requirement}`, but the project takes "
+                f"{requirement.name} from {declared.origin}; the two must agree"
+            )
