@@ -33,7 +33,7 @@ UV = Path(sys.executable).parent / "uv"
 
 #: A PEP 517 backend with no requirements: metadata, wheel and editable (PEP 660, a .pth file),
 #: so that pallet and uv can build the tree offline.
-BACKEND = '''\
+BACKEND = """\
 import base64, hashlib, os, zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -84,7 +84,7 @@ def build_wheel(directory, config_settings=None, metadata_directory=None):
 
 def build_editable(directory, config_settings=None, metadata_directory=None):
     return _wheel(directory, {{NAME + ".pth": (ROOT + "\\n").encode()}})
-'''
+"""
 
 
 def make_tree(root: Path, name: str, version: str, requires: list[str] | None = None) -> Path:
