@@ -224,11 +224,14 @@ def test_archives_over_http(
     assert len(archives.requests_for(f"/files/{wheel.name}")) == 1
     assert not index.requests_for("/simple/wheelpkg/")  # never looked up on the index
 
-    # cached by URL: a relock from scratch downloads nothing again
+    # cached by URL: a relock from scratch downloads nothing again, and writes the same bytes
+    first = (project / "pylock.toml").read_bytes()
     archives.clear()
     (project / "pylock.toml").unlink()
     assert lock(project, env).returncode == 0
     assert archives.requests == []
+    assert lock(project, env, "--upgrade").returncode == 0
+    assert (project / "pylock.toml").read_bytes() == first
 
     installed = uv_install(UV, tmp_path, project / "pylock.toml", timeout=300)
     assert installed == {"bar": "1.0", "foo": "1.0", "sdistpkg": "2.0", "wheelpkg": "1.0"}
@@ -289,13 +292,15 @@ def test_local_paths_editable_and_a_moved_project(
     base = tmp_path / "work"
     make_tree(base / "lib", "lib", "0.3", requires=["bar"])
     wheel = make_wheel(base / "wheels", "localwheel", "1.0")
+    sdist = make_sdist(tmp_path / "outside", "tarpkg", "0.1")
     project = write_project(
         base / "app",
         index,
-        ["lib", f"localwheel @ {wheel.as_uri()}"],
+        ["lib", "localwheel", f"tarpkg @ {sdist.as_uri()}"],
         """
         [tool.pallet.sources]
         lib = { path = "../lib", editable = true }
+        localwheel = { path = "../wheels/localwheel-1.0-py3-none-any.whl" }
         """,
     )
     proc = lock(project, env)
@@ -305,9 +310,14 @@ def test_local_paths_editable_and_a_moved_project(
     assert "version" not in packages["lib"]  # PEP 751: not for a source tree
     assert packages["lib"]["dependencies"] == [{"name": "bar"}]
     assert packages["localwheel"]["archive"] == {
-        "path": wheel.as_posix(),
+        "path": "../wheels/localwheel-1.0-py3-none-any.whl",  # relative, as written
         "size": wheel.stat().st_size,
         "hashes": {"sha256": sha256(wheel)},
+    }
+    assert packages["tarpkg"]["archive"] == {
+        "path": sdist.as_posix(),  # a file:// URL is absolute
+        "size": sdist.stat().st_size,
+        "hashes": {"sha256": sha256(sdist)},
     }
     assert lock(project, env).stderr == "Lock is up to date\n"
 
@@ -316,16 +326,16 @@ def test_local_paths_editable_and_a_moved_project(
     assert lock(project, env).stderr == "Lock is up to date\n"
 
     installed = uv_install(UV, tmp_path / "first", project / "pylock.toml", timeout=300)
-    assert installed == {"bar": "1.0", "lib": "0.3", "localwheel": "1.0"}
+    assert installed == {"bar": "1.0", "lib": "0.3", "localwheel": "1.0", "tarpkg": "0.1"}
 
     # Move the project with its path dependency: the relative path still holds.
     moved = tmp_path / "elsewhere" / "deeper"
     moved.parent.mkdir()
-    shutil.copytree(base / "app", moved / "app")
-    shutil.copytree(base / "lib", moved / "lib")
-    shutil.rmtree(base / "lib")
+    for folder in ("app", "lib", "wheels"):
+        shutil.copytree(base / folder, moved / folder)
+    shutil.rmtree(base)
     installed = uv_install(UV, tmp_path / "second", moved / "app" / "pylock.toml", timeout=300)
-    assert installed["lib"] == "0.3"
+    assert installed == {"bar": "1.0", "lib": "0.3", "localwheel": "1.0", "tarpkg": "0.1"}
     python = tmp_path / "second" / "venv" / "bin" / "python"
     where = subprocess.run(
         [str(python), "-c", "import lib; print(lib.__file__)"],
@@ -422,3 +432,28 @@ def test_git_unknown_revision(tmp_path: Path, env: dict[str, str], index: IndexS
     assert proc.returncode == 3
     assert f"{repo.as_uri()} has no revision 'nope'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_platform_wheel_by_url_warns(
+    tmp_path: Path, env: dict[str, str], index: IndexServer, archives: IndexServer
+) -> None:
+    wheel = make_wheel(tmp_path / "archives", "winonly", "1.0", tag="py3-none-win_amd64")
+    project = write_project(
+        tmp_path / "app", index, [f"winonly @ {archives.files_url}{wheel.name}"]
+    )
+    proc = lock(project, env)
+    assert proc.returncode == 0, proc.stderr
+    assert "winonly 1.0 (winonly-1.0-py3-none-win_amd64.whl) is a wheel that does not " in (
+        proc.stderr
+    )
+    assert "linux" in proc.stderr
+    quiet = write_project(
+        tmp_path / "quiet",
+        index,
+        [
+            f"winonly @ {archives.files_url}{wheel.name} ; "
+            "sys_platform == 'win32' and platform_machine == 'AMD64'"
+        ],
+    )
+    proc = lock(quiet, env)
+    assert proc.returncode == 0 and "does not install" not in proc.stderr

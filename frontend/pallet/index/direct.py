@@ -13,6 +13,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -44,6 +45,14 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(_CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _without_secret(url: str | None) -> str | None:
+    """The URL without userinfo (the lock stores none), for comparing a locked repository."""
+    if url is None or "@" not in urlsplit(url).netloc:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def _expected_version(filename: str) -> Version | None:
@@ -167,7 +176,7 @@ class DirectFetcher:
         if (
             locked is not None
             and locked.kind == "vcs"
-            and locked.url == reference.url
+            and _without_secret(locked.url) == _without_secret(reference.url)
             and locked.requested_revision == reference.requested_revision
             and locked.subdirectory == reference.subdirectory
         ):

@@ -75,7 +75,12 @@ def _direct_table(origin: DirectOrigin) -> list[tuple[str, _toml.TomlValue]]:
     if origin.kind == "vcs":
         rows.append(("type", origin.vcs_type))
     if origin.url is not None:
-        rows.append(("url", _public_url(origin.url)))
+        # The direct URL data structure lets a VCS URL keep a user name that is no secret
+        # (``ssh://git@host/repo``); a password never reaches the lock.
+        parts = urlsplit(origin.url)
+        user, colon, _ = parts.netloc.rpartition("@")[0].partition(":")
+        keep = origin.kind == "vcs" and parts.scheme == "ssh" and user and not colon
+        rows.append(("url", origin.url if keep else _public_url(origin.url)))
     if origin.path is not None:
         rows.append(("path", origin.path))
     if origin.kind == "directory" and origin.editable:

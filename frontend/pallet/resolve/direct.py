@@ -10,16 +10,27 @@ so an index package cannot make the lock download from an address the project ne
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Mapping, Sequence
+from urllib.parse import unquote, urlsplit
 
 from packaging.requirements import Requirement
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.utils import (
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_wheel_filename,
+)
 
 from ..errors import ResolutionError
-from ..index.models import DirectDist, DirectFinder, DirectOrigin, PackageFinder
+from ..index.models import DirectDist, DirectFinder, DirectOrigin, DistFile, PackageFinder
 from ..project.direct import DirectReference, parse_direct_url
+from .environments import Environment
+from .files import uncovered
 
-__all__ = ["DirectPackages"]
+__all__ = ["DirectPackages", "warn_wheel_gaps"]
+
+logger = logging.getLogger(__name__)
 
 
 class DirectPackages:
@@ -78,3 +89,29 @@ class DirectPackages:
                 f"{parent} depends on `{requirement}`, but the project takes "
                 f"{requirement.name} from {declared.origin}; the two must agree"
             )
+
+
+def warn_wheel_gaps(
+    name: NormalizedName, origin: DirectOrigin, envs: Sequence[Environment]
+) -> None:
+    """Warn when a direct wheel cannot install on some environment the lock holds it for (a
+    platform wheel given by URL); sdists, directories and checkouts build anywhere."""
+    if origin.kind != "archive":
+        return
+    location = origin.url or origin.path or ""
+    filename = unquote(urlsplit(location).path.rsplit("/", 1)[-1])
+    try:
+        _, version, _, tags = parse_wheel_filename(filename)
+    except InvalidWheelFilename:
+        return  # not a wheel
+    wheel = DistFile(filename, location, "", name, version, "wheel", tags=tags)
+    gaps = uncovered((wheel,), None, envs)
+    if gaps:
+        logger.warning(
+            "%s %s (%s) is a wheel that does not install on %s: installing the lock there "
+            "will fail; give the requirement a marker",
+            name,
+            version,
+            filename,
+            gaps,
+        )

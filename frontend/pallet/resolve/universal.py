@@ -26,7 +26,7 @@ from ..lock.model import Dependency, LockedPackage
 from ..project.direct import direct_references
 from ..project.model import ProjectSpec
 from .candidates import Candidate, Catalog, Req
-from .direct import DirectPackages
+from .direct import DirectPackages, warn_wheel_gaps
 from .environments import Environment, MarkerEvaluator, make_universe, partition
 from .explain import explain
 from .files import uncovered, wheels_for
@@ -307,6 +307,8 @@ def _merge(
             )
         )
         if catalog.direct is not None and name in catalog.direct.names:
+            origin = catalog.direct.get(name).origin
+            warn_wheel_gaps(name, origin, envs_all)
             packages.append(
                 LockedPackage(
                     name=name,
@@ -317,7 +319,7 @@ def _merge(
                     wheels=(),
                     sdist=None,
                     dependencies=dependencies,
-                    direct=catalog.direct.get(name).origin,
+                    direct=origin,
                 )
             )
             continue

@@ -349,3 +349,25 @@ def test_direct_entries_text_and_round_trip(sample_lock: Lock) -> None:
     ]
     assert [str(p.version) for p in again.packages] == ["1.0", "2.0", "0.3"]
     assert dumps_lock(again) == text
+
+
+@pytest.mark.parametrize(
+    ("url", "written"),
+    [
+        ("ssh://git@example.invalid/r.git", "ssh://git@example.invalid/r.git"),
+        ("ssh://me:pw@example.invalid/r.git", "ssh://example.invalid/r.git"),
+        ("https://token@example.invalid/r.git", "https://example.invalid/r.git"),
+    ],
+)
+def test_vcs_url_keeps_only_a_public_user_name(sample_lock: Lock, url: str, written: str) -> None:
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
+    from pallet.index.models import DirectOrigin
+    from pallet.lock.model import LockedPackage
+
+    origin = DirectOrigin("vcs", url=url, commit_id="f" * 40)
+    package = LockedPackage(NormalizedName("r"), Version("1"), None, None, "", (), None)
+    lock = dataclasses.replace(
+        _small(sample_lock), packages=(dataclasses.replace(package, direct=origin),)
+    )
+    assert tomllib.loads(dumps_lock(lock))["packages"][0]["vcs"]["url"] == written
