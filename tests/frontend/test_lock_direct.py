@@ -457,3 +457,29 @@ def test_platform_wheel_by_url_warns(
     )
     proc = lock(quiet, env)
     assert proc.returncode == 0 and "does not install" not in proc.stderr
+
+
+def test_dependency_url_matching_the_project_is_followed(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    lib = make_tree(tmp_path / "lib", "lib", "0.3")
+    make_wheel(tmp_path / "dists", "needslib", "1.0", requires_dist=[f"lib @ {lib.as_uri()}"])
+    project = write_project(
+        tmp_path / "app", index, ["needslib"], '[tool.pallet.sources]\nlib = { path = "../lib" }\n'
+    )
+    proc = lock(project, env)
+    assert proc.returncode == 0, proc.stderr
+    packages = entries(lock_of(project))
+    assert packages["lib"]["directory"] == {"path": "../lib"}
+    assert packages["needslib"]["dependencies"] == [{"name": "lib"}]
+
+    other = tmp_path / "other"
+    shutil.copytree(lib, other)
+    edit = project / "pyproject.toml"
+    edit.write_text(
+        edit.read_text(encoding="utf-8").replace("../lib", "../other"), encoding="utf-8"
+    )
+    proc = lock(project, env)
+    assert proc.returncode == 1
+    assert f"needslib 1.0 depends on `lib @ {lib.as_uri()}`" in proc.stderr
+    assert "but the project takes lib from [tool.pallet.sources] lib" in proc.stderr
