@@ -328,6 +328,18 @@ def test_local_paths_editable_and_a_moved_project(
     installed = uv_install(UV, tmp_path / "first", project / "pylock.toml", timeout=300)
     assert installed == {"bar": "1.0", "lib": "0.3", "localwheel": "1.0", "tarpkg": "0.1"}
 
+    # New dependencies declared by the tree are read when its pyproject.toml changes.
+    make_wheel(tmp_path / "dists", "newdep", "1.0")
+    shutil.rmtree(base / "lib")
+    make_tree(base / "lib", "lib", "0.3", requires=["bar", "newdep"])
+    with (base / "lib" / "pyproject.toml").open("a", encoding="utf-8") as f:
+        f.write("# now needs newdep\n")
+    assert lock(project, env, "--upgrade-package", "lib").returncode == 0
+    assert entries(lock_of(project))["lib"]["dependencies"] == [
+        {"name": "bar"},
+        {"name": "newdep"},
+    ]
+
     # Move the project with its path dependency: the relative path still holds.
     moved = tmp_path / "elsewhere" / "deeper"
     moved.parent.mkdir()
@@ -335,7 +347,13 @@ def test_local_paths_editable_and_a_moved_project(
         shutil.copytree(base / folder, moved / folder)
     shutil.rmtree(base)
     installed = uv_install(UV, tmp_path / "second", moved / "app" / "pylock.toml", timeout=300)
-    assert installed == {"bar": "1.0", "lib": "0.3", "localwheel": "1.0", "tarpkg": "0.1"}
+    assert installed == {
+        "bar": "1.0",
+        "lib": "0.3",
+        "localwheel": "1.0",
+        "newdep": "1.0",
+        "tarpkg": "0.1",
+    }
     python = tmp_path / "second" / "venv" / "bin" / "python"
     where = subprocess.run(
         [str(python), "-c", "import lib; print(lib.__file__)"],

@@ -4,7 +4,8 @@ metadata (a wheel's METADATA; an sdist's, a directory's or a checkout's PEP 517
 
 Remote archives are cached by URL (``wheels-v1/url-<key>/``, or by the ``#sha256=`` of the URL
 when it has one); their sha256 and size come from the file itself. Metadata of archives and
-commits is cached like index metadata; a local directory's is read again on every lock.
+commits is cached like index metadata; a local directory's by the modification times of its
+pyproject.toml, setup.py and setup.cfg.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ __all__ = ["DirectFetcher"]
 logger = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20
+#: The files whose change makes a local directory's metadata be built again.
+_DECLARING_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 
 
 def _sha256(path: Path) -> str:
@@ -161,7 +164,20 @@ class DirectFetcher:
         if not tree.is_dir():
             raise ProjectError(f"{reference.origin}: {tree} is not a directory")
         project = tree / (reference.subdirectory or "")
-        data = self._tree_metadata(project, reference)
+        # Like uv's default cache keys: the tree's metadata is built again when one of the files
+        # that declare it changes (not for every edit of its code).
+        stamps = [str(project.resolve())]
+        for name in _DECLARING_FILES:
+            try:
+                stat = (project / name).stat()
+            except OSError:
+                continue
+            stamps.append(f"{name}:{stat.st_mtime_ns}:{stat.st_size}")
+        key = Cache.metadata_key("dir:" + "|".join(stamps), {})
+        data = self.cache.load_metadata(key)
+        if data is None:
+            data = self._tree_metadata(project, reference)
+            self.cache.store_metadata(key, data)
         origin = DirectOrigin(
             "directory",
             path=reference.lock_path,
