@@ -501,3 +501,21 @@ def test_dependency_url_matching_the_project_is_followed(
     assert proc.returncode == 1
     assert f"needslib 1.0 depends on `lib @ {lib.as_uri()}`" in proc.stderr
     assert "but the project takes lib from [tool.pallet.sources] lib" in proc.stderr
+
+
+def test_direct_packages_may_name_further_references(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    inner = make_tree(tmp_path / "inner", "inner", "2.0", requires=["bar"])
+    make_tree(tmp_path / "lib", "lib", "0.3", requires=[f"inner @ {inner.as_uri()}"])
+    project = write_project(
+        tmp_path / "app", index, ["lib"], '[tool.pallet.sources]\nlib = { path = "../lib" }\n'
+    )
+    proc = lock(project, env)
+    assert proc.returncode == 0, proc.stderr
+    packages = entries(lock_of(project))
+    assert sorted(packages) == ["bar", "inner", "lib"]
+    assert packages["inner"]["directory"] == {"path": inner.as_posix()}
+    assert not index.requests_for("/simple/inner/") and not index.requests_for("/simple/lib/")
+    installed = uv_install(UV, tmp_path, project / "pylock.toml", timeout=300)
+    assert installed == {"bar": "1.0", "inner": "2.0", "lib": "0.3"}

@@ -78,7 +78,7 @@ class IndexClient:
         self.speculate_for = tuple(speculate_for)
         #: packages the project takes from direct references: never asked of an index, not
         #: even speculatively (their names may be private)
-        self.direct_names = frozenset(canonicalize_name(n) for n in direct_names)
+        self.direct_names = {canonicalize_name(n) for n in direct_names}
         self._configs = {i.name: i for i in indexes}
         self._default = next((i for i in indexes if i.default), indexes[0])
         self._sources = {canonicalize_name(k): v for k, v in sources.items()}
@@ -161,6 +161,8 @@ class IndexClient:
         """A direct reference fetched (archive, directory or git), its metadata checked."""
         from .direct import DirectFetcher
 
+        with self._lock:
+            self.direct_names.add(reference.name)
         fetcher = DirectFetcher(
             self.http, self.cache, self._builder, offline=self.offline, env=self.env
         )

@@ -39,7 +39,10 @@ def check_exact(resolution: Resolution, spec: ProjectSpec, finder: PackageFinder
     """Every way the lock's markers disagree with the resolution; empty when exact."""
     problems: list[str] = []
     references = direct_references(spec)
-    catalog = Catalog(finder, DirectPackages(references, finder) if references else None)
+    direct = DirectPackages(references, finder) if references else None
+    if direct is not None:
+        direct.expand()
+    catalog = Catalog(finder, direct)
     roots = ProjectRoots(spec)
     evaluate = MarkerEvaluator()
     fork_of: dict[Environment, int] = {}

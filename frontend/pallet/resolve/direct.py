@@ -1,11 +1,12 @@
-"""Direct references in the resolution: the project's, fetched once each on first use, and the
-rule for dependencies that carry a URL.
+"""Direct references in the resolution: the project's and those their own metadata names,
+fetched once each before resolving, and the rule for dependencies that carry a URL.
 
 A package with a direct reference has exactly one candidate, the version its metadata states;
 any requirement on that name (the project's or a dependency's ``name>=1``) is satisfied by it
-when its specifier contains that version. Like uv (and unlike pip), a URL is accepted only from
-the project: a dependency's ``name @ url`` must match the project's own reference for ``name``,
-so an index package cannot make the lock download from an address the project never named.
+when its specifier contains that version. Like uv (and unlike pip), an index package's
+``name @ url`` is accepted only when it matches a reference the project (or one of its direct
+packages) already makes, so an index package cannot make the lock download from an address
+the project never named. Direct packages may name further direct references.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ logger = logging.getLogger(__name__)
 
 
 class DirectPackages:
-    """The project's direct references by name, fetched lazily through the finder."""
+    """The direct references by name (`expand` adds those of the direct packages), fetched
+    once each through the finder."""
 
     def __init__(
         self,
@@ -66,6 +68,33 @@ class DirectPackages:
             found = self._fetched[name] = self._finder.direct(reference, locked)
         return found
 
+    def expand(self) -> None:
+        """Fetch every reference, and add the direct references their own metadata names (a
+        path or git dependency may use others: followed, as uv does), before resolving, so that
+        the set of direct packages is known before any candidate is chosen."""
+        queue = sorted(self.references)
+        while queue:
+            name = queue.pop(0)
+            for requirement in self.get(name).metadata.requires_dist:
+                if not requirement.url:
+                    continue
+                wanted = canonicalize_name(requirement.name)
+                parent = f"{name} (from {self.references[name].origin})"
+                try:
+                    reference = parse_direct_url(wanted, requirement.url, f"`{requirement}`")
+                except ValueError as exc:
+                    raise ResolutionError(f"{parent} depends on `{requirement}`: {exc}") from None
+                known = self.references.get(wanted)
+                if known is None:
+                    self.references[wanted] = reference
+                    queue.append(wanted)
+                elif not known.same_source(reference):
+                    raise ResolutionError(
+                        f"{parent} depends on `{requirement}`, but {requirement.name} comes "
+                        f"from {known.origin}; the two must agree"
+                    )
+        self.names = frozenset(self.references)
+
     def check_dependency(self, parent: str, requirement: Requirement) -> None:
         """Refuse a dependency's ``name @ url`` that the project does not declare itself."""
         assert requirement.url is not None
@@ -82,7 +111,7 @@ class DirectPackages:
         if declared is None:
             raise ResolutionError(
                 f"{parent} depends on `{requirement}`, a direct reference; pallet takes URLs "
-                f"only from the project itself (as uv does): {hint}"
+                f"only from the project and its direct references (as uv does): {hint}"
             )
         if not declared.same_source(wanted):
             raise ResolutionError(

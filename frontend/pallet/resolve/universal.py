@@ -217,11 +217,10 @@ def resolve_lock(
     """
     started = time.perf_counter()
     references = direct_references(spec)
-    direct = (
-        DirectPackages(references, finder, locked=locked_direct, upgrade=upgrade)
-        if references
-        else None
-    )
+    direct = None
+    if references:
+        direct = DirectPackages(references, finder, locked=locked_direct, upgrade=upgrade)
+        direct.expand()
     catalog = Catalog(finder, direct)
     roots = ProjectRoots(spec)
     evaluate = MarkerEvaluator()
