@@ -232,6 +232,10 @@ def test_archives_over_http(
     assert archives.requests == []
     assert lock(project, env, "--upgrade").returncode == 0
     assert (project / "pylock.toml").read_bytes() == first
+    # an upgrade downloads an archive again, unless its URL pins the content with a hash
+    archives.clear()
+    assert lock(project, env, "--upgrade-package", "sdistpkg", "-P", "wheelpkg").returncode == 0
+    assert [r.path for r in archives.requests] == [f"/files/{sdist.name}"]
 
     installed = uv_install(UV, tmp_path, project / "pylock.toml", timeout=300)
     assert installed == {"bar": "1.0", "foo": "1.0", "sdistpkg": "2.0", "wheelpkg": "1.0"}
@@ -519,3 +523,13 @@ def test_direct_packages_may_name_further_references(
     assert not index.requests_for("/simple/inner/") and not index.requests_for("/simple/lib/")
     installed = uv_install(UV, tmp_path, project / "pylock.toml", timeout=300)
     assert installed == {"bar": "1.0", "inner": "2.0", "lib": "0.3"}
+
+
+def test_archive_download_failure(
+    tmp_path: Path, env: dict[str, str], index: IndexServer, archives: IndexServer
+) -> None:
+    url = f"{archives.files_url}gone-1.0-py3-none-any.whl"
+    project = write_project(tmp_path / "app", index, [f"gone @ {url}"])
+    proc = lock(project, env)
+    assert proc.returncode == 3
+    assert proc.stderr == f"error: `gone @ {url}`: download failed: HTTP 404\n"

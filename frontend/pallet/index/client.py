@@ -157,7 +157,13 @@ class IndexClient:
                     if self._meta.get(key) is future:
                         del self._meta[key]
 
-    def direct(self, reference: DirectReference, locked: DirectOrigin | None = None) -> DirectDist:
+    def direct(
+        self,
+        reference: DirectReference,
+        locked: DirectOrigin | None = None,
+        *,
+        refresh: bool = False,
+    ) -> DirectDist:
         """A direct reference fetched (archive, directory or git), its metadata checked."""
         from .direct import DirectFetcher
 
@@ -166,7 +172,7 @@ class IndexClient:
         fetcher = DirectFetcher(
             self.http, self.cache, self._builder, offline=self.offline, env=self.env
         )
-        return fetcher.fetch(reference, locked)
+        return fetcher.fetch(reference, locked, refresh=refresh)
 
     def _builder(self) -> SdistMetadataBuilder:
         with self._lock:

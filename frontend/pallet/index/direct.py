@@ -86,17 +86,24 @@ class DirectFetcher:
         self.offline = offline
         self.env = env
 
-    def fetch(self, reference: DirectReference, locked: DirectOrigin | None = None) -> DirectDist:
+    def fetch(
+        self,
+        reference: DirectReference,
+        locked: DirectOrigin | None = None,
+        *,
+        refresh: bool = False,
+    ) -> DirectDist:
         """The package behind ``reference``; a ``locked`` vcs origin of the same repository and
-        revision keeps its commit."""
+        revision keeps its commit. ``refresh`` (an upgrade of the package) downloads a remote
+        archive again and rebuilds a directory's metadata."""
         if reference.kind == "vcs":
             return self._vcs(reference, locked)
         if reference.kind == "directory":
-            return self._directory(reference)
-        return self._archive(reference)
+            return self._directory(reference, refresh)
+        return self._archive(reference, refresh)
 
     # -- kinds -----------------------------------------------------------------------------------
-    def _archive(self, reference: DirectReference) -> DirectDist:
+    def _archive(self, reference: DirectReference, refresh: bool) -> DirectDist:
         filename = reference.filename
         if reference.subdirectory is not None:
             raise ProjectError(
@@ -107,7 +114,7 @@ class DirectFetcher:
             if not local.is_file():
                 raise ProjectError(f"{reference.origin}: {local} is not a file")
         else:
-            local = self._download(reference)
+            local = self._download(reference, refresh)
         digest = _sha256(local)
         expected = reference.hashes.get("sha256")
         if expected is not None and expected != digest:
@@ -133,12 +140,12 @@ class DirectFetcher:
         )
         return DirectDist(origin, metadata, local)
 
-    def _download(self, reference: DirectReference) -> Path:
+    def _download(self, reference: DirectReference, refresh: bool) -> Path:
         assert reference.url is not None
         url = reference.url
         path = self.cache.file_path(reference.filename, url, reference.hashes)
-        if path.is_file():
-            return path
+        if path.is_file() and (not refresh or reference.hashes or self.offline):
+            return path  # with a hash in the URL the file cannot have changed
         if self.offline or self.http is None:
             raise IndexError_(f"{reference.origin}: {redact(url)} is not in the cache (offline)")
         try:
@@ -158,7 +165,7 @@ class DirectFetcher:
             raise IndexError_(f"{reference.origin}: download failed: {detail}") from exc
         return path
 
-    def _directory(self, reference: DirectReference) -> DirectDist:
+    def _directory(self, reference: DirectReference, refresh: bool) -> DirectDist:
         tree = reference.path
         assert tree is not None
         if not tree.is_dir():
@@ -174,7 +181,7 @@ class DirectFetcher:
                 continue
             stamps.append(f"{name}:{stat.st_mtime_ns}:{stat.st_size}")
         key = Cache.metadata_key("dir:" + "|".join(stamps), {})
-        data = self.cache.load_metadata(key)
+        data = None if refresh else self.cache.load_metadata(key)
         if data is None:
             data = self._tree_metadata(project, reference)
             self.cache.store_metadata(key, data)

@@ -127,8 +127,15 @@ class PackageFinder(Protocol):
 class DirectFinder(Protocol):
     """A finder that can also fetch direct references (`index.client.IndexClient` can)."""
 
-    def direct(self, reference: DirectReference, locked: DirectOrigin | None = None) -> DirectDist:
-        """The package behind ``reference``; a matching ``locked`` vcs origin keeps its commit.
+    def direct(
+        self,
+        reference: DirectReference,
+        locked: DirectOrigin | None = None,
+        *,
+        refresh: bool = False,
+    ) -> DirectDist:
+        """The package behind ``reference``; a matching ``locked`` vcs origin keeps its commit;
+        ``refresh`` reads a remote archive or a directory again instead of from the cache.
 
         Raises `pallet.errors.PalletError` subclasses for anything the user can fix.
         """

@@ -65,7 +65,7 @@ class DirectPackages:
                 isinstance(self._upgrade, frozenset) and name in self._upgrade
             )
             locked = None if upgrading else self._locked.get(name)
-            found = self._fetched[name] = self._finder.direct(reference, locked)
+            found = self._fetched[name] = self._finder.direct(reference, locked, refresh=upgrading)
         return found
 
     def expand(self) -> None:
