@@ -119,8 +119,10 @@ def parse_direct_url(name: NormalizedName, url: str, origin: str) -> DirectRefer
             raise ValueError(f"{vcs} URLs are not supported; pallet locks git repositories only")
         if transport not in _GIT_TRANSPORTS:
             raise ValueError(f"use git+https, git+ssh, git+http, git+git or git+file, not {scheme}")
+        # pip's rule: the revision follows the last "@" of the path (it may hold "/": a branch
+        # such as "feature/x"); the netloc's "@" belongs to the user name.
         path, at, revision = parts.path.rpartition("@")
-        if not at or "/" in revision:  # "@" belongs to the path, not a revision
+        if not at:
             path, revision = parts.path, ""
         repository = urlunsplit((transport, parts.netloc, path, parts.query, ""))
         return DirectReference(

@@ -37,6 +37,7 @@ def test_https_archive_with_hash() -> None:
             "a/b",
         ),
         ("git+file:///srv/r@0123abc", "file:///srv/r", "0123abc", None),
+        ("git+https://h.invalid/r.git@feature/x", "https://h.invalid/r.git", "feature/x", None),
     ],
 )
 def test_git_urls(
