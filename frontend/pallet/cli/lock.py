@@ -419,7 +419,19 @@ def _make_finder(
         },
         prefetch_filter=prefetch_filter(environment.values for environment in universe),
         no_binary=spec.resolution.no_binary,
+        direct_names=_direct_names(spec),
     )
+
+
+def _direct_names(spec: ProjectSpec) -> set[NormalizedName]:
+    """Packages the project takes from a direct reference (``name @ url`` or a path/git
+    source): the index client never asks an index about them."""
+    from packaging.utils import canonicalize_name
+
+    tables = (spec.dependencies, *spec.optional_dependencies.values())
+    tables += tuple(spec.dependency_groups.values())
+    names = {canonicalize_name(r.name) for reqs in tables for r in reqs if r.url}
+    return names | set(spec.direct_sources)
 
 
 def _resolve(
@@ -442,12 +454,22 @@ def _resolve(
     # With locked pins to keep, the resolver knows what it needs (it prefetches the locked
     # names' pages itself); guessing the newest versions would only read metadata it discards.
     keep_pins = bool(preferences) and upgrade is not True
+    # git entries keep their commit unless upgraded (pallet lock -P NAME moves it)
+    locked_direct = {
+        p.name: p.direct for p in (known.packages if known else ()) if p.direct is not None
+    }
     entries = {(str(p.name), str(p.version)) for p in known.packages} if known else set()
     finding = _make_finder(spec, offline=offline, cutoffs=cutoffs, speculate=not keep_pins)
     with finding as client, quiet_known_entries(entries):
         finder = CountingFinder(client)
         with ui.Progress(finder.status):
-            result = resolve_lock(spec, finder, preferences=preferences, upgrade=upgrade)
+            result = resolve_lock(
+                spec,
+                finder,
+                preferences=preferences,
+                upgrade=upgrade,
+                locked_direct=locked_direct,
+            )
         packages = _lock_files(client, result.packages)
     return Lock(
         requires_python=spec.requires_python,

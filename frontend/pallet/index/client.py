@@ -23,13 +23,14 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from .. import envvars
 from ..errors import IndexError_
+from ..project.direct import DirectReference
 from ..project.model import IndexConfig, PackageSwitch, switch_applies
 from .cache import Cache
 from .cutoff import UploadCutoff
 from .http import Credentials, HttpClient, redact
 from .locations import is_relative_path, lock_index_url, lock_location
 from .metadata import WheelMetadataFetcher
-from .models import DistFile, DistMetadata
+from .models import DirectDist, DirectOrigin, DistFile, DistMetadata
 from .pages import PageReader, with_local_hashes
 from .sdist_metadata import SdistMetadataBuilder
 from .simple import sort_files
@@ -70,6 +71,7 @@ class IndexClient:
         http: HttpClient | None = None,
         root: Path | None = None,
         exclude_newer: Mapping[str, str] | None = None,
+        direct_names: Iterable[NormalizedName] = (),
     ) -> None:
         if not indexes:
             raise IndexError_("no package index configured")
@@ -92,6 +94,9 @@ class IndexClient:
         #: ``no-binary`` packages: an sdist's metadata comes from the sdist itself, never from
         #: a wheel of the same version (and no wheel of theirs is read on a guess)
         self.no_binary = no_binary
+        #: packages the project takes from direct references: never asked of an index, not
+        #: even speculatively (their names may be private)
+        self.direct_names = {canonicalize_name(n) for n in direct_names}
         self._configs = {i.name: i for i in indexes}
         self._default = next((i for i in indexes if i.default), indexes[0])
         self._sources = {canonicalize_name(k): v for k, v in sources.items()}
@@ -162,7 +167,8 @@ class IndexClient:
     def prefetch(self, names: Iterable[NormalizedName]) -> None:
         try:
             for name in names:
-                self._page_future(canonicalize_name(name))
+                if canonicalize_name(name) not in self.direct_names:
+                    self._page_future(canonicalize_name(name))
         except RuntimeError:  # the client was closed: prefetching is only a hint
             logger.debug("prefetch after close ignored")
 
@@ -197,6 +203,29 @@ class IndexClient:
                     self._speculative.discard(key)
                     if self._meta.get(key) is future:
                         del self._meta[key]
+
+    def direct(
+        self,
+        reference: DirectReference,
+        locked: DirectOrigin | None = None,
+        *,
+        refresh: bool = False,
+    ) -> DirectDist:
+        """A direct reference fetched (archive, directory or git), its metadata checked."""
+        from .direct import DirectFetcher
+
+        with self._lock:
+            self.direct_names.add(reference.name)
+        fetcher = DirectFetcher(
+            self.http, self.cache, self._builder, offline=self.offline, env=self.env
+        )
+        return fetcher.fetch(reference, locked, refresh=refresh)
+
+    def _builder(self) -> SdistMetadataBuilder:
+        with self._lock:
+            if self._sdists is None:
+                self._sdists = self._make_sdist_builder()
+            return self._sdists
 
     # -- files ---------------------------------------------------------------------------------
     def download(self, file: DistFile) -> Path:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -16,7 +17,17 @@ from packaging.tags import Tag
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-__all__ = ["DistFile", "DistMetadata", "PackageFinder"]
+if TYPE_CHECKING:
+    from ..project.direct import DirectReference
+
+__all__ = [
+    "DirectDist",
+    "DirectFinder",
+    "DirectOrigin",
+    "DistFile",
+    "DistMetadata",
+    "PackageFinder",
+]
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,38 @@ class DistMetadata:
     provides_extra: tuple[str, ...]  # normalized (PEP 685)
 
 
+@dataclass(frozen=True)
+class DirectOrigin:
+    """Where a package that comes from no index lies, as PEP 751 records it.
+
+    ``kind`` names the table: ``archive`` (``url`` or ``path``, ``size``, ``hashes``),
+    ``directory`` (``path``, ``editable``) or ``vcs`` (``vcs_type``, ``url``,
+    ``requested_revision``, ``commit_id``); each may have a ``subdirectory``. ``path`` is as the
+    lock writes it: relative to the lock's folder (POSIX separators) or absolute.
+    """
+
+    kind: Literal["archive", "directory", "vcs"]
+    url: str | None = None
+    path: str | None = None
+    editable: bool = False
+    size: int | None = None
+    hashes: Mapping[str, str] = field(default_factory=dict)
+    vcs_type: str = "git"
+    requested_revision: str | None = None
+    commit_id: str | None = None
+    subdirectory: str | None = None
+
+
+@dataclass(frozen=True)
+class DirectDist:
+    """A direct reference fetched: its origin (with hashes or commit), its metadata, and where
+    its archive or source tree lies on this machine."""
+
+    origin: DirectOrigin
+    metadata: DistMetadata
+    local: Path
+
+
 class PackageFinder(Protocol):
     """What the resolver asks of the package indexes. Implemented by `index.client.IndexClient`."""
 
@@ -77,4 +120,23 @@ class PackageFinder(Protocol):
 
     def prefetch(self, names: Iterable[NormalizedName]) -> None:
         """Start fetching these project pages in the background (a hint; may do nothing)."""
+        ...
+
+
+@runtime_checkable
+class DirectFinder(Protocol):
+    """A finder that can also fetch direct references (`index.client.IndexClient` can)."""
+
+    def direct(
+        self,
+        reference: DirectReference,
+        locked: DirectOrigin | None = None,
+        *,
+        refresh: bool = False,
+    ) -> DirectDist:
+        """The package behind ``reference``; a matching ``locked`` vcs origin keeps its commit;
+        ``refresh`` reads a remote archive or a directory again instead of from the cache.
+
+        Raises `pallet.errors.PalletError` subclasses for anything the user can fix.
+        """
         ...

@@ -58,3 +58,10 @@ class SdistMetadataBuilder:
             with self._slots:
                 dist_info = self.builder.metadata(project_dir, Path(tmp) / "out", label=filename)
             return (dist_info / "METADATA").read_bytes()
+
+    def tree_metadata(self, project_dir: Path, label: str) -> bytes:
+        """METADATA of a source tree (a local directory or a git checkout), built in place as
+        pip and uv do; ``label`` names it in errors."""
+        with tempfile.TemporaryDirectory(prefix="pallet-tree-") as tmp, self._slots:
+            dist_info = self.builder.metadata(project_dir, Path(tmp) / "out", label=label)
+            return (dist_info / "METADATA").read_bytes()

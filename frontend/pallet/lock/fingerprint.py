@@ -70,6 +70,27 @@ def _requirements(requirements: Iterable[Requirement]) -> list[str]:
     return sorted({_requirement(r) for r in requirements})
 
 
+def _indexes(spec: ProjectSpec) -> dict[str, Any]:
+    section: dict[str, Any] = {
+        "indexes": sorted(
+            [index.name, index.url, index.default, index.explicit, index.format]
+            # as written: a duration ("7 days") keeps the fingerprint still as time passes
+            + ([index.exclude_newer.text] if index.exclude_newer else [])
+            for index in spec.indexes
+        ),
+        "sources": sorted([name, index] for name, index in spec.sources.items()),
+    }
+    if spec.direct_sources:  # only when present, so that older locks keep their fingerprint
+        import dataclasses  # off the fast path
+
+        # The sources as written: a changed path or rev re-locks; a directory's content does
+        # not (it is read again on the next lock).
+        section["direct-sources"] = sorted(
+            [name, dataclasses.astuple(source)] for name, source in spec.direct_sources.items()
+        )
+    return section
+
+
 def _sections(spec: ProjectSpec) -> dict[str, Any]:
     return {
         "requires-python": str(spec.requires_python),
@@ -83,15 +104,7 @@ def _sections(spec: ProjectSpec) -> dict[str, Any]:
             },
             "default": sorted(spec.default_groups),
         },
-        "indexes": {
-            "indexes": sorted(
-                [index.name, index.url, index.default, index.explicit, index.format]
-                # as written: a duration ("7 days") keeps the fingerprint still as time passes
-                + ([index.exclude_newer.text] if index.exclude_newer else [])
-                for index in spec.indexes
-            ),
-            "sources": sorted([name, index] for name, index in spec.sources.items()),
-        },
+        "indexes": _indexes(spec),
         "resolution": {
             "prerelease": spec.resolution.prerelease,
             "max-python": spec.resolution.max_python,

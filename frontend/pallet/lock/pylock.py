@@ -23,7 +23,7 @@ from packaging.utils import NormalizedName, parse_sdist_filename, parse_wheel_fi
 from packaging.version import Version
 
 from ..errors import LockError
-from ..index.models import DistFile
+from ..index.models import DirectOrigin, DistFile
 from . import _toml
 from .model import Dependency, Lock, LockedPackage
 from .stamp import TAIL_HEADER, content_line, read_pallet_table
@@ -72,6 +72,36 @@ def _file_table(file: DistFile) -> list[tuple[str, _toml.TomlValue]]:
     return rows
 
 
+def _direct_table(origin: DirectOrigin) -> list[tuple[str, _toml.TomlValue]]:
+    """``[packages.archive]``, ``[packages.directory]`` or ``[packages.vcs]`` keys in
+    specification order."""
+    rows: list[tuple[str, _toml.TomlValue]] = []
+    if origin.kind == "vcs":
+        rows.append(("type", origin.vcs_type))
+    if origin.url is not None:
+        # The direct URL data structure lets a VCS URL keep a user name that is no secret
+        # (``ssh://git@host/repo``); a password never reaches the lock.
+        parts = urlsplit(origin.url)
+        user, colon, _ = parts.netloc.rpartition("@")[0].partition(":")
+        keep = origin.kind == "vcs" and parts.scheme == "ssh" and user and not colon
+        rows.append(("url", origin.url if keep else _public_url(origin.url)))
+    if origin.path is not None:
+        rows.append(("path", origin.path))
+    if origin.kind == "directory" and origin.editable:
+        rows.append(("editable", True))
+    if origin.kind == "vcs":
+        if origin.requested_revision is not None:
+            rows.append(("requested-revision", origin.requested_revision))
+        rows.append(("commit-id", origin.commit_id or ""))
+    if origin.kind == "archive":
+        if origin.size is not None:
+            rows.append(("size", origin.size))
+        rows.append(("hashes", dict(sorted(origin.hashes.items()))))
+    if origin.subdirectory is not None:
+        rows.append(("subdirectory", origin.subdirectory))
+    return rows
+
+
 def _lines(rows: list[tuple[str, _toml.TomlValue]]) -> list[str]:
     return [f"{_toml.key(k)} = {_toml.value(v)}" for k, v in rows]
 
@@ -97,10 +127,13 @@ def dumps_lock(lock: Lock) -> str:
 
     for package in sorted(lock.packages, key=_sort_key):
         out += ["", "[[packages]]"]
-        rows: list[tuple[str, _toml.TomlValue]] = [
-            ("name", package.name),
-            ("version", str(package.version)),
-        ]
+        rows: list[tuple[str, _toml.TomlValue]] = [("name", package.name)]
+        # PEP 751: "The version MUST NOT be included when it cannot be guaranteed to be
+        # consistent with the code used (i.e. when a source tree is used)" (a local directory;
+        # a git commit is immutable, so vcs entries keep it, as uv's do).
+        source_tree = package.direct is not None and package.direct.kind == "directory"
+        if not source_tree:
+            rows.append(("version", str(package.version)))
         if package.marker is not None:
             rows.append(("marker", str(package.marker)))
         if package.requires_python is not None and str(package.requires_python):
@@ -116,6 +149,12 @@ def dumps_lock(lock: Lock) -> str:
                     entry["version"] = str(dep.version)
                 deps.append(entry)
             out += _array_lines("dependencies", deps)
+        if package.direct is not None:
+            out += ["", f"[packages.{package.direct.kind}]", *_lines(_direct_table(package.direct))]
+            if source_tree:  # disposable (PEP 751 [packages.tool]): for pallet's change report
+                version = _toml.value(str(package.version))
+                out += ["", "[packages.tool.pallet]", f"version = {version}"]
+            continue
         if package.index:  # none for a local folder (index.locations)
             out.append(f"index = {_toml.value(_public_url(package.index))}")
         if package.sdist is not None:
@@ -186,8 +225,9 @@ def read_lock(path: Path) -> Lock:
 def loads_lock(text: str, *, display: str = LOCK_FILE) -> Lock:
     """pylock.toml text -> `Lock`, validated with `lock.validate` first.
 
-    Only what pallet writes is supported: packages from an index (``wheels``/``sdist``), not
-    ``vcs``/``directory``/``archive`` sources.
+    Packages from an index (``wheels``/``sdist``) and from direct references (``vcs``,
+    ``directory``, ``archive``); a ``directory`` entry without ``version`` needs the one pallet
+    records in ``[packages.tool.pallet]``.
     """
     from .validate import validate_lock  # not needed by the writer
 
@@ -200,12 +240,7 @@ def loads_lock(text: str, *, display: str = LOCK_FILE) -> Lock:
         raise LockError("\n".join(f"{display}: {problem}" for problem in problems))
     packages = []
     for i, raw in enumerate(data["packages"]):
-        for kind in ("vcs", "directory", "archive"):
-            if kind in raw:
-                raise LockError(
-                    f"{display}: packages[{i}].{kind}: {kind} sources are not supported yet"
-                )
-        if "version" not in raw:
+        if "version" not in raw and not _tool_version(raw):
             raise LockError(f"{display}: packages[{i}].version: missing (pallet needs it)")
         packages.append(_package(raw))
     tool = data.get("tool")
@@ -237,9 +272,36 @@ def _exclude_newer(raw: object) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((str(k), v) for k, v in raw.items() if isinstance(v, str)))
 
 
+def _tool_version(raw: Mapping[str, Any]) -> str | None:
+    """The version pallet recorded in ``[packages.tool.pallet]`` for a source tree entry."""
+    tool = raw.get("tool", {})
+    pallet = tool.get("pallet", {}) if isinstance(tool, dict) else {}
+    version = pallet.get("version") if isinstance(pallet, dict) else None
+    return version if isinstance(version, str) else None
+
+
+def _direct_origin(raw: Mapping[str, Any]) -> DirectOrigin | None:
+    for kind in ("vcs", "directory", "archive"):
+        table = raw.get(kind)
+        if isinstance(table, dict):
+            return DirectOrigin(
+                kind,
+                url=table.get("url"),
+                path=table.get("path"),
+                editable=bool(table.get("editable", False)),
+                size=table.get("size"),
+                hashes=dict(sorted(table.get("hashes", {}).items())),
+                vcs_type=str(table.get("type", "git")),
+                requested_revision=table.get("requested-revision"),
+                commit_id=table.get("commit-id"),
+                subdirectory=table.get("subdirectory"),
+            )
+    return None
+
+
 def _package(raw: Mapping[str, Any]) -> LockedPackage:
     name = NormalizedName(raw["name"])
-    version = Version(raw["version"])
+    version = Version(str(raw["version"] if "version" in raw else _tool_version(raw)))
     index = str(raw.get("index", ""))
     wheels = tuple(
         sorted(
@@ -264,6 +326,7 @@ def _package(raw: Mapping[str, Any]) -> LockedPackage:
             for dep in raw.get("dependencies", [])
             if "name" in dep
         ),
+        direct=_direct_origin(raw),
     )
 
 

@@ -15,6 +15,7 @@ from .exclude_newer import ExcludeNewer
 
 __all__ = [
     "PYPI",
+    "DirectSource",
     "ForkStrategy",
     "IndexConfig",
     "PackageSwitch",
@@ -55,6 +56,24 @@ class IndexConfig:
 
 
 PYPI = IndexConfig(name="pypi", url="https://pypi.org/simple", default=True)
+
+
+@dataclass(frozen=True)
+class DirectSource:
+    """A ``[tool.pallet.sources]`` table that gives a package a source outside the indexes.
+
+    ``kind = "path"``: ``path`` as written (relative to the project directory, or absolute), a
+    directory or an archive file, ``editable`` for a directory. ``kind = "git"``: ``url`` (the
+    repository), at most one of ``rev``/``tag``/``branch`` (``requested``), ``subdirectory``.
+    """
+
+    kind: Literal["path", "git"]
+    path: str | None = None
+    editable: bool = False
+    url: str | None = None
+    requested: str | None = None  # the rev, tag or branch as written (None: the default branch)
+    reference: Literal["rev", "tag", "branch"] | None = None
+    subdirectory: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +124,8 @@ class ProjectSpec:
     #: package -> index name, from ``[tool.pallet.sources]``
     sources: Mapping[NormalizedName, str] = field(default_factory=dict)
     resolution: ResolutionSettings = field(default_factory=ResolutionSettings)
+    #: package -> path or git source, from ``[tool.pallet.sources]`` tables
+    direct_sources: Mapping[NormalizedName, DirectSource] = field(default_factory=dict)
 
     @property
     def default_index(self) -> IndexConfig:

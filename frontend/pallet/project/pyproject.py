@@ -211,6 +211,7 @@ def read_project(root: Path) -> ProjectSpec:
         indexes=settings.indexes,
         sources=settings.sources,
         resolution=settings.resolution,
+        direct_sources=settings.direct_sources,
     )
 
 

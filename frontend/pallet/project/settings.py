@@ -18,6 +18,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from .exclude_newer import ExcludeNewer, parse_exclude_newer
 from .model import (
     PYPI,
+    DirectSource,
     ForkStrategy,
     IndexConfig,
     PackageSwitch,
@@ -47,6 +48,8 @@ _IMPLEMENTATIONS = ("cpython", "pypy")
 _LIBCS = ("glibc", "musl")
 _PRERELEASE: tuple[PrereleaseMode, ...] = ("if-necessary", "allow", "disallow")
 _FORMATS = ("simple", "flat")
+_PATH_SOURCE_KEYS = ("path", "editable")
+_GIT_SOURCE_KEYS = ("git", "rev", "tag", "branch", "subdirectory")
 _INDEX_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _PYTHON_MINOR = re.compile(r"^3\.(\d+)$")
 _PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
@@ -61,6 +64,8 @@ class ToolSettings:
     resolution: ResolutionSettings = field(default_factory=ResolutionSettings)
     #: ``default-groups`` as written (None: not given); checked against the groups by the caller
     default_groups: tuple[str, ...] | None = None
+    #: ``[tool.pallet.sources]`` entries that are tables (path or git), by package
+    direct_sources: Mapping[NormalizedName, DirectSource] = field(default_factory=dict)
 
 
 def parse_tool_settings(raw: object, problems: Problems) -> ToolSettings:
@@ -91,7 +96,8 @@ def parse_tool_settings(raw: object, problems: Problems) -> ToolSettings:
                 "default-groups",
                 f"key 'default-groups': must be an array of group names, not {type_name(value)}",
             )
-    return ToolSettings(indexes, sources, resolution, default_groups)
+    direct = _parse_direct_sources(raw.get("sources"), problems)
+    return ToolSettings(indexes, sources, resolution, default_groups, direct)
 
 
 def _parse_indexes(raw: object, problems: Problems) -> tuple[IndexConfig, ...]:
@@ -250,12 +256,14 @@ def _parse_sources(
             )
             continue
         written[name] = package
+        if isinstance(index_name, dict):
+            continue  # a path or git source: `_parse_direct_sources`
         if not isinstance(index_name, str):
             problems.add(
                 "tool.pallet.sources",
                 package,
-                f"package {package!r}: the value must be an index name (a string), "
-                f"not {type_name(index_name)}",
+                f"package {package!r}: the value must be an index name (a string) or a "
+                f"path or git table, not {type_name(index_name)}",
             )
         elif index_name not in known:
             problems.add(
@@ -266,6 +274,85 @@ def _parse_sources(
             )
         else:
             out[name] = index_name
+    return out
+
+
+def _parse_direct_sources(raw: object, problems: Problems) -> dict[NormalizedName, DirectSource]:
+    """The table entries of ``[tool.pallet.sources]``: ``{ path = "../lib", editable = true }``
+    or ``{ git = "https://…/repo.git", rev = "v1.2", subdirectory = "pkg" }`` (as uv spells
+    them). Names are checked by `_parse_sources`."""
+    out: dict[NormalizedName, DirectSource] = {}
+    if not isinstance(raw, dict):
+        return out
+    table = "tool.pallet.sources"
+    for package, value in raw.items():
+        if not isinstance(value, dict) or not _PROJECT_NAME.match(package):
+            continue
+        where = f"package {package!r}"
+        kinds = [k for k in ("path", "git") if k in value]
+        if len(kinds) != 1:
+            problems.add(
+                table,
+                package,
+                f"{where}: a source table needs exactly one of 'path' or 'git'"
+                + (", not both" if kinds else "; an index is named by a string"),
+            )
+            continue
+        allowed = _PATH_SOURCE_KEYS if kinds[0] == "path" else _GIT_SOURCE_KEYS
+        unknown = [k for k in value if k not in allowed]
+        for key in unknown:
+            problems.add(
+                table, package, f"{where}: key {key!r} is not allowed{did_you_mean(key, allowed)}"
+            )
+        wrong = [
+            k
+            for k in value
+            if k in allowed and not isinstance(value[k], bool if k == "editable" else str)
+        ]
+        for key in wrong:
+            kind = "true or false" if key == "editable" else "a string"
+            problems.add(
+                table, package, f"{where}: key {key!r} must be {kind}, not {type_name(value[key])}"
+            )
+        if unknown or wrong:
+            continue
+        if kinds[0] == "path":
+            if not value["path"]:
+                problems.add(table, package, f"{where}: key 'path' is empty")
+                continue
+            out[canonicalize_name(package)] = DirectSource(
+                "path", path=value["path"], editable=value.get("editable", False)
+            )
+            continue
+        refs = [k for k in ("rev", "tag", "branch") if k in value]
+        if len(refs) > 1:
+            problems.add(table, package, f"{where}: give at most one of 'rev', 'tag' and 'branch'")
+            continue
+        url = value["git"]
+        if urlsplit(url).scheme.lower() not in ("http", "https", "file", "ssh", "git"):
+            problems.add(
+                table,
+                package,
+                f"{where}: key 'git' is {url!r}; use an http, https, ssh, git or file URL",
+            )
+            continue
+        subdirectory = value.get("subdirectory")
+        parts = (subdirectory or "").replace("\\", "/").split("/")
+        if subdirectory is not None and (subdirectory.startswith(("/", "\\")) or ".." in parts):
+            problems.add(
+                table,
+                package,
+                f"{where}: key 'subdirectory' is {subdirectory!r}; use a path inside the "
+                "repository",
+            )
+            continue
+        out[canonicalize_name(package)] = DirectSource(
+            "git",
+            url=url,
+            requested=value[refs[0]] if refs else None,
+            reference=cast(Any, refs[0]) if refs else None,
+            subdirectory=subdirectory,
+        )
     return out
 
 

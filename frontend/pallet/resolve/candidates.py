@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
@@ -24,11 +24,13 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from ..errors import ResolutionError
 from ..index.models import DistFile, DistMetadata, PackageFinder
 from ..project.model import PackageSwitch, switch_applies
 from .environments import Environment, PythonRange
 from .files import wheel_fits
+
+if TYPE_CHECKING:
+    from .direct import DirectPackages
 
 __all__ = [
     "PYTHON",
@@ -124,12 +126,9 @@ def root_label(project: str, source: RootSource) -> str:
 
 
 def package_reqs(requirement: Requirement, *, direct: bool = False) -> tuple[Req, ...]:
-    """``a[x,y]>=1`` -> ``a>=1``, ``a[x]>=1``, ``a[y]>=1``; ``direct``: the project's own."""
-    if requirement.url:
-        raise ResolutionError(
-            f"`{requirement}`: direct references (`name @ url`) cannot be locked yet; "
-            "publish the package to an index or use a find-links index"
-        )
+    """``a[x,y]>=1`` -> ``a>=1``, ``a[x]>=1``, ``a[y]>=1``; ``direct``: the project's own. A
+    direct reference (``a @ url``) becomes a requirement with no specifier: its one candidate
+    comes from the `Catalog`."""
     name = canonicalize_name(requirement.name)
     spec = requirement.specifier
     reqs = [Req(name, name, None, spec, source=requirement, direct=direct)]
@@ -181,11 +180,15 @@ class Catalog:
     def __init__(
         self,
         finder: PackageFinder,
+        direct: DirectPackages | None = None,
         *,
         no_build: PackageSwitch = False,
         no_binary: PackageSwitch = False,
     ) -> None:
         self.finder = finder
+        #: packages taken from direct references (one release each, no index lookup)
+        self.direct = direct
+        self._direct_names = direct.names if direct is not None else frozenset()
         #: ``[tool.pallet.resolution]`` no-build / no-binary: which files of a package count
         self.no_build = no_build
         self.no_binary = no_binary
@@ -208,7 +211,11 @@ class Catalog:
         self.metadata_calls = 0
 
     def prefetch(self, names: Sequence[NormalizedName]) -> None:
-        new = [n for n in names if n not in self._prefetched and n not in self._releases]
+        new = [
+            n
+            for n in names
+            if n not in self._prefetched and n not in self._releases and n not in self._direct_names
+        ]
         if new:
             self._prefetched.update(new)
             self.finder.prefetch(new)
@@ -216,6 +223,11 @@ class Catalog:
     def releases(self, name: NormalizedName) -> tuple[Release, ...]:
         """Every version of ``name``, newest first."""
         cached = self._releases.get(name)
+        if cached is None and name in self._direct_names:
+            assert self.direct is not None
+            metadata = self.direct.get(name).metadata
+            self._metadata[(name, metadata.version)] = metadata
+            cached = self._releases[name] = (Release(metadata.version, (), False),)
         if cached is None:
             by_version: dict[Version, list[DistFile]] = {}
             for file in self.finder.files(name):
@@ -294,6 +306,8 @@ class Catalog:
 
     def python_ok(self, release: Release, ranges: tuple[PythonRange, ...]) -> bool:
         """The index's ``data-requires-python``: some file admits the fork's Pythons."""
+        if not release.files:  # a direct reference: its metadata's Requires-Python decides
+            return True
         key = (id(release), id(ranges))
         hit = self._python_ok.get(key)
         if hit is None:
@@ -350,6 +364,9 @@ class Catalog:
             if md.requires_python is not None and candidate.extra is None:
                 python = Req(":python:", PYTHON.name, None, md.requires_python, kind="python")
                 edges.append(Edge(None, "", (python,)))
+            for r in md.requires_dist:
+                if r.url:
+                    self._check_url(candidate, r)
             if candidate.extra is None:
                 for r in md.requires_dist:
                     edges.append(Edge(r.marker, "", package_reqs(r)))
@@ -368,3 +385,10 @@ class Catalog:
                         edges.append(Edge(r.marker, candidate.extra, package_reqs(r), True))
             hit = self._edges[candidate] = tuple(edges)
         return hit
+
+    def _check_url(self, candidate: Candidate, requirement: Requirement) -> None:
+        """A dependency's ``name @ url`` stands only where the project declares the same."""
+        from .direct import DirectPackages
+
+        direct = self.direct if self.direct is not None else DirectPackages({}, self.finder)
+        direct.check_dependency(f"{candidate.name} {candidate.version}", requirement)

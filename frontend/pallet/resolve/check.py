@@ -14,8 +14,10 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from ..index.models import PackageFinder
+from ..project.direct import direct_references
 from ..project.model import ProjectSpec
 from .candidates import Catalog, RootSource, root_identifier
+from .direct import DirectPackages
 from .environments import Environment, MarkerEvaluator
 from .graph import walk
 from .provider import ForkContext, ProjectRoots, Provider
@@ -36,7 +38,11 @@ def _selections(roots: ProjectRoots) -> list[tuple[RootSource, ...]]:
 def check_exact(resolution: Resolution, spec: ProjectSpec, finder: PackageFinder) -> list[str]:
     """Every way the lock's markers disagree with the resolution; empty when exact."""
     problems: list[str] = []
-    catalog = Catalog(finder)
+    references = direct_references(spec)
+    direct = DirectPackages(references, finder) if references else None
+    if direct is not None:
+        direct.expand()
+    catalog = Catalog(finder, direct)
     roots = ProjectRoots(spec)
     evaluate = MarkerEvaluator()
     fork_of: dict[Environment, int] = {}

@@ -14,7 +14,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from ..index.models import DistFile
+from ..index.models import DirectOrigin, DistFile
 
 __all__ = ["Dependency", "LockedPackage"]
 
@@ -48,3 +48,6 @@ class LockedPackage:
     wheels: tuple[DistFile, ...]
     sdist: DistFile | None
     dependencies: tuple[Dependency, ...] = ()
+    #: set for a package from a direct reference (PEP 751 ``archive``/``directory``/``vcs``);
+    #: then ``index`` is empty and there are no wheels or sdist
+    direct: DirectOrigin | None = None

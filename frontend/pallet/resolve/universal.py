@@ -22,9 +22,11 @@ from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
 from ..errors import ProjectError, ResolutionError
 from ..index.locations import lock_index_url
-from ..index.models import PackageFinder
+from ..index.models import DirectOrigin, PackageFinder
+from ..project.direct import direct_references
 from ..project.model import ProjectSpec
 from .candidates import Candidate, Catalog, Req
+from .direct import DirectPackages, warn_wheel_gaps
 from .environments import (
     Environment,
     MarkerEvaluator,
@@ -322,18 +324,27 @@ def resolve_lock(
     *,
     preferences: Preferences | None = None,
     upgrade: bool | frozenset[NormalizedName] = False,
+    locked_direct: Mapping[NormalizedName, DirectOrigin] = {},
 ) -> Resolution:
     """Resolve the project's dependencies, every extra and every group, for every environment.
 
     ``preferences`` (versions in the current lock: one per name, or every locked entry as
     `Pin`s, each preferred on the environments its marker covers) are tried first, except for
-    every package when ``upgrade`` is True or for the names in ``upgrade``. Raises
-    `ResolutionError` with an explanation when no resolution exists, `IndexError_` when an
-    index cannot be read.
+    every package when ``upgrade`` is True or for the names in ``upgrade``; so are the commits
+    of ``locked_direct`` (the lock's git entries). Raises `ResolutionError` with an
+    explanation when no resolution exists, `IndexError_` when an index cannot be read.
     """
     started = time.perf_counter()
+    references = direct_references(spec)
+    direct = None
+    if references:
+        direct = DirectPackages(references, finder, locked=locked_direct, upgrade=upgrade)
+        direct.expand()
     catalog = Catalog(
-        finder, no_build=spec.resolution.no_build, no_binary=spec.resolution.no_binary
+        finder,
+        direct,
+        no_build=spec.resolution.no_build,
+        no_binary=spec.resolution.no_binary,
     )
     roots = ProjectRoots(spec)
     evaluate = SharedMarkerEvaluator()
@@ -422,6 +433,32 @@ def _merge(
             for activation, envs in sorted(by_activation.items(), key=lambda kv: sorted(kv[0]))
         ]
         envs_all = [e for envs in by_activation.values() for e in envs]
+        dependencies = tuple(
+            sorted(
+                (
+                    Dependency(d, v if len(versions_of[d]) > 1 else None)
+                    for d, v in deps[(name, version)]
+                ),
+                key=lambda dep: (dep.name, dep.version or Version("0")),
+            )
+        )
+        if catalog.direct is not None and name in catalog.direct.names:
+            origin = catalog.direct.get(name).origin
+            warn_wheel_gaps(name, origin, envs_all)
+            packages.append(
+                LockedPackage(
+                    name=name,
+                    version=version,
+                    marker=to_marker(terms),
+                    requires_python=catalog.requires_python(name, version),
+                    index="",
+                    wheels=(),
+                    sdist=None,
+                    dependencies=dependencies,
+                    direct=origin,
+                )
+            )
+            continue
         release = catalog.release(name, version)
         files = release.files
         if release.all_yanked:  # PEP 592: say so, with the reason (only a project pin gets here)
@@ -432,15 +469,6 @@ def _merge(
                 version,
                 reason,
             )
-        dependencies = tuple(
-            sorted(
-                (
-                    Dependency(d, v if len(versions_of[d]) > 1 else None)
-                    for d, v in deps[(name, version)]
-                ),
-                key=lambda dep: (dep.name, dep.version or Version("0")),
-            )
-        )
         wheels = wheels_for(release.wheels, envs_all)
         gaps = uncovered(wheels, release.sdist, envs_all)
         if not wheels and release.sdist is None:

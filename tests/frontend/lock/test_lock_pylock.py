@@ -255,3 +255,130 @@ def test_credentials_never_written(sample_lock: Lock) -> None:
     assert "s3cret" not in text and "user" not in text
     assert 'index = "https://pypi.invalid/simple"' in text
     assert 'url = "https://files.invalid/a.whl"' in text
+
+
+DIRECT_TEXT = """\
+[[packages]]
+name = "arch"
+version = "1.0"
+dependencies = [
+    { name = "lib" },
+]
+
+[packages.archive]
+url = "https://files.example.invalid/arch-1.0-py3-none-any.whl"
+size = 1234
+hashes = { sha256 = "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd" }
+
+[[packages]]
+name = "gitpkg"
+version = "2.0"
+marker = 'sys_platform == "linux"'
+
+[packages.vcs]
+type = "git"
+url = "https://example.invalid/repo.git"
+requested-revision = "v2.0"
+commit-id = "0123456789abcdef0123456789abcdef01234567"
+subdirectory = "sub"
+
+[[packages]]
+name = "lib"
+
+[packages.directory]
+path = "../lib"
+editable = true
+
+[packages.tool.pallet]
+version = "0.3"
+"""
+
+
+def test_direct_entries_text_and_round_trip(sample_lock: Lock) -> None:
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
+    from pallet.index.models import DirectOrigin
+    from pallet.lock.model import Dependency, LockedPackage
+
+    def package(name: str, version: str, origin: DirectOrigin, **kw: object) -> LockedPackage:
+        return LockedPackage(
+            NormalizedName(name),
+            Version(version),
+            kw.pop("marker", None),  # type: ignore[arg-type]
+            None,
+            "",
+            (),
+            None,
+            direct=origin,
+            **kw,  # type: ignore[arg-type]
+        )
+
+    lock = dataclasses.replace(
+        _small(sample_lock),
+        packages=(
+            package(
+                "arch",
+                "1.0",
+                DirectOrigin(
+                    "archive",
+                    url="https://user:pw@files.example.invalid/arch-1.0-py3-none-any.whl",
+                    size=1234,
+                    hashes={"sha256": "d" * 64},
+                ),
+                dependencies=(Dependency(NormalizedName("lib")),),
+            ),
+            package(
+                "gitpkg",
+                "2.0",
+                DirectOrigin(
+                    "vcs",
+                    url="https://example.invalid/repo.git",
+                    requested_revision="v2.0",
+                    commit_id="0123456789abcdef" * 2 + "01234567",
+                    subdirectory="sub",
+                ),
+                marker=Marker("sys_platform == 'linux'"),
+            ),
+            package("lib", "0.3", DirectOrigin("directory", path="../lib", editable=True)),
+        ),
+    )
+    text = dumps_lock(lock)
+    assert DIRECT_TEXT in text  # spec key order; no version for a source tree; no credentials
+    data = tomllib.loads(text)
+    assert validate_lock(data) == []
+    pylock = pytest.importorskip("packaging.pylock")
+    parsed = pylock.Pylock.from_dict(data)
+    assert [p.directory.path for p in parsed.packages if p.directory] == ["../lib"]
+    again = loads_lock(text)
+    assert [p.direct for p in again.packages] == [
+        dataclasses.replace(
+            lock.packages[0].direct,  # type: ignore[arg-type]
+            url="https://files.example.invalid/arch-1.0-py3-none-any.whl",
+        ),
+        lock.packages[1].direct,
+        lock.packages[2].direct,
+    ]
+    assert [str(p.version) for p in again.packages] == ["1.0", "2.0", "0.3"]
+    assert dumps_lock(again) == text
+
+
+@pytest.mark.parametrize(
+    ("url", "written"),
+    [
+        ("ssh://git@example.invalid/r.git", "ssh://git@example.invalid/r.git"),
+        ("ssh://me:pw@example.invalid/r.git", "ssh://example.invalid/r.git"),
+        ("https://token@example.invalid/r.git", "https://example.invalid/r.git"),
+    ],
+)
+def test_vcs_url_keeps_only_a_public_user_name(sample_lock: Lock, url: str, written: str) -> None:
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
+    from pallet.index.models import DirectOrigin
+    from pallet.lock.model import LockedPackage
+
+    origin = DirectOrigin("vcs", url=url, commit_id="f" * 40)
+    package = LockedPackage(NormalizedName("r"), Version("1"), None, None, "", (), None)
+    lock = dataclasses.replace(
+        _small(sample_lock), packages=(dataclasses.replace(package, direct=origin),)
+    )
+    assert tomllib.loads(dumps_lock(lock))["packages"][0]["vcs"]["url"] == written

@@ -176,3 +176,49 @@ def test_no_build_and_no_binary() -> None:
 def test_invalid_build_switches(resolution: dict[str, Any], message: str) -> None:
     with pytest.raises(ProjectError, match=re.escape(message)):
         _settings({"resolution": resolution})
+
+
+def test_path_and_git_source_tables() -> None:
+    from pallet.project.model import DirectSource
+
+    settings = _settings(
+        {
+            "sources": {
+                "Lib": {"path": "../lib", "editable": True},
+                "tool": {"git": "https://example.invalid/tool.git", "tag": "v1.2"},
+                "plain": {"git": "https://example.invalid/plain.git"},
+                "torch": "pypi",
+            }
+        }
+    )
+    assert dict(settings.sources) == {"torch": "pypi"}
+    assert dict(settings.direct_sources) == {
+        "lib": DirectSource("path", path="../lib", editable=True),
+        "tool": DirectSource(
+            "git", url="https://example.invalid/tool.git", requested="v1.2", reference="tag"
+        ),
+        "plain": DirectSource("git", url="https://example.invalid/plain.git"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"path": "a", "git": "https://x/y.git"}, "exactly one of 'path' or 'git', not both"),
+        ({"editable": True}, "exactly one of 'path' or 'git'; an index is named by a string"),
+        (
+            {"path": "a", "editible": True},
+            "key 'editible' is not allowed; did you mean 'editable'?",
+        ),
+        ({"path": "a", "editable": "yes"}, "key 'editable' must be true or false, not a string"),
+        ({"git": "https://x/y.git", "rev": "a", "tag": "b"}, "at most one of 'rev', 'tag'"),
+        ({"git": "ftp://x/y.git"}, "key 'git' is 'ftp://x/y.git'; use an http, https, ssh"),
+        ({"git": "https://x/y.git", "subdirectory": "../up"}, "a path inside the repository"),
+        ({"path": ""}, "key 'path' is empty"),
+    ],
+)
+def test_invalid_source_tables(table: Any, message: str) -> None:
+    with pytest.raises(ProjectError) as info:
+        _settings({"sources": {"lib": table}})
+    assert str(info.value).startswith("pyproject.toml: [tool.pallet.sources] package 'lib': ")
+    assert message in str(info.value)
