@@ -146,7 +146,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
         )
     if defect is not None:
         if expected:
-            pytest.xfail(f"{defect.args[0]} ({expected[0]})")
+            pytest.xfail(f"{defect.args[0]} ({str(expected[0]).splitlines()[0]})")
         lock_matrix.stale_defect_warning(pyfuncitem.nodeid, str(defect.args[0]))
     return result
 

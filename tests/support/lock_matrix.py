@@ -434,7 +434,12 @@ class LockMatrix:
         except subprocess.TimeoutExpired as exc:
             raise _ToolFailed(f"`uv {' '.join(args[:2])}` took over {UV_TIMEOUT} s") from exc
         if proc.returncode != 0:
-            tail = "\n    ".join(proc.stderr.strip().splitlines()[-12:])
+            lines = [
+                line
+                for line in proc.stderr.strip().splitlines()
+                if not line.startswith(("warning: The `--pylock` option", "Using Python"))
+            ]
+            tail = "\n    ".join(lines[-12:])
             raise _ToolFailed(f"`uv {' '.join(args[:2])}` exit {proc.returncode}:\n    {tail}")
 
     # -- reporting ----------------------------------------------------------------------
