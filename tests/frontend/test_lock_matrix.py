@@ -301,3 +301,66 @@ def test_index_without_hashes_lock(
     )
     proc = run_pallet_lock(project, env, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def _project(tmp_path: Path, url: str, dependencies: str) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "1"\nrequires-python = ">=3.9"\n'
+        f'dependencies = {dependencies}\n\n[[tool.pallet.index]]\nname = "local"\n'
+        f'url = "{url}"\ndefault = true\n',
+        encoding="utf-8",
+    )
+    return project
+
+
+NO_PACKAGES_DEFECT = (
+    "pallet writes no `packages` key when nothing is locked; PEP 751 requires it "
+    "(`packages = []`), so packaging.pylock and pallet's own validator reject the lock"
+)
+
+
+@pytest.mark.lock_defect(NO_PACKAGES_DEFECT, checks=("packaging", "validator"))
+@pytest.mark.parametrize(
+    "dependencies",
+    [
+        pytest.param("[]", id="no-dependencies"),
+        pytest.param(
+            "[\"emdep; sys_platform == 'emscripten'\", "
+            "\"pypydep; platform_python_implementation == 'PyPy'\"]",
+            id="only-outside-the-universe",
+        ),
+    ],
+)
+def test_lock_with_nothing_to_install_here(
+    tmp_path: Path, env: dict[str, str], dependencies: str
+) -> None:
+    make_wheel(tmp_path / "dists", "emdep", "1.0")
+    make_wheel(tmp_path / "dists", "pypydep", "1.0")
+    with IndexServer(tmp_path / "dists") as index:
+        project = _project(tmp_path, index.url, dependencies)
+        proc = run_pallet_lock(project, env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.lock_defect(
+    "issue 10, required environments: the newest release is locked though it has wheels only "
+    "for CPython 3.12/3.13 and the project supports 3.9+ (pallet warns), where an older "
+    "release installs everywhere; on an older Python, PEP 751 selection finds no file",
+    checks=("select", "uv"),
+)
+def test_binary_only_newest_release(tmp_path: Path, env: dict[str, str]) -> None:
+    dists = tmp_path / "dists"
+    make_wheel(dists, "fastlib", "1.0")
+    for tag in (
+        "cp312-cp312-manylinux_2_17_x86_64",
+        "cp312-cp312-win_amd64",
+        "cp312-cp312-macosx_11_0_arm64",
+        "cp313-cp313-manylinux_2_17_x86_64",
+    ):
+        make_wheel(dists, "fastlib", "2.0", tag=tag)
+    with IndexServer(dists) as index:
+        project = _project(tmp_path, index.url, '["fastlib"]')
+        proc = run_pallet_lock(project, env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
