@@ -69,6 +69,8 @@ LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 SKIP_DIRS = frozenset({".git", "__pycache__", "site-packages", "node_modules", "uv-cache"})
 UV_TIMEOUT = 180
 SERVER_GONE = "uv skipped: its index server had stopped"
+#: Taken at import: a test may monkeypatch ``subprocess.run`` while its locks are checked.
+_run = subprocess.run
 
 
 class Server(Protocol):
@@ -422,7 +424,7 @@ class LockMatrix:
         assert self.uv is not None
         cmd = [self.uv, *args]
         try:
-            proc = subprocess.run(
+            proc = _run(
                 cmd,
                 capture_output=True,
                 text=True,
@@ -448,7 +450,7 @@ class LockMatrix:
         skipped = sorted((k, v) for k, v in stats.items() if k.startswith("uv skipped"))
         parts = [
             f"lock matrix: {stats['locks']} lock checks, {stats['distinct']} distinct locks, "
-            f"{stats['installed']} installed with uv ({self._venvs} venvs), "
+            f"{stats['installed']} installed with uv ({self._venvs} fresh venvs), "
             f"{stats['invalid']} invalid, {stats['uv failed']} failed with uv, "
             f"{self.seconds:.1f} s ({self.cpu_seconds:.1f} s of CPU with uv's)"
         ]
