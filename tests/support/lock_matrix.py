@@ -62,7 +62,8 @@ else:
 
 __all__ = ["CHECKS", "LockMatrix", "Problem", "lock_files"]
 
-#: The checks, in the order they run; ``lock_defect(checks=...)`` names some of them.
+#: The checks, in the order they run; ``lock_defect(checks=...)`` names some of them (a fault
+#: of the matrix itself is reported as check "matrix", which no marker excuses).
 CHECKS = ("toml", "packaging", "validator", "select", "uv")
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 #: Folders the search for locks never enters: caches, virtual environments, VCS data.
@@ -234,7 +235,10 @@ class LockMatrix:
         start, cpu = time.perf_counter(), _cpu_seconds()
         for path, content in run.candidates():
             run.seen.add((path, _digest(content)))
-            outcome = self.check(path, content)
+            try:
+                outcome = self.check(path, content)
+            except Exception as exc:  # a fault of the matrix itself: say so, never hide it
+                outcome = _Outcome([("matrix", f"the check itself failed: {exc!r}")], "invalid")
             self.stats["locks"] += 1
             self.stats[outcome.note] += 1
             run.problems.extend(Problem(c, run.label(path), m) for c, m in outcome.problems)
