@@ -115,10 +115,12 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     if matrix is None:
         return (yield)
     tmp = pyfuncitem.funcargs.get("tmp_path")
+    moves = pyfuncitem.get_closest_marker("lock_moves")
     matrix.begin(
         pyfuncitem.nodeid,
         tmp if isinstance(tmp, Path) else None,
         _hand_edited(pyfuncitem),
+        str(moves.args[0]) if moves is not None and moves.args else None,
     )
     try:
         result = yield
@@ -146,7 +148,8 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
         )
     if defect is not None:
         if expected:
-            pytest.xfail(f"{defect.args[0]} ({str(expected[0]).splitlines()[0]})")
+            failed = ", ".join(sorted({p.check for p in expected}))
+            pytest.xfail(f"{defect.args[0]} [{failed}: {str(expected[0]).splitlines()[0]}]")
         lock_matrix.stale_defect_warning(pyfuncitem.nodeid, str(defect.args[0]))
     return result
 

@@ -203,6 +203,27 @@ def test_a_lock_is_checked_before_its_server_stops(
         undo()
 
 
+@needs_uv
+def test_a_moved_lock_installs_from_its_new_place(
+    matrix: lock_matrix.LockMatrix, scratch: Path
+) -> None:
+    tree = scratch / "checkout"
+    wheel = make_wheel(tree / "wheels", "foo", "1.0")
+    (tree / "project").mkdir()
+    lock = tree / "project" / "pylock.toml"
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    entry = {"name": "foo", "version": "1.0"}
+    data = {"lock-version": "1.0", "created-by": "hand", "packages": [entry]}
+    entry["wheels"] = [{"path": f"../wheels/{wheel.name}", "hashes": {"sha256": digest}}]
+    lock.write_text(tomlkit.dumps(data), encoding="utf-8")
+    assert matrix.check_moved(lock, lock.read_bytes(), tree) == []
+    entry["wheels"] = [{"url": wheel.as_uri(), "hashes": {"sha256": digest}}]
+    lock.write_text(tomlkit.dumps(data), encoding="utf-8")
+    assert matrix.check_moved(lock, lock.read_bytes(), tree) == [
+        f"foo: {wheel.as_uri()!r} names a file in the moved folder absolutely"
+    ]
+
+
 # -- locks only the matrix checks -----------------------------------------------------------------
 
 
@@ -239,7 +260,14 @@ FLAT_PATH_DEFECT = (
         pytest.param(
             "relative",
             id="relative-path",
-            marks=pytest.mark.lock_defect(FLAT_PATH_DEFECT, checks=("uv",)),
+            marks=[
+                pytest.mark.lock_moves("."),  # the project and its wheels move together
+                pytest.mark.lock_defect(
+                    FLAT_PATH_DEFECT + "; and its files as absolute file: URLs, so the lock "
+                    "works in one checkout only",
+                    checks=("uv", "moved"),
+                ),
+            ],
         ),
     ],
 )

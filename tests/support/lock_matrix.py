@@ -12,7 +12,7 @@ is:
    distributions found there compared with what ``Pylock.select`` (packaging's implementation of
    PEP 751's installation steps) selects for this interpreter: once with the default selection
    (no extras, the lock's ``default-groups``), and, when the lock declares extras or dependency
-   groups, once with all of them (``--extra``/``--group``).
+   groups, once with all of them (``uv pip sync --extra … --group …`` in the same venv).
 
 When the checks run: after the test body, before its fixtures are torn down (so a fixture's
 index server still answers uv), and, for a lock whose files come from an `IndexServer` the test
@@ -20,14 +20,18 @@ stops itself (``with IndexServer(...)`` in the body), just before that server st
 offline but for those loopback servers: no configuration, no index but the lock's own loopback
 indexes (for an sdist's build requirements), credentials of an index that needs them from a
 netrc file written for the run. A lock with files elsewhere (``https://…example.invalid``) is
-read and validated, not installed. The result of each distinct lock (by content, and folder where
-it has relative paths) is kept for the session; one uv cache serves the whole session.
+read and validated, not installed. The result of each distinct lock is kept for the session (by
+what an installer reads: its content without ``tool`` tables and with loopback ports left out,
+plus its folder where it has relative paths); one uv cache serves the whole session.
 
-Opting out, narrowly (markers registered in pyproject.toml):
+Markers (registered in pyproject.toml); the opt-outs are narrow:
 
 - ``@pytest.mark.hand_edited_lock("project/pylock.toml", reason="...")``: the file at that path
   (relative to ``tmp_path``) as the test leaves it was written or broken by the test on purpose;
   what pallet wrote there is still checked.
+- ``@pytest.mark.lock_moves("folder")`` (relative to ``tmp_path``): the folder is a checkout; each
+  lock in it must name no file inside it absolutely, and uv must install it from a copy of the
+  folder made elsewhere (check ``moved``), as PEP 751's relative ``path`` keys allow.
 - ``@pytest.mark.lock_defect("issue 10 #N: ...", checks=("uv",))``: a known pallet defect makes
   the named checks fail for this test's locks; the test is reported xfailed while it does, and
   warns once the defect no longer shows. Failures of other checks still fail the test.
@@ -64,7 +68,7 @@ __all__ = ["CHECKS", "LockMatrix", "Problem", "lock_files"]
 
 #: The checks, in the order they run; ``lock_defect(checks=...)`` names some of them (a fault
 #: of the matrix itself is reported as check "matrix", which no marker excuses).
-CHECKS = ("toml", "packaging", "validator", "select", "uv")
+CHECKS = ("toml", "packaging", "validator", "select", "uv", "moved")
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 #: Folders the search for locks never enters: caches, virtual environments, VCS data.
 SKIP_DIRS = frozenset({".git", "__pycache__", "site-packages", "node_modules", "uv-cache"})
@@ -140,6 +144,7 @@ class _Run:
     nodeid: str
     root: Path | None
     hand_edited: dict[Path, str]
+    moves: Path | None = None  # the folder that must be movable with its locks
     pallet_wrote: list[tuple[Path, bytes]] = field(default_factory=list)
     seen: set[tuple[Path, str]] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
@@ -195,9 +200,16 @@ class LockMatrix:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     # -- the life of a test --------------------------------------------------------------
-    def begin(self, nodeid: str, root: Path | None, hand_edited: Mapping[str, str]) -> None:
+    def begin(
+        self,
+        nodeid: str,
+        root: Path | None,
+        hand_edited: Mapping[str, str],
+        moves: str | None = None,
+    ) -> None:
         resolved = {(root / rel if root else Path(rel)): why for rel, why in hand_edited.items()}
-        self.run = _Run(nodeid, root, resolved)
+        tree = (root / moves if root else Path(moves)) if moves is not None else None
+        self.run = _Run(nodeid, root, resolved, tree)
 
     def pallet_wrote(self, folder: Path, before: Mapping[Path, bytes]) -> None:
         """Record the locks in ``folder`` that differ from ``before`` (pallet just wrote them)."""
@@ -242,6 +254,10 @@ class LockMatrix:
             self.stats["locks"] += 1
             self.stats[outcome.note] += 1
             run.problems.extend(Problem(c, run.label(path), m) for c, m in outcome.problems)
+            movable = outcome.note in ("installed", "uv failed")
+            if run.moves is not None and movable and _inside(path, run.moves):
+                moved = self.check_moved(path, content, run.moves)
+                run.problems.extend(Problem("moved", run.label(path), m) for m in moved)
         self.seconds += time.perf_counter() - start
         self.cpu_seconds += _cpu_seconds() - cpu
 
@@ -381,6 +397,44 @@ class LockMatrix:
             shutil.rmtree(venv, ignore_errors=True)
         return None
 
+    def check_moved(self, path: Path, content: bytes, tree: Path) -> list[str]:
+        """The lock, with the folder ``tree`` it lies in, copied elsewhere: it names no file
+        inside ``tree`` absolutely, and uv installs its default selection from the copy."""
+        from packaging.pylock import Pylock
+
+        pylock = Pylock.from_dict(tomllib.loads(content.decode("utf-8")))
+        chosen = list(pylock.select())
+        problems = []
+        for package, dist in chosen:
+            for ref in (getattr(dist, "url", None), getattr(dist, "path", None)):
+                local = _local_path(ref) if ref else None
+                if local is not None and local.is_absolute() and _inside(local, tree):
+                    problems.append(
+                        f"{package.name}: {ref!r} names a file in the moved folder absolutely"
+                    )
+        if problems or self.uv is None:
+            return problems
+        self._venvs += 1
+        dest = self.workdir / f"moved-{self._venvs}" / tree.name
+        ignore = shutil.ignore_patterns("cache", "uv-cache", ".venv", "venv", "__pycache__")
+        try:
+            shutil.copytree(tree, dest, symlinks=True, ignore=ignore)
+            moved = dest / path.relative_to(tree)
+            moved.write_bytes(content)
+            urls = [u for _, d in chosen if (u := getattr(d, "url", None))]
+            ports = {_port(u) for u in urls if urlsplit(u).scheme in ("http", "https")}
+            selection = {
+                "label": "default, moved",
+                "extras": [],
+                "groups": None,
+                "versions": {str(p.name): str(p.version) for p, _ in chosen},
+            }
+            data = tomllib.loads(content.decode("utf-8"))
+            problem = self._install(moved, content, data, [selection], ports)
+        finally:
+            shutil.rmtree(dest.parent, ignore_errors=True)
+        return [problem] if problem else []
+
     @contextlib.contextmanager
     def _lock_in_place(self, path: Path, content: bytes) -> Iterator[Path]:
         """The lock as a file in its own folder (relative paths in it are resolved from there):
@@ -509,6 +563,26 @@ def _is_local(url: str) -> bool:
 def _port(url: str) -> int:
     parts = urlsplit(url)
     return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _local_path(ref: str) -> Path | None:
+    """The file a ``file:`` URL or a path names; None for other URLs."""
+    from urllib.request import url2pathname
+
+    parts = urlsplit(ref)
+    if parts.scheme == "file":
+        return Path(url2pathname(parts.path))
+    if parts.scheme in ("",) or len(parts.scheme) == 1:  # a path (or a Windows drive)
+        return Path(ref)
+    return None
 
 
 def _cpu_seconds() -> float:
