@@ -37,7 +37,12 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
             f"{WHEELHOUSE} is empty: run the test set-up command from README.md "
             "(it downloads the wheels listed in tests/wheelhouse.txt)"
         )
-    house = tmp_path_factory.mktemp("wheelhouse")
+    return fill_wheelhouse(tmp_path_factory.mktemp("wheelhouse"))
+
+
+def fill_wheelhouse(house: Path) -> Path:
+    """Copy the downloaded wheels into ``house`` and build pallet-core there."""
+    house.mkdir(parents=True, exist_ok=True)
     for wheel in WHEELHOUSE.glob("*.whl"):
         shutil.copy2(wheel, house / wheel.name)
     # Build pallet-core with its own hooks, in a subprocess as a frontend would.
@@ -80,7 +85,10 @@ _UNDO_WATCH = pytest.StashKey[object]()
 
 def pytest_configure(config: pytest.Config) -> None:
     uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
-    matrix = lock_matrix.LockMatrix(uv)
+    # a directory or VCS entry is built by uv: its build requirements (pallet-core, say) come
+    # from the wheelhouse, made once for the matrix when a lock first needs it
+    house = fill_wheelhouse if any(WHEELHOUSE.glob("packaging-*.whl")) else None
+    matrix = lock_matrix.LockMatrix(uv, wheelhouse=house)
     lock_matrix.ACTIVE = matrix
     config.stash[_UNDO_WATCH] = lock_matrix.watch_servers(IndexServer, matrix)
 

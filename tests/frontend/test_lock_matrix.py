@@ -224,6 +224,30 @@ def test_a_moved_lock_installs_from_its_new_place(
     ]
 
 
+@needs_uv
+def test_a_directory_entry_is_built_with_the_wheelhouse(scratch: Path, wheelhouse: Path) -> None:
+    """A PEP 751 directory entry: uv builds the project, its backend from the wheelhouse."""
+    matrix = lock_matrix.LockMatrix(UV, wheelhouse=lambda dest: wheelhouse)
+    try:
+        source = scratch / "localpkg"
+        (source / "localpkg").mkdir(parents=True)
+        (source / "localpkg" / "__init__.py").write_text("", encoding="utf-8")
+        (source / "pyproject.toml").write_text(
+            '[build-system]\nrequires = ["pallet-core"]\nbuild-backend = "pallet_core.build"\n\n'
+            '[project]\nname = "localpkg"\nversion = "1.0"\n',
+            encoding="utf-8",
+        )
+        data = {
+            "lock-version": "1.0",
+            "created-by": "hand",
+            "packages": [{"name": "localpkg", "directory": {"path": "localpkg"}}],
+        }
+        outcome = _check(matrix, scratch, data)
+        assert (outcome.problems, outcome.note) == ([], "installed")
+    finally:
+        matrix.close()
+
+
 # -- locks only the matrix checks -----------------------------------------------------------------
 
 

@@ -185,8 +185,10 @@ class _Outcome:
 class LockMatrix:
     """One per test session: the checks, their cache, the index servers now running."""
 
-    def __init__(self, uv: str | None) -> None:
+    def __init__(self, uv: str | None, wheelhouse: Callable[[Path], Path] | None = None) -> None:
         self.uv = uv
+        self._make_wheelhouse = wheelhouse
+        self._wheelhouse: Path | None = None
         self.workdir = Path(tempfile.mkdtemp(prefix="pallet-lock-matrix-"))
         self.servers: dict[int, Server] = {}
         self.run: _Run | None = None
@@ -315,7 +317,7 @@ class LockMatrix:
                     "label": label,
                     "extras": sel_extras,
                     "groups": sel_groups,
-                    "versions": {str(p.name): str(p.version) for p, _ in chosen},
+                    "versions": _versions(chosen),
                     "packages": [p for p, _ in chosen],
                 }
             )
@@ -365,6 +367,12 @@ class LockMatrix:
             sources = ["--default-index", indexes[0]]
             for url in indexes[1:]:
                 sources += ["--index", url]
+        if self._make_wheelhouse is not None and any(
+            "directory" in p or "vcs" in p or "archive" in p for p in data.get("packages", [])
+        ):  # ... and those of a project built from its source tree from the wheelhouse
+            if self._wheelhouse is None:
+                self._wheelhouse = self._make_wheelhouse(self.workdir / "wheelhouse")
+            sources += ["--find-links", str(self._wheelhouse)]
         try:
             with self._lock_in_place(path, content) as lock:
                 self._uv(["venv", "--quiet", str(venv), "--python", sys.executable], env)
@@ -378,7 +386,10 @@ class LockMatrix:
                     except _ToolFailed as exc:
                         return f"{sel['label']}: {exc}"
                     installed = _installed(venv)
-                    expected = {k: _normal_version(v) for k, v in sel["versions"].items()}
+                    expected = dict(sel["versions"])
+                    for name, version in expected.items():
+                        if version is None and name in installed:  # PEP 751: optional for
+                            expected[name] = installed[name]  # directory and VCS entries
                     if installed != expected:
                         missing = sorted(
                             f"{k}=={v}" for k, v in expected.items() if installed.get(k) != v
@@ -427,7 +438,7 @@ class LockMatrix:
                 "label": "default, moved",
                 "extras": [],
                 "groups": None,
-                "versions": {str(p.name): str(p.version) for p, _ in chosen},
+                "versions": _versions(chosen),
             }
             data = tomllib.loads(content.decode("utf-8"))
             problem = self._install(moved, content, data, [selection], ports)
@@ -594,6 +605,11 @@ def _cpu_seconds() -> float:
 
     me, children = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _versions(chosen: Sequence[tuple[Any, Any]]) -> dict[str, str | None]:
+    """Selected packages by name, and their normalized versions where the lock gives one."""
+    return {str(p.name): None if p.version is None else str(p.version) for p, _ in chosen}
 
 
 def _normal_version(version: str) -> str:
