@@ -151,7 +151,10 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     if problems:
         pytest.fail(
             "lock matrix: a lock this test wrote fails an independent check\n"
-            + "\n".join(f"  {p}" for p in problems),
+            + "\n".join(f"  {p}" for p in problems)
+            + "\n(a lock the test breaks on purpose: @pytest.mark.hand_edited_lock(path, "
+            "reason=...); a known pallet defect: @pytest.mark.lock_defect(...); see "
+            "tests/support/lock_matrix.py)",
             pytrace=False,
         )
     if defect is not None:
