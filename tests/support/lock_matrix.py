@@ -280,54 +280,43 @@ class LockMatrix:
         return outcome
 
     def _check(self, path: Path, content: bytes) -> _Outcome:
-        from packaging.pylock import Pylock, PylockSelectError, PylockValidationError
-
         try:
             data = tomllib.loads(content.decode("utf-8"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             return _Outcome([("toml", f"not a TOML file: {exc}")], "invalid")
         problems: list[tuple[str, str]] = []
-        pylock = None
-        try:
-            pylock = Pylock.from_dict(data)
-        except PylockValidationError as exc:
-            problems.append(("packaging", str(exc)))
+        pylock = _pylock_module()
+        lock = None
+        if pylock is not None:
+            try:
+                lock = pylock.Pylock.from_dict(data)
+            except pylock.PylockValidationError as exc:
+                problems.append(("packaging", str(exc)))
         from pallet.lock.validate import validate_lock
 
         problems.extend(("validator", p) for p in validate_lock(data))
-        if pylock is None or problems:
+        if problems:
             return _Outcome(problems, "invalid")
-        why_not = _not_for_here(pylock)
+        why_not = _not_for_here(data)
         if why_not:
             return _Outcome([], f"uv skipped: {why_not}")
         selections: list[tuple[str, list[str], list[str] | None]] = [("default", [], None)]
-        extras = [str(e) for e in pylock.extras or ()]
-        groups = sorted({*(pylock.dependency_groups or ()), *(pylock.default_groups or ())})
+        extras = [str(e) for e in data.get("extras", [])]
+        groups = sorted({*data.get("dependency-groups", []), *data.get("default-groups", [])})
         if extras or groups:
             selections.append(("all extras and groups", extras, groups))
         expected: list[dict[str, Any]] = []
         for label, sel_extras, sel_groups in selections:
             try:
-                chosen = list(pylock.select(extras=sel_extras, dependency_groups=sel_groups))
-            except PylockSelectError as exc:
+                expected.append(_selection(data, lock, label, sel_extras, sel_groups))
+            except _NotSelectable as exc:
                 problems.append(("select", f"{label}: {exc}"))
-                continue
-            expected.append(
-                {
-                    "label": label,
-                    "extras": sel_extras,
-                    "groups": sel_groups,
-                    "versions": _versions(chosen),
-                    "packages": [p for p, _ in chosen],
-                }
-            )
         if problems:
             return _Outcome(problems, "invalid")
         if self.uv is None:
             return _Outcome([], "uv skipped: uv is not installed")
-        urls = [u for sel in expected for p in sel["packages"] for u in _urls(p)]
-        remote = sorted({u for u in urls if not _is_local(u)})
-        if remote:
+        urls = [u for sel in expected for u in sel["urls"]]
+        if any(not _is_local(u) for u in urls):
             return _Outcome([], "uv skipped: files not on loopback")
         ports = {_port(u) for u in urls if urlsplit(u).scheme in ("http", "https")}
         if not ports <= set(self.servers):
@@ -411,18 +400,13 @@ class LockMatrix:
     def check_moved(self, path: Path, content: bytes, tree: Path) -> list[str]:
         """The lock, with the folder ``tree`` it lies in, copied elsewhere: it names no file
         inside ``tree`` absolutely, and uv installs its default selection from the copy."""
-        from packaging.pylock import Pylock
-
-        pylock = Pylock.from_dict(tomllib.loads(content.decode("utf-8")))
-        chosen = list(pylock.select())
+        data = tomllib.loads(content.decode("utf-8"))
+        selection = _selection(data, None, "default, moved", [], None)
         problems = []
-        for package, dist in chosen:
-            for ref in (getattr(dist, "url", None), getattr(dist, "path", None)):
-                local = _local_path(ref) if ref else None
-                if local is not None and local.is_absolute() and _inside(local, tree):
-                    problems.append(
-                        f"{package.name}: {ref!r} names a file in the moved folder absolutely"
-                    )
+        for name, ref in selection["refs"]:
+            local = _local_path(ref)
+            if local is not None and local.is_absolute() and _inside(local, tree):
+                problems.append(f"{name}: {ref!r} names a file in the moved folder absolutely")
         if problems or self.uv is None:
             return problems
         self._venvs += 1
@@ -432,15 +416,8 @@ class LockMatrix:
             shutil.copytree(tree, dest, symlinks=True, ignore=ignore)
             moved = dest / path.relative_to(tree)
             moved.write_bytes(content)
-            urls = [u for _, d in chosen if (u := getattr(d, "url", None))]
+            urls = selection["urls"]
             ports = {_port(u) for u in urls if urlsplit(u).scheme in ("http", "https")}
-            selection = {
-                "label": "default, moved",
-                "extras": [],
-                "groups": None,
-                "versions": _versions(chosen),
-            }
-            data = tomllib.loads(content.decode("utf-8"))
             problem = self._install(moved, content, data, [selection], ports)
         finally:
             shutil.rmtree(dest.parent, ignore_errors=True)
@@ -546,22 +523,83 @@ def _install_key(content: bytes) -> str:
     return _digest(re.sub(r"(127\.0\.0\.1|localhost|\[::1\]):\d+/", r"\1:*/", text).encode())
 
 
-def _not_for_here(pylock: Any) -> str | None:
+def _pylock_module() -> Any:
+    """``packaging.pylock`` where this packaging has it (26.0 and later), else None."""
+    try:
+        import packaging.pylock
+    except ImportError:  # pragma: no cover - the declared floor of packaging is older
+        return None
+    return packaging.pylock
+
+
+class _NotSelectable(Exception):
+    """PEP 751's installation steps end in an error for this interpreter."""
+
+
+def _not_for_here(data: Mapping[str, Any]) -> str | None:
     """Why PEP 751 says the lock is not for this interpreter, or None when it is."""
+    from packaging.markers import Marker
+    from packaging.specifiers import SpecifierSet
+
     python = platform.python_version()
-    if pylock.requires_python is not None and not pylock.requires_python.contains(
-        python, prereleases=True
-    ):
+    requires = data.get("requires-python")
+    if requires and not SpecifierSet(requires).contains(python, prereleases=True):
         return "requires-python excludes this Python"
-    if pylock.environments and not any(m.evaluate() for m in pylock.environments):
+    environments = data.get("environments")
+    if environments and not any(Marker(m).evaluate() for m in environments):
         return "no environment of the lock is this one"
     return None
 
 
-def _urls(package: Any) -> list[str]:
-    """Where the files of a locked package come from (``path``-only sources are local)."""
-    sources = [package.vcs, package.archive, package.sdist, *(package.wheels or ())]
-    return [s.url for s in sources if s is not None and getattr(s, "url", None)]
+def _selection(
+    data: Mapping[str, Any],
+    lock: Any,
+    label: str,
+    extras: list[str],
+    groups: list[str] | None,
+) -> dict[str, Any]:
+    """What PEP 751 installs here with these extras and groups (``groups=None``: the lock's
+    default-groups), with the chosen sources' paths and URLs. The versions come from
+    ``Pylock.select`` where packaging has it (26.1); else from PEP 751's step that chooses the
+    packages: each package's marker, evaluated by ``packaging.markers``."""
+    from packaging.markers import Marker
+
+    chosen_groups = frozenset(data.get("default-groups", []) if groups is None else groups)
+    overrides: dict[str, Any] = {"extras": frozenset(extras), "dependency_groups": chosen_groups}
+    packages = [
+        package
+        for package in data.get("packages", [])
+        if "marker" not in package
+        or Marker(package["marker"]).evaluate(overrides, context="lock_file")
+    ]
+    versions: dict[str, str | None] = {}
+    for package in packages:
+        if package["name"] in versions:
+            raise _NotSelectable(f"{package['name']} is selected twice")
+        version = package.get("version")
+        versions[package["name"]] = None if version is None else _normal_version(version)
+    if lock is not None and hasattr(lock, "select"):
+        try:
+            chosen = list(lock.select(extras=extras, dependency_groups=groups))
+        except _pylock_module().PylockSelectError as exc:
+            raise _NotSelectable(str(exc)) from exc
+        versions = _versions(chosen)
+    refs: list[tuple[str, str]] = []
+    for package in packages:
+        sources = [package.get(k) for k in ("vcs", "archive", "directory", "sdist")]
+        sources += package.get("wheels", [])
+        for source in sources:
+            if isinstance(source, dict):
+                refs += [(package["name"], source[k]) for k in ("url", "path") if k in source]
+    urls = [ref for _, ref in refs if urlsplit(ref).scheme in ("http", "https", "file")]
+    return {
+        "label": label,
+        "extras": extras,
+        "groups": groups,
+        "versions": versions,
+        "refs": refs,
+        "urls": urls,
+    }
 
 
 def _is_local(url: str) -> bool:
