@@ -5,12 +5,14 @@ Each ``pylock.toml`` / ``pylock.<name>.toml`` found under a test's ``tmp_path``,
 that `support.lock_tools.run_pallet_lock` saw pallet write (even one the test overwrote later),
 is:
 
-1. read by ``packaging.pylock.Pylock.from_dict``, PEP 751's reference reader;
+1. read by ``packaging.pylock.Pylock.from_dict``, PEP 751's reference reader (packaging 26.0
+   and later; the declared floor, 25.0, has no ``packaging.pylock``);
 2. checked by pallet's own validator (``pallet.lock.validate.validate_lock``), which must agree;
 3. where the lock applies to this interpreter (its ``requires-python`` and one of its
    ``environments`` hold), installed with ``uv pip install -r`` into a fresh venv, and the
    distributions found there compared with what ``Pylock.select`` (packaging's implementation of
-   PEP 751's installation steps) selects for this interpreter: once with the default selection
+   PEP 751's installation steps; before packaging 26.1, each package's marker evaluated by
+   ``packaging.markers``) selects for this interpreter: once with the default selection
    (no extras, the lock's ``default-groups``), and, when the lock declares extras or dependency
    groups, once with all of them (``uv pip sync --extra … --group …`` in the same venv).
 
