@@ -213,6 +213,7 @@ def test_check(project: Path, env: dict[str, str]) -> None:
     assert (project / "pylock.toml").read_bytes() == before  # --check never writes
 
 
+@pytest.mark.hand_edited_lock("project/pylock.toml", reason="a name made non-normalized by hand")
 def test_check_finds_a_hand_broken_lock(project: Path, env: dict[str, str]) -> None:
     assert pallet(project, env).returncode == 0
     path = project / "pylock.toml"

@@ -20,8 +20,14 @@ StrPath = Union[str, Path]
 def run_pallet_lock(
     project: Path, env: Mapping[str, str], *args: str, timeout: float
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m pallet lock --project <project> <args>`` in ``env``; output captured as text."""
-    return subprocess.run(
+    """``python -m pallet lock --project <project> <args>`` in ``env``; output captured as text.
+
+    Each lock it writes is handed to the lock test matrix (`support.lock_matrix`), so that even
+    a lock the test later replaces or breaks on purpose is checked."""
+    from . import lock_matrix
+
+    before = lock_matrix.lock_files(project)
+    proc = subprocess.run(
         [sys.executable, "-m", "pallet", "lock", "--project", str(project), *args],
         capture_output=True,
         text=True,
@@ -29,6 +35,9 @@ def run_pallet_lock(
         check=False,
         timeout=timeout,
     )
+    if lock_matrix.ACTIVE is not None:
+        lock_matrix.ACTIVE.pallet_wrote(project, before)
+    return proc
 
 
 def pylock_selection(

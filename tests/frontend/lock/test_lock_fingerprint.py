@@ -160,6 +160,7 @@ def test_read_stored_fingerprint(tmp_path: Path, sample_lock: Lock) -> None:
     assert dict(stored.input_digests) == dict(sample_lock.input_digests)
 
 
+@pytest.mark.hand_edited_lock("pylock.toml", reason="merge-conflicted on purpose")
 def test_read_stored_fingerprint_of_foreign_or_broken_lock(tmp_path: Path) -> None:
     path = tmp_path / "pylock.toml"
     path.write_text('lock-version = "1.0"\ncreated-by = "x"\npackages = []\n', encoding="utf-8")

@@ -215,6 +215,7 @@ def test_atomic_write(tmp_path: Path, sample_lock: Lock) -> None:
     assert read_lock(path) == sample_lock
 
 
+@pytest.mark.hand_edited_lock("pylock.toml", reason="the old file a failed write must leave")
 def test_write_failure_leaves_old_file(
     tmp_path: Path, sample_lock: Lock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -231,6 +232,7 @@ def test_write_failure_leaves_old_file(
     assert os.listdir(tmp_path) == ["pylock.toml"]
 
 
+@pytest.mark.hand_edited_lock("pylock.toml", reason="invalid TOML on purpose")
 def test_reader_errors_name_file_and_path(tmp_path: Path, sample_lock: Lock) -> None:
     path = tmp_path / "pylock.toml"
     path.write_text("lock-version = \n", encoding="utf-8")

@@ -208,6 +208,7 @@ def test_local_datetime_upload_time_is_valid(base: dict[str, Any]) -> None:
     assert validate_lock(data) == []
 
 
+@pytest.mark.hand_edited_lock("pylock.toml", reason="invalid TOML on purpose")
 def test_validate_file(tmp_path: Path, sample_lock: Lock) -> None:
     lock = sample_lock
     path = tmp_path / "pylock.toml"
