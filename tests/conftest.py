@@ -116,6 +116,15 @@ def _hand_edited(item: pytest.Item) -> dict[str, str]:
     return found
 
 
+def _elsewhere(item: pytest.Item) -> str | None:
+    mark = item.get_closest_marker("lock_for_elsewhere")
+    if mark is None:
+        return None
+    if not mark.args:
+        pytest.fail(f"{item.nodeid}: lock_for_elsewhere needs a reason", pytrace=False)
+    return str(mark.args[0])
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
     """Run the matrix on the test's locks after its body, before its fixtures are torn down."""
@@ -129,6 +138,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
         tmp if isinstance(tmp, Path) else None,
         _hand_edited(pyfuncitem),
         str(moves.args[0]) if moves is not None and moves.args else None,
+        _elsewhere(pyfuncitem),
     )
     try:
         result = yield

@@ -456,6 +456,7 @@ def test_git_unknown_revision(tmp_path: Path, env: dict[str, str], index: IndexS
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.lock_for_elsewhere("a win_amd64 wheel by URL: the warning is the point")
 def test_platform_wheel_by_url_warns(
     tmp_path: Path, env: dict[str, str], index: IndexServer, archives: IndexServer
 ) -> None:

@@ -26,6 +26,11 @@ from support.dists import make_wheel
 from support.index_server import IndexServer
 from support.lock_tools import run_pallet_lock
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python < 3.11
+    import tomli as tomllib
+
 UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
 needs_uv = pytest.mark.skipif(UV is None, reason="uv is not installed")
 #: The checks that read a lock: packaging.pylock only where packaging has it (26.0 and later).
@@ -268,32 +273,15 @@ def _flat_project(tmp_path: Path, url: str) -> Path:
     return project
 
 
-FLAT_PATH_DEFECT = (
-    "issue 10 #1: a flat index given as a path is written as `index = <path>`, "
-    "which uv refuses ('relative URL without a base')"
-)
-
-
 @pytest.mark.parametrize(
     "where",
     [
         pytest.param("url", id="file-url"),
-        pytest.param(
-            "absolute",
-            id="absolute-path",
-            marks=pytest.mark.lock_defect(FLAT_PATH_DEFECT, checks=("uv",)),
-        ),
+        pytest.param("absolute", id="absolute-path"),
         pytest.param(
             "relative",
             id="relative-path",
-            marks=[
-                pytest.mark.lock_moves("."),  # the project and its wheels move together
-                pytest.mark.lock_defect(
-                    FLAT_PATH_DEFECT + "; and its files as absolute file: URLs, so the lock "
-                    "works in one checkout only",
-                    checks=("uv", "moved"),
-                ),
-            ],
+            marks=pytest.mark.lock_moves("."),  # the project and its wheels move together
         ),
     ],
 )
@@ -338,10 +326,6 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.mark.lock_defect(
-    "issue 10 #3: an index page without hashes gives `hashes = {}`, invalid PEP 751",
-    checks=("packaging", "validator"),
-)
 def test_index_without_hashes_lock(
     tmp_path: Path, env: dict[str, str], hashless_index: str
 ) -> None:
@@ -369,13 +353,6 @@ def _project(tmp_path: Path, url: str, dependencies: str) -> Path:
     return project
 
 
-NO_PACKAGES_DEFECT = (
-    "pallet writes no `packages` key when nothing is locked; PEP 751 requires it "
-    "(`packages = []`), so packaging.pylock and pallet's own validator reject the lock"
-)
-
-
-@pytest.mark.lock_defect(NO_PACKAGES_DEFECT, checks=("packaging", "validator"))
 @pytest.mark.parametrize(
     "dependencies",
     [
@@ -396,14 +373,10 @@ def test_lock_with_nothing_to_install_here(
         project = _project(tmp_path, index.url, dependencies)
         proc = run_pallet_lock(project, env, timeout=120)
     assert proc.returncode == 0, proc.stderr
+    lock = tomllib.loads((project / "pylock.toml").read_text("utf-8"))
+    assert lock["packages"] == []  # PEP 751: required, empty when nothing is locked
 
 
-@pytest.mark.lock_defect(
-    "issue 10, required environments: the newest release is locked though it has wheels only "
-    "for CPython 3.12/3.13 and the project supports 3.9+ (pallet warns), where an older "
-    "release installs everywhere; on an older Python, PEP 751 selection finds no file",
-    checks=("select", "uv"),
-)
 def test_binary_only_newest_release(tmp_path: Path, env: dict[str, str]) -> None:
     dists = tmp_path / "dists"
     make_wheel(dists, "fastlib", "1.0")
@@ -418,3 +391,7 @@ def test_binary_only_newest_release(tmp_path: Path, env: dict[str, str]) -> None
         project = _project(tmp_path, index.url, '["fastlib"]')
         proc = run_pallet_lock(project, env, timeout=120)
     assert proc.returncode == 0, proc.stderr
+    # 2.0 has no wheel for some platforms of every Python it supports; 1.0 installs everywhere,
+    # so it is preferred (issue 10: versions that have a file for every environment first)
+    lock = tomllib.loads((project / "pylock.toml").read_text("utf-8"))
+    assert {p["version"] for p in lock["packages"] if p["name"] == "fastlib"} == {"1.0"}

@@ -147,6 +147,8 @@ class _Run:
     root: Path | None
     hand_edited: dict[Path, str]
     moves: Path | None = None  # the folder that must be movable with its locks
+    #: why uv must not install this test's locks here (marker ``lock_for_elsewhere``)
+    elsewhere: str | None = None
     pallet_wrote: list[tuple[Path, bytes]] = field(default_factory=list)
     seen: set[tuple[Path, str]] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
@@ -210,18 +212,27 @@ class LockMatrix:
         root: Path | None,
         hand_edited: Mapping[str, str],
         moves: str | None = None,
+        elsewhere: str | None = None,
     ) -> None:
         resolved = {(root / rel if root else Path(rel)): why for rel, why in hand_edited.items()}
         tree = (root / moves if root else Path(moves)) if moves is not None else None
-        self.run = _Run(nodeid, root, resolved, tree)
+        self.run = _Run(nodeid, root, resolved, tree, elsewhere)
 
     def pallet_wrote(self, folder: Path, before: Mapping[Path, bytes]) -> None:
         """Record the locks in ``folder`` that differ from ``before`` (pallet just wrote them)."""
         if self.run is None:
             return
+        local = False
         for path, content in lock_files(folder).items():
             if before.get(path) != content:
                 self.run.pallet_wrote.append((path, content))
+                local = local or b"path =" in content
+        if local:
+            # A lock naming local paths is checked now, while the tree it names is as pallet saw
+            # it (a test may move or delete the project, or a path dependency, after locking);
+            # others wait for the end of the test, so that their installs do not show up in the
+            # test's own counts of requests to its servers.
+            self._check_pending()
 
     def server_starting(self, server: Server) -> None:
         self.servers[server.port] = server
@@ -252,7 +263,7 @@ class LockMatrix:
         for path, content in run.candidates():
             run.seen.add((path, _digest(content)))
             try:
-                outcome = self.check(path, content)
+                outcome = self.check(path, content, run.elsewhere)
             except Exception as exc:  # a fault of the matrix itself: say so, never hide it
                 outcome = _Outcome([("matrix", f"the check itself failed: {exc!r}")], "invalid")
             self.stats["locks"] += 1
@@ -266,22 +277,22 @@ class LockMatrix:
         self.cpu_seconds += _cpu_seconds() - cpu
 
     # -- the checks ------------------------------------------------------------------------
-    def check(self, path: Path, content: bytes) -> _Outcome:
+    def check(self, path: Path, content: bytes, elsewhere: str | None = None) -> _Outcome:
         """Every check of one lock, memoised for the session by its content with the loopback
         servers' ports left out (a file is known by its hashes, wherever it is served), and by
         its folder where it has relative paths."""
-        key = _install_key(content)
+        key = _install_key(content) + (f"\0elsewhere: {elsewhere}" if elsewhere else "")
         if b"path =" in content:  # relative paths are resolved from the lock's folder
             key += str(path.parent)
         outcome = self._cache.get(key)
         if outcome is None:
             self.stats["distinct"] += 1
-            outcome = self._check(path, content)
+            outcome = self._check(path, content, elsewhere)
             if outcome.note != SERVER_GONE:  # another test may serve the same lock
                 self._cache[key] = outcome
         return outcome
 
-    def _check(self, path: Path, content: bytes) -> _Outcome:
+    def _check(self, path: Path, content: bytes, elsewhere: str | None = None) -> _Outcome:
         try:
             data = tomllib.loads(content.decode("utf-8"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -317,6 +328,8 @@ class LockMatrix:
             return _Outcome(problems, "invalid")
         if self.uv is None:
             return _Outcome([], "uv skipped: uv is not installed")
+        if elsewhere:
+            return _Outcome([], "uv skipped: the test locks for another machine")
         urls = [u for sel in expected for u in sel["urls"]]
         if any(not _is_local(u) for u in urls):
             return _Outcome([], "uv skipped: files not on loopback")
@@ -649,13 +662,18 @@ def _cpu_seconds() -> float:
 
 def _versions(chosen: Sequence[tuple[Any, Any]]) -> dict[str, str | None]:
     """Selected packages by name, and their normalized versions where the lock gives one."""
-    return {str(p.name): None if p.version is None else str(p.version) for p, _ in chosen}
+    return {
+        str(p.name): None if p.version is None else _normal_version(str(p.version))
+        for p, _ in chosen
+    }
 
 
 def _normal_version(version: str) -> str:
-    from packaging.version import Version
+    """PEP 440 normal form without trailing zeros: ``1.0`` and ``1.0.0`` are one version (a
+    lock may spell a version as its file name does, the metadata another way)."""
+    from packaging.utils import canonicalize_version
 
-    return str(Version(version))
+    return canonicalize_version(version, strip_trailing_zero=True)
 
 
 def _installed(venv: Path) -> dict[str, str]:

@@ -124,6 +124,8 @@ def dumps_lock(lock: Lock) -> str:
     out.append(f"dependency-groups = {_toml.value(sorted(lock.dependency_groups))}")
     out.append(f"default-groups = {_toml.value(sorted(lock.default_groups))}")
     out.append(f"created-by = {_toml.value(lock.created_by)}")
+    if not lock.packages:  # PEP 751: `packages` is required, an empty array when nothing is locked
+        out.append("packages = []")
 
     for package in sorted(lock.packages, key=_sort_key):
         out += ["", "[[packages]]"]
