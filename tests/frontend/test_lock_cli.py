@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from pallet.lock.stamp import LOCK_FORMAT
 from support.dists import make_wheel
 from support.index_server import IndexServer
 from support.lock_tools import run_pallet_lock
+from support.unprivileged import unprivileged_prefix
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -241,17 +241,6 @@ def test_up_to_date_imports_no_packaging(project: Path, env: dict[str, str]) -> 
 # -- one-line errors, found before resolving -----------------------------------------------
 
 
-def _unprivileged() -> list[str]:
-    """A command prefix under which file modes apply: root ignores them, but not inside a user
-    namespace of its own (``unshare --user``), where it is nobody to its own files."""
-    if os.geteuid() != 0:
-        return []
-    unshare = shutil.which("unshare")
-    if unshare is None or subprocess.run([unshare, "--user", "true"], check=False).returncode:
-        pytest.skip("running as root without unshare --user: file modes do not apply")
-    return [unshare, "--user"]
-
-
 def test_lock_file_is_a_folder(project: Path, env: dict[str, str], index: IndexServer) -> None:
     (project / "pylock.toml").mkdir()
     proc = pallet(project, env)
@@ -268,7 +257,7 @@ def test_lock_file_is_a_folder(project: Path, env: dict[str, str], index: IndexS
 def test_read_only_project_fails_before_resolving(
     project: Path, env: dict[str, str], index: IndexServer
 ) -> None:
-    prefix = _unprivileged()
+    prefix = unprivileged_prefix()
     project.chmod(0o555)
     try:
         proc = subprocess.run(

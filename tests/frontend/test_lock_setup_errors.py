@@ -3,14 +3,14 @@ the variable or the path, exit 2, before anything is resolved (issue 10, defect 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from support.dists import make_wheel
 from support.index_server import IndexServer
 from support.lock_tools import run_pallet_lock
+from support.unprivileged import unprivileged_prefix
 
 PYPROJECT = """\
 [project]
@@ -41,8 +41,10 @@ def project(tmp_path: Path, index: IndexServer) -> Path:
     return root
 
 
-def _one_line_error(project: Path, env: dict[str, str], *, code: int = 2) -> str:
-    proc = run_pallet_lock(project, env, timeout=60)
+def _one_line_error(
+    project: Path, env: dict[str, str], *, code: int = 2, prefix: Sequence[str] = ()
+) -> str:
+    proc = run_pallet_lock(project, env, timeout=60, prefix=prefix)
     assert proc.returncode == code, proc.stderr
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
@@ -88,13 +90,13 @@ def test_cache_folder_is_a_file(project: Path, env: dict[str, str], tmp_path: Pa
     assert str(below) in line and "cannot be written" in line
 
 
-@pytest.mark.skipif(os.name == "nt" or os.geteuid() == 0, reason="needs POSIX permissions")
 def test_cache_folder_unwritable(project: Path, env: dict[str, str], tmp_path: Path) -> None:
+    prefix = unprivileged_prefix()  # root ignores file modes, except in a user namespace
     locked = tmp_path / "locked-cache"
     locked.mkdir()
     locked.chmod(0o500)
     try:
-        line = _one_line_error(project, {**env, "PALLET_CACHE_DIR": str(locked)})
+        line = _one_line_error(project, {**env, "PALLET_CACHE_DIR": str(locked)}, prefix=prefix)
     finally:
         locked.chmod(0o700)
     assert str(locked) in line and "cannot be written" in line

@@ -18,9 +18,14 @@ StrPath = Union[str, Path]
 
 
 def run_pallet_lock(
-    project: Path, env: Mapping[str, str], *args: str, timeout: float
+    project: Path,
+    env: Mapping[str, str],
+    *args: str,
+    timeout: float,
+    prefix: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
     """``python -m pallet lock --project <project> <args>`` in ``env``; output captured as text.
+    ``prefix``: a command to run it under (`support.unprivileged`).
 
     Each lock it writes is handed to the lock test matrix (`support.lock_matrix`), so that even
     a lock the test later replaces or breaks on purpose is checked."""
@@ -28,7 +33,7 @@ def run_pallet_lock(
 
     before = lock_matrix.lock_files(project)
     proc = subprocess.run(
-        [sys.executable, "-m", "pallet", "lock", "--project", str(project), *args],
+        [*prefix, sys.executable, "-m", "pallet", "lock", "--project", str(project), *args],
         capture_output=True,
         text=True,
         env=dict(env),

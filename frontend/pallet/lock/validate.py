@@ -1,7 +1,7 @@
 """Check a pylock.toml against the rules of PEP 751; every problem with its dotted path.
 
 pallet's own checks collect all problems (``packages[2].wheels[0].hashes: at least one hash is
-required``); ``packaging.pylock`` (packaging >= 25.0), when installed, checks the file too and
+required``); ``packaging.pylock`` (packaging >= 26.0), when installed, checks the file too and
 reports its first problem if ours found none.
 """
 
@@ -325,7 +325,7 @@ def _check_file(
 
 
 def _packaging_problems(data: Mapping[str, Any]) -> list[str]:
-    """``packaging.pylock``'s verdict, when that module exists (packaging >= 25.0)."""
+    """``packaging.pylock``'s verdict, when that module exists (packaging >= 26.0)."""
     try:
         from packaging.pylock import Pylock, PylockValidationError
     except ImportError:  # pragma: no cover - older packaging
