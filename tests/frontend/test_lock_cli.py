@@ -493,7 +493,9 @@ def test_pyenv_versions_count(tmp_path: Path, env: dict[str, str], index: IndexS
         _fake_interpreters(pyenv / "versions" / version / "bin", "python3")
     proc = pallet(root, {**machine, "PYENV_ROOT": str(pyenv)})
     assert proc.returncode == 0, proc.stderr
-    assert f"locking for >=3.10, the lowest Python found on this machine ({pyenv}" in proc.stderr
+    assert (
+        f"locking for >=3.10, the lowest Python 3.9+ found on this machine ({pyenv}" in proc.stderr
+    )
 
 
 def test_no_requires_python_and_no_interpreter_is_refused(
@@ -504,8 +506,8 @@ def test_no_requires_python_and_no_interpreter_is_refused(
     assert proc.returncode == 2
     assert proc.stderr == (
         "error: pyproject.toml: [project] requires-python is not set, the classifiers name no "
-        "'Programming Language :: Python :: 3.X' and no python3.X interpreter was found on PATH "
-        'or in pyenv; add e.g. requires-python = ">=3.10" to [project]\n'
+        "'Programming Language :: Python :: 3.X' and no python3.X interpreter (X >= 9) was found "
+        'on PATH or in pyenv; add e.g. requires-python = ">=3.10" to [project]\n'
     )
     assert index.count() == 0
     assert not (root / "pylock.toml").exists()

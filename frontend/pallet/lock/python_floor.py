@@ -4,8 +4,10 @@ Without ``[project] requires-python`` a lock would hold for every Python 3 and c
 from 2017. pallet instead locks for the lowest Python the project's trove classifiers name
 (``Programming Language :: Python :: 3.X``), else the one an earlier lock already inferred (so a
 change of machine does not move the lock), else the lowest Python 3 interpreter found on this
-machine: ``python3.X`` on ``PATH`` and pyenv's ``versions`` folder. Interpreters are found by
-name only (nothing is run); a full interpreter discovery belongs to ``pallet sync``.
+machine: ``python3.X`` on ``PATH`` and pyenv's ``versions`` folder, ignoring those older than
+`OLDEST_MINOR` (end of life, and older than anything pallet runs on: an old pyenv build lying
+around must not make the lock hold for Python 3.6). Interpreters are found by name only
+(nothing is run); a full interpreter discovery belongs to ``pallet sync``.
 """
 
 from __future__ import annotations
@@ -86,6 +88,10 @@ def _match(classifier: str) -> re.Match[str] | None:
     return _CLASSIFIER.match(classifier.strip())
 
 
+#: The oldest Python 3 minor an inferred floor may name: pallet's own lowest Python.
+OLDEST_MINOR = 9
+
+
 def interpreters(path: str, env: Mapping[str, str], home: Path) -> list[tuple[int, str]]:
     """``(minor, where)`` of each Python 3 interpreter found by name, lowest first.
 
@@ -136,14 +142,18 @@ def infer_requires_python(
         )
     if previous:
         return InferredPython(previous, "as inferred when pylock.toml was first written")
-    found = interpreters(path, env, home)
+    found = [(m, where) for m, where in interpreters(path, env, home) if m >= OLDEST_MINOR]
     if found:
         minor, where = found[0]
-        return InferredPython(f">=3.{minor}", f"the lowest Python found on this machine ({where})")
+        return InferredPython(
+            f">=3.{minor}",
+            f"the lowest Python 3.{OLDEST_MINOR}+ found on this machine ({where})",
+        )
     raise ProjectError(
         "pyproject.toml: [project] requires-python is not set, the classifiers name no "
-        "'Programming Language :: Python :: 3.X' and no python3.X interpreter was found on "
-        'PATH or in pyenv; add e.g. requires-python = ">=3.10" to [project]',
+        "'Programming Language :: Python :: 3.X' and no python3.X interpreter "
+        f"(X >= {OLDEST_MINOR}) was found on PATH or in pyenv; "
+        'add e.g. requires-python = ">=3.10" to [project]',
         path="pyproject.toml",
         key="requires-python",
     )

@@ -71,3 +71,15 @@ def test_order_of_the_sources(tmp_path: Path) -> None:
     assert str(tmp_path / "bin" / "python3.11") in found.reason
     with pytest.raises(ProjectError, match="requires-python is not set"):
         infer_requires_python([], "", path="", env={}, home=tmp_path / "nowhere")
+
+
+def test_end_of_life_interpreters_are_not_a_floor(tmp_path: Path) -> None:
+    _exe(tmp_path / "old" / "python3.6")
+    _exe(tmp_path / "old" / "python3.8")
+    machine = {"path": str(tmp_path / "old"), "env": {}, "home": tmp_path}
+    with pytest.raises(ProjectError, match=r"\(X >= 9\)"):
+        infer_requires_python([], "", **machine)
+    _exe(tmp_path / "new" / "python3.10")
+    machine["path"] += f":{tmp_path / 'new'}"
+    found = infer_requires_python([], "", **machine)
+    assert found.specifier == ">=3.10" and "3.9+" in found.reason
