@@ -468,7 +468,7 @@ def test_no_requires_python_uses_the_machine_and_keeps_it(
     where = tmp_path / "bin-python3.13-python3.11-python3" / "python3.11"
     assert (
         "warning: [project] requires-python is not set; locking for >=3.11, the lowest Python "
-        f"found on this machine ({where})"
+        f"3.9+ found on this machine ({where})"
     ) in proc.stderr
     assert locked(root)["requires-python"] == ">=3.11"
     assert locked(root)["tool"]["pallet"]["inferred-requires-python"] == ">=3.11"
