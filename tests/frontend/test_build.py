@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from pallet.pep517 import hook_error_message
+from support.unprivileged import unprivileged_prefix
 
 REPO = Path(__file__).resolve().parents[2]
 CASES = REPO / "fixtures" / "frontend-build"
@@ -110,7 +111,7 @@ def test_unwritable_output_folder(offline_env: dict[str, str], tmp_path: Path) -
     )
     out = tmp_path / "read-only"
     out.mkdir(mode=0o555)
-    prefix = _unprivileged()
+    prefix = unprivileged_prefix()
     proc = subprocess.run(
         [*prefix, sys.executable, "-m", "pallet", "build", str(project), "-o", str(out)],
         capture_output=True,
@@ -122,19 +123,6 @@ def test_unwritable_output_folder(offline_env: dict[str, str], tmp_path: Path) -
         2,
         f"error: {out}: cannot write the distributions there: Permission denied\n",
     )
-
-
-def _unprivileged() -> list[str]:
-    """A command prefix under which file modes apply: root ignores them, but not inside a user
-    namespace of its own (``unshare --user``), where it is nobody to its own files."""
-    import os
-
-    if os.geteuid() != 0:
-        return []
-    unshare = shutil.which("unshare")
-    if unshare is None or subprocess.run([unshare, "--user", "true"], check=False).returncode:
-        pytest.skip("running as root without unshare --user: file modes do not apply")
-    return [unshare, "--user"]
 
 
 def test_unsatisfiable_build_requirement_names_the_failure(
