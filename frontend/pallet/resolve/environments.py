@@ -19,9 +19,15 @@ from packaging.version import InvalidVersion, Version
 from ..errors import ProjectError
 from ..project.model import ResolutionSettings
 
+#: What `Marker.evaluate` raises for a comparison it cannot decide on our values (a version
+#: operator against an empty ``platform_release``): `UndefinedComparison`, and before packaging
+#: 26 `InvalidVersion`. Such a marker is false there ("not this environment").
+UNDECIDABLE = (UndefinedComparison, InvalidVersion)
+
 __all__ = [
     "EXTRA_PLATFORMS",
     "PLATFORMS",
+    "UNDECIDABLE",
     "Environment",
     "Implementation",
     "Libc",
@@ -246,7 +252,7 @@ def matches(marker: Marker, env: Environment) -> bool:
     """Whether a configured marker holds on an environment (unknown comparisons: no)."""
     try:
         return marker.evaluate(env.values)
-    except UndefinedComparison:
+    except UNDECIDABLE:
         return False
 
 
@@ -284,7 +290,7 @@ class MarkerEvaluator:
             values["extra"] = extra
             try:
                 hit = marker.evaluate(values)
-            except UndefinedComparison:
+            except UNDECIDABLE:
                 # e.g. platform_release >= "5" against our empty value: not this environment
                 hit = False
             self._cache[key] = hit

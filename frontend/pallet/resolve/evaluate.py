@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 
-from packaging.markers import Marker, UndefinedComparison
+from packaging.markers import Marker
 
-from .environments import Environment, MarkerEvaluator
+from .environments import UNDECIDABLE, Environment, MarkerEvaluator
 
 __all__ = ["SharedMarkerEvaluator"]
 
@@ -54,7 +54,7 @@ class SharedMarkerEvaluator(MarkerEvaluator):
             full["extra"] = extra
             try:
                 hit = marker.evaluate(full)
-            except UndefinedComparison:
+            except UNDECIDABLE:
                 # e.g. platform_release >= "5" against an empty value: not this environment
                 hit = False
             self._answers[key] = hit

@@ -11,11 +11,11 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Union
 
-from packaging.markers import Marker, UndefinedComparison
+from packaging.markers import Marker
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from .environments import Environment
+from .environments import UNDECIDABLE, Environment
 
 __all__ = ["Pin", "Pins", "Preferences", "pins_of"]
 
@@ -87,7 +87,7 @@ class Pins:
             values["dependency_groups"] = pin.groups
             try:
                 hit = pin.marker.evaluate(values, context="lock_file")
-            except UndefinedComparison:
+            except UNDECIDABLE:
                 hit = False
             self._holds[key] = hit
         return hit

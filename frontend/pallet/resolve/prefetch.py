@@ -12,8 +12,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 
-from packaging.markers import UndefinedComparison
 from packaging.requirements import Requirement
+
+from .environments import UNDECIDABLE
 
 __all__ = ["prefetch_filter"]
 
@@ -52,7 +53,7 @@ def prefetch_filter(
                     if marker.evaluate(environment):
                         answer = True
                         break
-                except UndefinedComparison:  # e.g. a version comparison on an empty value
+                except UNDECIDABLE:  # e.g. a version comparison on an empty value
                     answer = True
                     break
         with lock:
