@@ -34,7 +34,16 @@ from ..errors import SetupError
 from .models import DistFile
 from .simple import parse_requires_python
 
-__all__ = ["Cache", "CachePolicy", "CachedPage", "atomic_write", "parse_cache_control"]
+__all__ = [
+    "HEURISTIC_MAX",
+    "HEURISTIC_MIN",
+    "Cache",
+    "CachePolicy",
+    "CachedPage",
+    "atomic_write",
+    "heuristic_lifetime",
+    "parse_cache_control",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +62,50 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 @dataclass(frozen=True)
 class CachePolicy:
-    """What ``Cache-Control`` allows for a stored response."""
+    """What ``Cache-Control`` allows for a stored response, and the heuristic freshness lifetime
+    (`heuristic_lifetime`) a page without one gets."""
 
     max_age: float | None = None
     no_cache: bool = False
     no_store: bool = False
+    heuristic: float | None = None
+
+    def lifetime(self) -> float | None:
+        """Seconds the response stays fresh after it was received; None: always revalidate."""
+        if self.no_cache:
+            return None
+        return self.max_age if self.max_age is not None else self.heuristic
+
+
+#: Bounds of the heuristic freshness of a page without Cache-Control or Expires (RFC 9111
+#: §4.2.2): 10% of the time since its Last-Modified, at most HEURISTIC_MAX seconds (PyPI's own
+#: ``max-age``, which is also what uv assumes for such pages), and none under HEURISTIC_MIN (a
+#: page changed less than 10 minutes ago is always revalidated).
+HEURISTIC_MAX = 600.0
+HEURISTIC_MIN = 60.0
+
+
+def heuristic_lifetime(
+    last_modified: str | None, date: str | None, now: float, *, expires: str | None = None
+) -> float | None:
+    """The heuristic freshness lifetime of a 200 page (RFC 9111 §4.2.2), or None.
+
+    Only without an explicit expiration time (the caller checks ``max-age``; an ``Expires``
+    header, even one pallet cannot parse, means none) and with a ``Last-Modified`` in the past
+    of the response's ``Date`` (``now`` when it has none): 10% of that interval, capped at
+    `HEURISTIC_MAX`, and None below `HEURISTIC_MIN`.
+    """
+    if expires is not None or not last_modified:
+        return None
+    from email.utils import parsedate_to_datetime
+
+    try:
+        modified = parsedate_to_datetime(last_modified).timestamp()
+        served = parsedate_to_datetime(date).timestamp() if date else now
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    lifetime = min((served - modified) / 10, HEURISTIC_MAX)
+    return lifetime if lifetime >= HEURISTIC_MIN else None
 
 
 def parse_cache_control(value: str | None, age: str | None = None) -> CachePolicy:
@@ -94,9 +142,11 @@ class CachedPage:
     policy: CachePolicy = field(default_factory=CachePolicy)
 
     def is_fresh(self, now: float | None = None) -> bool:
-        if self.policy.no_cache or self.policy.max_age is None:
+        lifetime = self.policy.lifetime()
+        if lifetime is None:
             return False
-        return (now if now is not None else time.time()) < self.fetched_at + self.policy.max_age
+        now = now if now is not None else time.time()
+        return self.fetched_at <= now < self.fetched_at + lifetime  # a clock set back: stale
 
     def validators(self) -> dict[str, str]:
         headers = {}
@@ -201,7 +251,7 @@ class Cache:
         path = self._page_path(index_url, project)
         try:
             data = json.loads(path.read_bytes())
-            policy = CachePolicy(**data["policy"])
+            policy = CachePolicy(**data["policy"])  # "heuristic" absent in older entries
             files = [_file_from_json(f, index) for f in data["files"]]
             return CachedPage(
                 url=data["url"],
@@ -230,6 +280,7 @@ class Cache:
                 "max_age": page.policy.max_age,
                 "no_cache": page.policy.no_cache,
                 "no_store": page.policy.no_store,
+                "heuristic": page.policy.heuristic,
             },
             "files": [_file_to_json(f) for f in page.files],
         }
