@@ -5,6 +5,7 @@ with a version in each directory name so formats can change::
 
     simple-v1/<index-key>/<project>.json      parsed page + ETag / Last-Modified / Cache-Control
     metadata-v1/<key[:2]>/<key>.METADATA      core metadata, keyed by file hash (or URL)
+    metadata-v1/<key[:2]>/<key>.json          its fields as parsed (`MetadataFields`)
     wheels-v1/<sha256>/<filename>              downloaded files, content-addressed
 
 Every write is a temp file in the target directory and ``os.replace``, so concurrent writers
@@ -24,6 +25,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from packaging.tags import Tag
 from packaging.utils import NormalizedName, canonicalize_name
@@ -40,6 +42,7 @@ __all__ = [
     "Cache",
     "CachePolicy",
     "CachedPage",
+    "MetadataFields",
     "atomic_write",
     "heuristic_lifetime",
     "parse_cache_control",
@@ -58,6 +61,38 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class MetadataFields(TypedDict):
+    """The core metadata fields the resolver uses, as read from METADATA (unvalidated strings;
+    `index.metadata.from_fields` makes a `DistMetadata` of them)."""
+
+    name: str | None
+    version: str | None
+    requires_dist: list[str]
+    requires_python: str | None
+    provides_extra: list[str]
+
+
+def _fields_from_json(data: object) -> MetadataFields | None:
+    """`MetadataFields` from a parsed JSON entry; None when it is not one (then unused)."""
+    if not isinstance(data, dict) or set(data) != set(MetadataFields.__annotations__):
+        return None
+
+    def text(value: object) -> bool:
+        return value is None or isinstance(value, str)
+
+    def texts(value: object) -> bool:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+    ok = (
+        text(data["name"])
+        and text(data["version"])
+        and text(data["requires_python"])
+        and texts(data["requires_dist"])
+        and texts(data["provides_extra"])
+    )
+    return MetadataFields(**data) if ok else None  # type: ignore[typeddict-item]
 
 
 @dataclass(frozen=True)
@@ -306,6 +341,19 @@ class Cache:
 
     def store_metadata(self, key: str, data: bytes) -> None:
         atomic_write(self._metadata_path(key), data)
+
+    def load_metadata_fields(self, key: str) -> MetadataFields | None:
+        """The parsed fields stored beside METADATA ``key``; None when absent or unreadable
+        (the caller then parses the METADATA bytes again)."""
+        path = self._metadata_path(key).with_suffix(".json")
+        try:
+            return _fields_from_json(json.loads(path.read_bytes()))
+        except (OSError, ValueError):
+            return None
+
+    def store_metadata_fields(self, key: str, fields: MetadataFields) -> None:
+        data = json.dumps(fields, separators=(",", ":")).encode()
+        atomic_write(self._metadata_path(key).with_suffix(".json"), data)
 
     # -- files -----------------------------------------------------------------------------------
     def file_path(self, filename: str, url: str, hashes: Mapping[str, str]) -> Path:

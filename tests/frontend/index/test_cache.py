@@ -204,3 +204,37 @@ def test_heuristic_freshness_is_renewed_by_a_304(dists: Path, make_client: Clien
         index.clear()
         make_client(index.url).files(FOO)
         assert index.requests == []
+
+
+def test_parsed_metadata_is_cached_and_used(
+    dists: Path, cache: Cache, make_client: ClientFactory
+) -> None:
+    """Metadata read once is stored twice: the METADATA bytes and their fields as parsed, and
+    a later run builds its `DistMetadata` from the fields alone (no email parsing)."""
+    import json
+    import zipfile
+
+    from packaging.metadata import parse_email
+
+    with IndexServer(dists) as index:
+        files = make_client(index.url).files(FOO)
+        wheel = next(f for f in files if str(f.version) == "2.0")
+        first = make_client(index.url).metadata(wheel)
+        key = Cache.metadata_key(wheel.url, wheel.hashes)
+        stored = cache.root / "metadata-v1" / key[:2]
+        with zipfile.ZipFile(dists / wheel.filename) as zf:
+            raw, _ = parse_email(zf.read("foo-2.0.dist-info/METADATA"))
+        assert json.loads((stored / f"{key}.json").read_bytes()) == {
+            "name": raw["name"],
+            "version": raw["version"],
+            "requires_dist": raw["requires_dist"],
+            "requires_python": raw["requires_python"],
+            "provides_extra": raw.get("provides_extra", []),
+        }
+        (stored / f"{key}.METADATA").unlink()  # only the parsed fields are left
+        index.clear()
+        assert make_client(index.url).metadata(wheel) == first
+        assert index.requests_for("/files/") == [] and not (stored / f"{key}.METADATA").exists()
+        (stored / f"{key}.json").write_text('{"name": 1}')  # junk: read the metadata again
+        assert make_client(index.url).metadata(wheel) == first
+        assert json.loads((stored / f"{key}.json").read_bytes())["name"] == raw["name"]
