@@ -7,7 +7,9 @@ newer versions (``--upgrade``, ``--upgrade-package``) or a refresh (``--refresh`
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -114,3 +116,31 @@ def test_refresh_revalidates_every_page(
         ("/simple/foo/", True, 304),
     ]
     assert versions(project) == {"foo": "1.0", "bar": "1.0"}
+
+
+def test_warm_relock_loads_no_http_or_parsers(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    """Pages fresh, metadata's fields cached: a re-resolve makes no request, so it imports
+    neither urllib3 nor the HTML and email parsers (the cold run needed all three)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    write(project, index.url, "foo")
+    lock(project, env)
+    write(project, index.url, "foo", "bar>=1")  # a changed input: resolve again
+    index.clear()
+    code = (
+        "import sys, json\n"
+        "from pallet.__main__ import main\n"
+        f"rc = main(['lock', '--project', {str(project)!r}])\n"
+        "print(json.dumps([rc, sorted(sys.modules)]))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    rc, modules = json.loads(proc.stdout)
+    assert rc == 0, proc.stderr
+    assert "Locked 2 packages" in proc.stderr
+    assert index.requests == []
+    heavy = ("urllib3", "html.parser", "email.parser", "packaging.metadata")
+    assert [m for m in modules if m.startswith(heavy)] == []

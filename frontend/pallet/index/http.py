@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from .. import envvars
@@ -165,8 +165,6 @@ class HttpClient:
         concurrency: int = 16,
         backoff: float = 0.2,
     ) -> None:
-        import urllib3
-
         env = os.environ if env is None else env
         self.credentials = credentials or Credentials(env)
         if timeout is None:
@@ -187,10 +185,29 @@ class HttpClient:
         notice = envvars.positive_number(env, envvars.PALLET_SLOW_NOTICE, 5.0)
         self.watch = SlowWatch(notice, timeout=timeout, deadline=deadline)
         self.backoff = backoff
-        self._pool = urllib3.PoolManager(
-            num_pools=32, maxsize=max(concurrency, 1), headers={"User-Agent": USER_AGENT}
-        )
-        self._urllib3 = urllib3
+        self._concurrency = max(concurrency, 1)
+        self._pool_lock = threading.Lock()
+        self._pool_manager: urllib3.PoolManager | None = None
+
+    @property
+    def _urllib3(self) -> Any:  # the module, imported at the first request (~30 ms)
+        import urllib3
+
+        return urllib3
+
+    @property
+    def _pool(self) -> urllib3.PoolManager:
+        """The connection pool, made at the first request: a run whose pages are all fresh in
+        the cache never imports urllib3."""
+        pool = self._pool_manager
+        if pool is None:
+            with self._pool_lock:
+                pool = self._pool_manager
+                if pool is None:
+                    pool = self._pool_manager = self._urllib3.PoolManager(
+                        num_pools=32, maxsize=self._concurrency, headers={"User-Agent": USER_AGENT}
+                    )
+        return pool
 
     def _open(self, url: str, headers: Mapping[str, str]) -> urllib3.BaseHTTPResponse:
         urllib3 = self._urllib3

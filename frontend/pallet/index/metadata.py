@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import IO, Callable
 from urllib.parse import unquote, urlsplit
 
-from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
@@ -46,6 +45,8 @@ MIN_RANGE = 32 * 1024
 def metadata_fields(data: bytes) -> MetadataFields:
     """The raw fields `DistMetadata` is made of, as `packaging.metadata.parse_email` reads them
     from METADATA / PKG-INFO bytes (core metadata is an email-header format)."""
+    from packaging.metadata import parse_email  # the email parser: not on a warm run
+
     raw, _unparsed = parse_email(data)
     return {
         "name": raw.get("name"),
