@@ -142,5 +142,5 @@ def test_warm_relock_loads_no_http_or_parsers(
     assert rc == 0, proc.stderr
     assert "Locked 2 packages" in proc.stderr
     assert index.requests == []
-    heavy = ("urllib3", "html.parser", "email.parser", "packaging.metadata")
+    heavy = ("urllib3", "html.parser", "email.parser", "packaging.metadata", "packaging.pylock")
     assert [m for m in modules if m.startswith(heavy)] == []

@@ -188,7 +188,8 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
         if args.upgrade
         else frozenset(canonicalize_name(n) for n in args.upgrade_package) or False
     )
-    previous = _read_previous(lock_path, unreadable)
+    intact = stored is not None and stored.content_intact
+    previous = _read_previous(lock_path, unreadable, trusted=intact)
     raw_digest = "" if _input_flags(args) else raw_input_digest(raw)
     refresh = bool(getattr(args, "refresh", False))
     if previous is not None and stored is not None and not upgrade and not refresh:
@@ -311,9 +312,12 @@ def _check(
     return 0
 
 
-def _read_previous(lock_path: Path, unreadable: LockError | None) -> Lock | None:
+def _read_previous(
+    lock_path: Path, unreadable: LockError | None, *, trusted: bool = False
+) -> Lock | None:
     """The existing lock, for its pins; one that does not parse or breaks PEP 751 is ignored
-    with a one-line warning saying why (pallet lock is the command that rewrites it)."""
+    with a one-line warning saying why (pallet lock is the command that rewrites it).
+    ``trusted``: its content digest is intact, so packaging.pylock's cross-check is skipped."""
     from ..lock.pylock import read_lock
 
     problem = unreadable
@@ -321,7 +325,7 @@ def _read_previous(lock_path: Path, unreadable: LockError | None) -> Lock | None
         if not lock_path.exists():
             return None
         try:
-            return read_lock(lock_path)
+            return read_lock(lock_path, trusted=trusted)
         except LockError as exc:
             problem = exc
     lines = str(problem).splitlines()
