@@ -121,14 +121,20 @@ HEURISTIC_MIN = 60.0
 
 
 def heuristic_lifetime(
-    last_modified: str | None, date: str | None, now: float, *, expires: str | None = None
+    last_modified: str | None,
+    date: str | None,
+    now: float,
+    *,
+    expires: str | None = None,
+    age: str | None = None,
 ) -> float | None:
     """The heuristic freshness lifetime of a 200 page (RFC 9111 §4.2.2), or None.
 
     Only without an explicit expiration time (the caller checks ``max-age``; an ``Expires``
     header, even one pallet cannot parse, means none) and with a ``Last-Modified`` in the past
     of the response's ``Date`` (``now`` when it has none): 10% of that interval, capped at
-    `HEURISTIC_MAX`, and None below `HEURISTIC_MIN`.
+    `HEURISTIC_MAX`, and None below `HEURISTIC_MIN`; less the response's ``Age`` (§4.2.3: a
+    cache upstream already held it that long).
     """
     if expires is not None or not last_modified:
         return None
@@ -140,7 +146,11 @@ def heuristic_lifetime(
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     lifetime = min((served - modified) / 10, HEURISTIC_MAX)
-    return lifetime if lifetime >= HEURISTIC_MIN else None
+    if lifetime < HEURISTIC_MIN:
+        return None
+    if age and age.strip().isdigit():
+        lifetime -= float(age)
+    return lifetime if lifetime > 0 else None
 
 
 def parse_cache_control(value: str | None, age: str | None = None) -> CachePolicy:

@@ -211,6 +211,7 @@ class PageReader:
                     response.headers.get("date"),
                     now,
                     expires=response.headers.get("expires"),
+                    age=response.headers.get("age"),
                 ),
             )
         unchanged = cached is not None and (etag, modified, policy) == (

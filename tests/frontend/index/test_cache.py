@@ -154,6 +154,8 @@ def test_heuristic_lifetime_follows_rfc9111() -> None:
     assert heuristic_lifetime(lm(-3600), date, 0.0) is None  # modified in the future
     assert heuristic_lifetime(lm(100 * 86400), None, 1_000_000.0) == 600.0  # no Date: now
     assert heuristic_lifetime(lm(100 * 86400), date, 0.0, expires="0") is None
+    assert heuristic_lifetime(lm(100 * 86400), date, 0.0, age="100") == 500.0  # §4.2.3
+    assert heuristic_lifetime(lm(100 * 86400), date, 0.0, age="900") is None
     assert heuristic_lifetime(None, date, 0.0) is None
     assert heuristic_lifetime("yesterday", date, 0.0) is None
     page = CachedPage("u", [], fetched_at=100.0, policy=CachePolicy(heuristic=600.0))
