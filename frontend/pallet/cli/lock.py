@@ -84,6 +84,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
         help="use only cached index pages and files; no network",
     )
     parser.add_argument(
+        "--refresh",
+        action="store_true",
+        help="resolve again (keeping the locked versions) with every cached index page "
+        "revalidated, even one still fresh; --upgrade and --upgrade-package revalidate too",
+    )
+    parser.add_argument(
         "--no-build",
         action="store_true",
         help="lock only wheels: never run a build backend (as no-build = true)",
@@ -109,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
     if args.check and (args.upgrade or args.upgrade_package):
         raise PalletError("--check cannot be combined with --upgrade or --upgrade-package")
     root = args.project.resolve() if args.project else None
-    if not (args.check or args.upgrade or args.upgrade_package or _input_flags(args)):
+    refresh = bool(getattr(args, "refresh", False))
+    if not (args.check or args.upgrade or args.upgrade_package or refresh or _input_flags(args)):
         found = str(root) if root else nearest_project(str(Path.cwd()))
         if found and is_fresh(found):
             ui.info("Lock is up to date")
@@ -181,9 +188,11 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
         if args.upgrade
         else frozenset(canonicalize_name(n) for n in args.upgrade_package) or False
     )
-    previous = _read_previous(lock_path, unreadable)
+    intact = stored is not None and stored.content_intact
+    previous = _read_previous(lock_path, unreadable, trusted=intact)
     raw_digest = "" if _input_flags(args) else raw_input_digest(raw)
-    if previous is not None and stored is not None and not upgrade:
+    refresh = bool(getattr(args, "refresh", False))
+    if previous is not None and stored is not None and not upgrade and not refresh:
         if stored.content_intact and stored.fingerprint == fingerprint:
             # Only the spelling of the inputs changed: record it so the next run is fast.
             _restamp(
@@ -211,6 +220,8 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
         preferences,
         upgrade,
         offline=args.offline,
+        # asking for newer versions, or a refresh: no page is trusted for its freshness alone
+        refresh=refresh or bool(upgrade),
         cutoffs=cutoffs,
         known=previous,
     )
@@ -301,9 +312,12 @@ def _check(
     return 0
 
 
-def _read_previous(lock_path: Path, unreadable: LockError | None) -> Lock | None:
+def _read_previous(
+    lock_path: Path, unreadable: LockError | None, *, trusted: bool = False
+) -> Lock | None:
     """The existing lock, for its pins; one that does not parse or breaks PEP 751 is ignored
-    with a one-line warning saying why (pallet lock is the command that rewrites it)."""
+    with a one-line warning saying why (pallet lock is the command that rewrites it).
+    ``trusted``: its content digest is intact, so packaging.pylock's cross-check is skipped."""
     from ..lock.pylock import read_lock
 
     problem = unreadable
@@ -311,7 +325,7 @@ def _read_previous(lock_path: Path, unreadable: LockError | None) -> Lock | None
         if not lock_path.exists():
             return None
         try:
-            return read_lock(lock_path)
+            return read_lock(lock_path, trusted=trusted)
         except LockError as exc:
             problem = exc
     lines = str(problem).splitlines()
@@ -396,7 +410,12 @@ def _with_build_flags(spec: ProjectSpec, args: argparse.Namespace) -> ProjectSpe
 
 
 def _make_finder(
-    spec: ProjectSpec, *, offline: bool, cutoffs: Mapping[str, str], speculate: bool = True
+    spec: ProjectSpec,
+    *,
+    offline: bool,
+    cutoffs: Mapping[str, str],
+    speculate: bool = True,
+    refresh: bool = False,
 ) -> IndexClient:
     from ..index.cache import Cache
     from ..index.client import IndexClient
@@ -410,6 +429,7 @@ def _make_finder(
         spec.sources,
         Cache.default(),
         offline=offline,
+        refresh=refresh,
         speculate=speculate,
         root=spec.root,  # relative index paths, and the paths the lock writes, start there
         exclude_newer={
@@ -443,6 +463,7 @@ def _resolve(
     offline: bool,
     cutoffs: Mapping[str, str],
     known: Lock | None = None,
+    refresh: bool = False,
 ) -> Lock:
     """Resolve with a progress line; warnings about entries `known` already holds (the same name
     and version) were shown when that lock was made and are not repeated."""
@@ -459,7 +480,9 @@ def _resolve(
         p.name: p.direct for p in (known.packages if known else ()) if p.direct is not None
     }
     entries = {(str(p.name), str(p.version)) for p in known.packages} if known else set()
-    finding = _make_finder(spec, offline=offline, cutoffs=cutoffs, speculate=not keep_pins)
+    finding = _make_finder(
+        spec, offline=offline, cutoffs=cutoffs, speculate=not keep_pins, refresh=refresh
+    )
     with finding as client, quiet_known_entries(entries):
         finder = CountingFinder(client)
         with ui.Progress(finder.status):

@@ -5,6 +5,7 @@ with a version in each directory name so formats can change::
 
     simple-v1/<index-key>/<project>.json      parsed page + ETag / Last-Modified / Cache-Control
     metadata-v1/<key[:2]>/<key>.METADATA      core metadata, keyed by file hash (or URL)
+    metadata-v1/<key[:2]>/<key>.json          its fields as parsed (`MetadataFields`)
     wheels-v1/<sha256>/<filename>              downloaded files, content-addressed
 
 Every write is a temp file in the target directory and ``os.replace``, so concurrent writers
@@ -24,6 +25,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from packaging.tags import Tag
 from packaging.utils import NormalizedName, canonicalize_name
@@ -34,7 +36,17 @@ from ..errors import SetupError
 from .models import DistFile
 from .simple import parse_requires_python
 
-__all__ = ["Cache", "CachePolicy", "CachedPage", "atomic_write", "parse_cache_control"]
+__all__ = [
+    "HEURISTIC_MAX",
+    "HEURISTIC_MIN",
+    "Cache",
+    "CachePolicy",
+    "CachedPage",
+    "MetadataFields",
+    "atomic_write",
+    "heuristic_lifetime",
+    "parse_cache_control",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -51,13 +63,94 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+class MetadataFields(TypedDict):
+    """The core metadata fields the resolver uses, as read from METADATA (unvalidated strings;
+    `index.metadata.from_fields` makes a `DistMetadata` of them)."""
+
+    name: str | None
+    version: str | None
+    requires_dist: list[str]
+    requires_python: str | None
+    provides_extra: list[str]
+
+
+def _fields_from_json(data: object) -> MetadataFields | None:
+    """`MetadataFields` from a parsed JSON entry; None when it is not one (then unused)."""
+    if not isinstance(data, dict) or set(data) != set(MetadataFields.__annotations__):
+        return None
+
+    def text(value: object) -> bool:
+        return value is None or isinstance(value, str)
+
+    def texts(value: object) -> bool:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+    ok = (
+        text(data["name"])
+        and text(data["version"])
+        and text(data["requires_python"])
+        and texts(data["requires_dist"])
+        and texts(data["provides_extra"])
+    )
+    return MetadataFields(**data) if ok else None  # type: ignore[typeddict-item]
+
+
 @dataclass(frozen=True)
 class CachePolicy:
-    """What ``Cache-Control`` allows for a stored response."""
+    """What ``Cache-Control`` allows for a stored response, and the heuristic freshness lifetime
+    (`heuristic_lifetime`) a page without one gets."""
 
     max_age: float | None = None
     no_cache: bool = False
     no_store: bool = False
+    heuristic: float | None = None
+
+    def lifetime(self) -> float | None:
+        """Seconds the response stays fresh after it was received; None: always revalidate."""
+        if self.no_cache:
+            return None
+        return self.max_age if self.max_age is not None else self.heuristic
+
+
+#: Bounds of the heuristic freshness of a page without Cache-Control or Expires (RFC 9111
+#: §4.2.2): 10% of the time since its Last-Modified, at most HEURISTIC_MAX seconds (PyPI's own
+#: ``max-age``, which is also what uv assumes for such pages), and none under HEURISTIC_MIN (a
+#: page changed less than 10 minutes ago is always revalidated).
+HEURISTIC_MAX = 600.0
+HEURISTIC_MIN = 60.0
+
+
+def heuristic_lifetime(
+    last_modified: str | None,
+    date: str | None,
+    now: float,
+    *,
+    expires: str | None = None,
+    age: str | None = None,
+) -> float | None:
+    """The heuristic freshness lifetime of a 200 page (RFC 9111 §4.2.2), or None.
+
+    Only without an explicit expiration time (the caller checks ``max-age``; an ``Expires``
+    header, even one pallet cannot parse, means none) and with a ``Last-Modified`` in the past
+    of the response's ``Date`` (``now`` when it has none): 10% of that interval, capped at
+    `HEURISTIC_MAX`, and None below `HEURISTIC_MIN`; less the response's ``Age`` (§4.2.3: a
+    cache upstream already held it that long).
+    """
+    if expires is not None or not last_modified:
+        return None
+    from email.utils import parsedate_to_datetime
+
+    try:
+        modified = parsedate_to_datetime(last_modified).timestamp()
+        served = parsedate_to_datetime(date).timestamp() if date else now
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    lifetime = min((served - modified) / 10, HEURISTIC_MAX)
+    if lifetime < HEURISTIC_MIN:
+        return None
+    if age and age.strip().isdigit():
+        lifetime -= float(age)
+    return lifetime if lifetime > 0 else None
 
 
 def parse_cache_control(value: str | None, age: str | None = None) -> CachePolicy:
@@ -94,9 +187,11 @@ class CachedPage:
     policy: CachePolicy = field(default_factory=CachePolicy)
 
     def is_fresh(self, now: float | None = None) -> bool:
-        if self.policy.no_cache or self.policy.max_age is None:
+        lifetime = self.policy.lifetime()
+        if lifetime is None:
             return False
-        return (now if now is not None else time.time()) < self.fetched_at + self.policy.max_age
+        now = now if now is not None else time.time()
+        return self.fetched_at <= now < self.fetched_at + lifetime  # a clock set back: stale
 
     def validators(self) -> dict[str, str]:
         headers = {}
@@ -201,7 +296,7 @@ class Cache:
         path = self._page_path(index_url, project)
         try:
             data = json.loads(path.read_bytes())
-            policy = CachePolicy(**data["policy"])
+            policy = CachePolicy(**data["policy"])  # "heuristic" absent in older entries
             files = [_file_from_json(f, index) for f in data["files"]]
             return CachedPage(
                 url=data["url"],
@@ -230,6 +325,7 @@ class Cache:
                 "max_age": page.policy.max_age,
                 "no_cache": page.policy.no_cache,
                 "no_store": page.policy.no_store,
+                "heuristic": page.policy.heuristic,
             },
             "files": [_file_to_json(f) for f in page.files],
         }
@@ -255,6 +351,19 @@ class Cache:
 
     def store_metadata(self, key: str, data: bytes) -> None:
         atomic_write(self._metadata_path(key), data)
+
+    def load_metadata_fields(self, key: str) -> MetadataFields | None:
+        """The parsed fields stored beside METADATA ``key``; None when absent or unreadable
+        (the caller then parses the METADATA bytes again)."""
+        path = self._metadata_path(key).with_suffix(".json")
+        try:
+            return _fields_from_json(json.loads(path.read_bytes()))
+        except (OSError, ValueError):
+            return None
+
+    def store_metadata_fields(self, key: str, fields: MetadataFields) -> None:
+        data = json.dumps(fields, separators=(",", ":")).encode()
+        atomic_write(self._metadata_path(key).with_suffix(".json"), data)
 
     # -- files -----------------------------------------------------------------------------------
     def file_path(self, filename: str, url: str, hashes: Mapping[str, str]) -> Path:

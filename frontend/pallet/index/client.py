@@ -63,6 +63,7 @@ class IndexClient:
         cache: Cache,
         *,
         offline: bool = False,
+        refresh: bool = False,
         env: Mapping[str, str] | None = None,
         concurrency: int | None = None,
         speculate: bool = True,
@@ -130,7 +131,9 @@ class IndexClient:
         self._speculative: set[tuple[str, NormalizedName, str]] = set()
         self._memo: dict[str, DistMetadata] = {}
         self.wheels = WheelMetadataFetcher(self.http, cache, offline=offline)
-        self._pages_reader = PageReader(self.http, cache, self._urls, offline=offline)
+        self._pages_reader = PageReader(
+            self.http, cache, self._urls, offline=offline, refresh=refresh
+        )
         self._sdists: SdistMetadataBuilder | None = None
 
     def _absolute(self, index: IndexConfig) -> IndexConfig:

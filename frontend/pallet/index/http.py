@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from .. import envvars
@@ -151,6 +151,10 @@ class Credentials:
         return {"Authorization": f"Basic {token}"}
 
 
+#: Seconds over which the requests that waited for urllib3's import start (`HttpClient._pool`).
+_HERD_SPREAD = 0.01
+
+
 class HttpClient:
     """GET with bounded retries (connection errors, dropped connections, 5xx, 429)."""
 
@@ -165,8 +169,6 @@ class HttpClient:
         concurrency: int = 16,
         backoff: float = 0.2,
     ) -> None:
-        import urllib3
-
         env = os.environ if env is None else env
         self.credentials = credentials or Credentials(env)
         if timeout is None:
@@ -187,10 +189,40 @@ class HttpClient:
         notice = envvars.positive_number(env, envvars.PALLET_SLOW_NOTICE, 5.0)
         self.watch = SlowWatch(notice, timeout=timeout, deadline=deadline)
         self.backoff = backoff
-        self._pool = urllib3.PoolManager(
-            num_pools=32, maxsize=max(concurrency, 1), headers={"User-Agent": USER_AGENT}
-        )
-        self._urllib3 = urllib3
+        self._concurrency = max(concurrency, 1)
+        self._pool_lock = threading.Lock()
+        self._pool_manager: urllib3.PoolManager | None = None
+        self._module: Any = None  # urllib3, once imported
+
+    @property
+    def _urllib3(self) -> Any:
+        """The urllib3 module, imported with the pool at the first request (`_pool`)."""
+        self._pool  # noqa: B018 - makes the pool, and imports urllib3, once
+        return self._module
+
+    @property
+    def _pool(self) -> urllib3.PoolManager:
+        """The connection pool, made at the first request: a run whose pages are all fresh in
+        the cache never imports urllib3 (~30 ms). Made under a lock, so that one thread
+        imports urllib3 while the others wait for it."""
+        pool = self._pool_manager
+        if pool is None:
+            with self._pool_lock:
+                pool = self._pool_manager
+                waited = pool is not None
+                if pool is None:
+                    import urllib3
+
+                    self._module = urllib3
+                    pool = self._pool_manager = urllib3.PoolManager(
+                        num_pools=32, maxsize=self._concurrency, headers={"User-Agent": USER_AGENT}
+                    )
+            if waited:
+                # The threads that waited for the import would all connect in the same instant:
+                # a burst that overflows a small listen backlog (Python's http.server has 5),
+                # and a dropped SYN costs a 1 s retransmit. Spread them over a few ms.
+                time.sleep(random.uniform(0.0, _HERD_SPREAD))
+        return pool
 
     def _open(self, url: str, headers: Mapping[str, str]) -> urllib3.BaseHTTPResponse:
         urllib3 = self._urllib3

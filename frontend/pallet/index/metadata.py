@@ -15,14 +15,13 @@ from pathlib import Path
 from typing import IO, Callable
 from urllib.parse import unquote, urlsplit
 
-from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..errors import IndexError_
-from .cache import Cache
+from .cache import Cache, MetadataFields
 from .http import HashMismatch, HttpClient, bytes_hash_matches
 from .models import DistFile, DistMetadata
 
@@ -30,6 +29,8 @@ __all__ = [
     "MetadataMismatch",
     "WheelMetadataFetcher",
     "check_identity",
+    "from_fields",
+    "metadata_fields",
     "parse_metadata",
     "read_wheel_metadata",
 ]
@@ -41,10 +42,29 @@ TAIL_BYTES = 64 * 1024
 MIN_RANGE = 32 * 1024
 
 
+def metadata_fields(data: bytes) -> MetadataFields:
+    """The raw fields `DistMetadata` is made of, as `packaging.metadata.parse_email` reads them
+    from METADATA / PKG-INFO bytes (core metadata is an email-header format)."""
+    from packaging.metadata import parse_email  # the email parser: not on a warm run
+
+    raw, _unparsed = parse_email(data)
+    return {
+        "name": raw.get("name"),
+        "version": raw.get("version"),
+        "requires_dist": list(raw.get("requires_dist", [])),
+        "requires_python": raw.get("requires_python"),
+        "provides_extra": list(raw.get("provides_extra", [])),
+    }
+
+
 def parse_metadata(data: bytes, *, source: str) -> DistMetadata:
     """METADATA / PKG-INFO bytes -> `DistMetadata` (lenient: bad requirements are skipped)."""
-    raw, _unparsed = parse_email(data)
-    name, version = raw.get("name"), raw.get("version")
+    return from_fields(metadata_fields(data), source=source)
+
+
+def from_fields(fields: MetadataFields, *, source: str) -> DistMetadata:
+    """`metadata_fields` -> `DistMetadata`; the same from the bytes or from the cache's copy."""
+    name, version = fields["name"], fields["version"]
     if not name or not version:
         raise IndexError_(f"{source}: metadata has no Name or Version")
     try:
@@ -52,21 +72,21 @@ def parse_metadata(data: bytes, *, source: str) -> DistMetadata:
     except InvalidVersion as exc:
         raise IndexError_(f"{source}: invalid Version {version!r} in metadata") from exc
     requirements: list[Requirement] = []
-    for line in raw.get("requires_dist", []):
+    for line in fields["requires_dist"]:
         try:
             requirements.append(Requirement(line))
         except InvalidRequirement:
             logger.warning("%s: ignoring invalid Requires-Dist %r", source, line)
     requires_python: SpecifierSet | None = None
-    if raw.get("requires_python"):
+    if fields["requires_python"]:
         try:
-            requires_python = SpecifierSet(raw["requires_python"])
+            requires_python = SpecifierSet(fields["requires_python"])
         except InvalidSpecifier:
             logger.warning(
-                "%s: ignoring invalid Requires-Python %r", source, raw["requires_python"]
+                "%s: ignoring invalid Requires-Python %r", source, fields["requires_python"]
             )
     # PEP 685: extras compare normalized.
-    extras = tuple(dict.fromkeys(canonicalize_name(e) for e in raw.get("provides_extra", [])))
+    extras = tuple(dict.fromkeys(canonicalize_name(e) for e in fields["provides_extra"]))
     return DistMetadata(
         name=canonicalize_name(name),
         version=parsed_version,
@@ -172,15 +192,29 @@ class WheelMetadataFetcher:
 
     # -- public ----------------------------------------------------------------------------------
     def cached(self, file: DistFile) -> DistMetadata | None:
-        data = self.cache.load_metadata(Cache.metadata_key(file.url, file.hashes))
-        return parse_metadata(data, source=file.filename) if data is not None else None
+        """Cached metadata of ``file``: its parsed fields when stored (a warm run parses no
+        METADATA), else the METADATA bytes, parsed once and their fields stored."""
+        key = Cache.metadata_key(file.url, file.hashes)
+        fields = self.cache.load_metadata_fields(key)
+        if fields is not None:
+            return from_fields(fields, source=file.filename)
+        data = self.cache.load_metadata(key)
+        if data is None:
+            return None
+        fields = metadata_fields(data)
+        metadata = from_fields(fields, source=file.filename)
+        self.cache.store_metadata_fields(key, fields)
+        return metadata
 
     def store(self, file: DistFile, data: bytes) -> DistMetadata:
         """Check and cache metadata read for ``file``: every metadata the client hands out
         (PEP 658 file, a wheel's METADATA, an sdist's PEP 517 hook output) passes here once."""
-        metadata = parse_metadata(data, source=file.filename)
+        fields = metadata_fields(data)
+        metadata = from_fields(fields, source=file.filename)
         check_identity(file, metadata)
-        self.cache.store_metadata(Cache.metadata_key(file.url, file.hashes), data)
+        key = Cache.metadata_key(file.url, file.hashes)
+        self.cache.store_metadata(key, data)
+        self.cache.store_metadata_fields(key, fields)
         return metadata
 
     def fetch(self, file: DistFile) -> DistMetadata:

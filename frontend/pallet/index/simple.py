@@ -10,7 +10,6 @@ import functools
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from html.parser import HTMLParser
 from typing import Literal
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
@@ -172,35 +171,6 @@ def _metadata_attr(value: str | None) -> dict[str, str] | None:
     return {}
 
 
-class _LinkParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.base: str | None = None
-        self.links: list[dict[str, str | None]] = []
-        self.api_version: str | None = None
-        self._anchor: dict[str, str | None] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        # HTMLParser unescapes attribute values (``&gt;=3.9`` -> ``>=3.9``).
-        if tag == "a":
-            self._anchor = dict(attrs)
-            self.links.append(self._anchor)
-        elif tag == "base" and self.base is None:
-            self.base = dict(attrs).get("href")
-        elif tag == "meta":
-            attributes = dict(attrs)
-            if attributes.get("name") == "pypi:repository-version":
-                self.api_version = attributes.get("content")
-
-    def handle_data(self, data: str) -> None:
-        if self._anchor is not None:  # the anchor's text, under a key no attribute can have
-            self._anchor[" text"] = (self._anchor.get(" text") or "") + data
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a":
-            self._anchor = None
-
-
 def _check_api_version(version: object) -> None:
     if version is None:
         return
@@ -212,7 +182,9 @@ def _check_api_version(version: object) -> None:
 def parse_html_links(text: str, page_url: str) -> tuple[str, list[dict[str, str | None]]]:
     """The anchors of an HTML page (their attributes, and their text under ``" text"``) and the
     base URL their hrefs are relative to."""
-    parser = _LinkParser()
+    from .html_links import LinkParser  # html.parser: only when an HTML page is read
+
+    parser = LinkParser()
     parser.feed(text)
     parser.close()
     _check_api_version(parser.api_version)

@@ -210,9 +210,9 @@ def write_lock(lock: Lock, path: Path) -> bool:
     return True
 
 
-def read_lock(path: Path) -> Lock:
+def read_lock(path: Path, *, trusted: bool = False) -> Lock:
     """Parse and validate a pylock.toml; any problem -> `LockError` naming the file and the
-    dotted path of each problem."""
+    dotted path of each problem. ``trusted``: its content digest is intact (`loads_lock`)."""
     try:
         text = path.read_text(encoding="utf-8")
     except IsADirectoryError as exc:
@@ -221,11 +221,13 @@ def read_lock(path: Path) -> Lock:
         raise LockError(f"{path.name}: cannot be read: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise LockError(f"{path.name}: not UTF-8 text ({exc.reason})") from exc
-    return loads_lock(text, display=path.name)
+    return loads_lock(text, display=path.name, trusted=trusted)
 
 
-def loads_lock(text: str, *, display: str = LOCK_FILE) -> Lock:
-    """pylock.toml text -> `Lock`, validated with `lock.validate` first.
+def loads_lock(text: str, *, display: str = LOCK_FILE, trusted: bool = False) -> Lock:
+    """pylock.toml text -> `Lock`, validated with `lock.validate` first (without the
+    ``packaging.pylock`` cross-check when ``trusted``: the caller saw that the text is what
+    pallet wrote, its content digest intact).
 
     Packages from an index (``wheels``/``sdist``) and from direct references (``vcs``,
     ``directory``, ``archive``); a ``directory`` entry without ``version`` needs the one pallet
@@ -237,7 +239,7 @@ def loads_lock(text: str, *, display: str = LOCK_FILE) -> Lock:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise LockError(f"{display}: invalid TOML: {exc}") from exc
-    problems = validate_lock(data)
+    problems = validate_lock(data, cross_check=not trusted)
     if problems:
         raise LockError("\n".join(f"{display}: {problem}" for problem in problems))
     packages = []

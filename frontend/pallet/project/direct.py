@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
-from urllib.request import url2pathname
 
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
@@ -104,6 +103,8 @@ def _local_path(url: str) -> Path:
     parts = urlsplit(url)
     if parts.netloc not in ("", "localhost"):
         raise ValueError(f"file URL {url!r} names a remote host; use file:///absolute/path")
+    from urllib.request import url2pathname  # not at import: it loads http.client and ssl
+
     return Path(url2pathname(unquote(parts.path)))
 
 

@@ -8,6 +8,7 @@ the project sets them) times every Python range allowed by ``requires-python`` u
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -183,6 +184,15 @@ def python_ranges(
     """The Python ranges of a lock: one per minor allowed by ``requires_python`` up to
     ``max_python`` (the last one open-ended), each split again at every version of ``cuts``
     (``python_full_version`` boundaries met in markers) that falls inside it."""
+    # One lock asks several times (the universe before and after its cuts are known, the
+    # index client's prefetch filter); each answer costs hundreds of specifier checks.
+    return _python_ranges(requires_python, max_python, frozenset(cuts))
+
+
+@functools.lru_cache(maxsize=64)
+def _python_ranges(
+    requires_python: SpecifierSet, max_python: str, cuts: frozenset[Version]
+) -> tuple[PythonRange, ...]:
     try:
         top = Version(max_python)
     except InvalidVersion as exc:

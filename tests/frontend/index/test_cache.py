@@ -134,3 +134,109 @@ def test_offline_reuses_the_cache(dists: Path, make_client: ClientFactory) -> No
     offline = make_client(url, offline=True)
     assert offline.files(FOO) == files
     assert offline.metadata(files[-1]) == meta
+
+
+def test_heuristic_lifetime_follows_rfc9111() -> None:
+    """RFC 9111 §4.2.2: a fraction (10%) of Date - Last-Modified, only without an explicit
+    expiration time; pallet caps it at 10 minutes and trusts nothing under 1 minute."""
+    from email.utils import formatdate
+
+    from pallet.index.cache import heuristic_lifetime
+
+    date = formatdate(1_000_000.0, usegmt=True)
+
+    def lm(seconds_before: float) -> str:
+        return formatdate(1_000_000.0 - seconds_before, usegmt=True)
+
+    assert heuristic_lifetime(lm(100 * 86400), date, 0.0) == 600.0
+    assert heuristic_lifetime(lm(1200), date, 0.0) == 120.0
+    assert heuristic_lifetime(lm(300), date, 0.0) is None  # changed 5 minutes ago
+    assert heuristic_lifetime(lm(-3600), date, 0.0) is None  # modified in the future
+    assert heuristic_lifetime(lm(100 * 86400), None, 1_000_000.0) == 600.0  # no Date: now
+    assert heuristic_lifetime(lm(100 * 86400), date, 0.0, expires="0") is None
+    assert heuristic_lifetime(lm(100 * 86400), date, 0.0, age="100") == 500.0  # §4.2.3
+    assert heuristic_lifetime(lm(100 * 86400), date, 0.0, age="900") is None
+    assert heuristic_lifetime(None, date, 0.0) is None
+    assert heuristic_lifetime("yesterday", date, 0.0) is None
+    page = CachedPage("u", [], fetched_at=100.0, policy=CachePolicy(heuristic=600.0))
+    assert page.is_fresh(now=699) and not page.is_fresh(now=700)
+    assert not page.is_fresh(now=50)  # the clock went back: not trusted
+    assert not CachedPage("u", [], policy=CachePolicy(no_cache=True, heuristic=600)).is_fresh(1)
+
+
+def _age(folder: Path, seconds: float) -> None:
+    """Make every file of ``folder`` look ``seconds`` old (the server's Last-Modified)."""
+    import os
+
+    when = time.time() - seconds
+    for path in folder.iterdir():
+        os.utime(path, (when, when))
+
+
+def test_old_page_is_reused_without_a_request(dists: Path, make_client: ClientFactory) -> None:
+    """No Cache-Control, Last-Modified a day old: fresh for 10 minutes (no request), unless the
+    client refreshes; a page changed since is then seen at once."""
+    _age(dists, 86400)
+    with IndexServer(dists) as index:
+        make_client(index.url).files(FOO)
+        index.clear()
+        assert len(make_client(index.url).files(FOO)) == 2
+        assert index.requests == []
+        from support.dists import make_wheel
+
+        make_wheel(dists, "foo", "3.0")
+        assert len(make_client(index.url).files(FOO)) == 2  # still fresh: not asked
+        assert index.requests == []
+        files = make_client(index.url, refresh=True).files(FOO)
+        assert [str(f.version) for f in files] == ["1.0", "2.0", "3.0"]
+        assert [(r.is_conditional, r.status) for r in index.requests] == [(True, 200)]
+        index.clear()
+        # the new Last-Modified is seconds old: revalidated on every read from now on
+        assert len(make_client(index.url).files(FOO)) == 3
+        assert [(r.is_conditional, r.status) for r in index.requests] == [(True, 304)]
+
+
+def test_heuristic_freshness_is_renewed_by_a_304(dists: Path, make_client: ClientFactory) -> None:
+    _age(dists, 86400)
+    with IndexServer(dists) as index:
+        make_client(index.url).files(FOO)
+        index.clear()
+        make_client(index.url, refresh=True).files(FOO)
+        assert [(r.is_conditional, r.status) for r in index.requests] == [(True, 304)]
+        index.clear()
+        make_client(index.url).files(FOO)
+        assert index.requests == []
+
+
+def test_parsed_metadata_is_cached_and_used(
+    dists: Path, cache: Cache, make_client: ClientFactory
+) -> None:
+    """Metadata read once is stored twice: the METADATA bytes and their fields as parsed, and
+    a later run builds its `DistMetadata` from the fields alone (no email parsing)."""
+    import json
+    import zipfile
+
+    from packaging.metadata import parse_email
+
+    with IndexServer(dists) as index:
+        files = make_client(index.url).files(FOO)
+        wheel = next(f for f in files if str(f.version) == "2.0")
+        first = make_client(index.url).metadata(wheel)
+        key = Cache.metadata_key(wheel.url, wheel.hashes)
+        stored = cache.root / "metadata-v1" / key[:2]
+        with zipfile.ZipFile(dists / wheel.filename) as zf:
+            raw, _ = parse_email(zf.read("foo-2.0.dist-info/METADATA"))
+        assert json.loads((stored / f"{key}.json").read_bytes()) == {
+            "name": raw["name"],
+            "version": raw["version"],
+            "requires_dist": raw["requires_dist"],
+            "requires_python": raw["requires_python"],
+            "provides_extra": raw.get("provides_extra", []),
+        }
+        (stored / f"{key}.METADATA").unlink()  # only the parsed fields are left
+        index.clear()
+        assert make_client(index.url).metadata(wheel) == first
+        assert index.requests_for("/files/") == [] and not (stored / f"{key}.METADATA").exists()
+        (stored / f"{key}.json").write_text('{"name": 1}')  # junk: read the metadata again
+        assert make_client(index.url).metadata(wheel) == first
+        assert json.loads((stored / f"{key}.json").read_bytes())["name"] == raw["name"]
