@@ -144,3 +144,25 @@ def test_warm_relock_loads_no_http_or_parsers(
     assert index.requests == []
     heavy = ("urllib3", "html.parser", "email.parser", "packaging.metadata", "packaging.pylock")
     assert [m for m in modules if m.startswith(heavy)] == []
+
+
+def test_a_failure_behind_cached_pages_names_refresh(
+    tmp_path: Path, env: dict[str, str], dists: Path, index: IndexServer
+) -> None:
+    """A release published while its page is fresh in the cache is not seen by a plain re-lock;
+    the failure says so and `--refresh` finds it."""
+    project = tmp_path / "project"
+    project.mkdir()
+    write(project, index.url, "foo")
+    lock(project, env)
+    make_wheel(dists, "bar", "2.0")
+    write(project, index.url, "foo", "bar>=2")
+    proc = run_pallet_lock(project, env, timeout=300)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.rstrip().splitlines()[-1] == (
+        "hint: 2 index pages came from the cache without asking the index (a page is reused "
+        "for up to 10 minutes); `pallet lock --refresh` asks again, in case a release is newer"
+    )
+    lock(project, env, "--refresh")
+    assert versions(project)["bar"] == "2.0"

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from .. import ui
-from ..errors import LockError, PalletError
+from ..errors import LockError, PalletError, ResolutionError
 from ..lock.stamp import StoredFingerprint, read_stored_fingerprint
 from .uptodate import LOCK_FILE, PYPROJECT, is_fresh, nearest_project
 
@@ -486,13 +486,23 @@ def _resolve(
     with finding as client, quiet_known_entries(entries):
         finder = CountingFinder(client)
         with ui.Progress(finder.status):
-            result = resolve_lock(
-                spec,
-                finder,
-                preferences=preferences,
-                upgrade=upgrade,
-                locked_direct=locked_direct,
-            )
+            try:
+                result = resolve_lock(
+                    spec,
+                    finder,
+                    preferences=preferences,
+                    upgrade=upgrade,
+                    locked_direct=locked_direct,
+                )
+            except ResolutionError as exc:
+                unasked = client.pages_unasked
+                if not unasked:
+                    raise
+                raise ResolutionError(
+                    f"{exc}\nhint: {unasked} index page{'s' if unasked != 1 else ''} came from "
+                    "the cache without asking the index (a page is reused for up to 10 minutes); "
+                    "`pallet lock --refresh` asks again, in case a release is newer"
+                ) from None
         packages = _lock_files(client, result.packages)
     return Lock(
         requires_python=spec.requires_python,

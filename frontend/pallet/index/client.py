@@ -150,6 +150,12 @@ class IndexClient:
     def files(self, name: NormalizedName) -> Sequence[DistFile]:
         return list(self._page_future(canonicalize_name(name)).result())
 
+    @property
+    def pages_unasked(self) -> int:
+        """How many project pages came from the cache without a request (fresh by their
+        lifetime): when a resolution fails, a new release may be behind them (``--refresh``)."""
+        return self._pages_reader.unasked
+
     def missing_reason(self, name: str) -> str:
         """Where a project with no files was looked up, for the "not found" sentence:
         ``index 'pypi' (HTTP 404 at https://…/simple/six/)``."""

@@ -77,6 +77,8 @@ class PageReader:
         self._roots: dict[str, str | None] = {}  # index name -> what its root is, if no index
         #: why a project has no files, by (index name, project): "HTTP 404 at <url>", …
         self.missing: dict[tuple[str, NormalizedName], str] = {}
+        #: pages served from the cache without asking the index (fresh by their lifetime)
+        self.unasked = 0
 
     def _check_root(self, index: IndexConfig, url: str, found: str) -> None:
         """After ``found`` (a 404, an empty page) at ``url``: fetch the index root once and raise
@@ -168,6 +170,8 @@ class PageReader:
                 )
             return list(cached.files)
         if cached is not None and not self.refresh and cached.is_fresh():
+            with self._lock:
+                self.unasked += 1
             return list(cached.files)
         headers = {"Accept": ACCEPT, **(cached.validators() if cached else {})}
         ok = frozenset({200, 304, 404})
