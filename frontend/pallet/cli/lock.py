@@ -15,22 +15,20 @@ import time
 from pathlib import Path
 
 from .. import ui
-from ..errors import LockError, PalletError, ResolutionError
+from ..errors import LockError, PalletError
 from ..lock.stamp import StoredFingerprint, read_stored_fingerprint
+from .lock_inputs import input_flags
 from .uptodate import LOCK_FILE, PYPROJECT, is_fresh, nearest_project
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
     from typing import Any, Union
 
     from packaging.utils import NormalizedName
     from packaging.version import Version
 
-    from ..index.client import IndexClient
-    from ..lock.model import Lock, LockedPackage
+    from ..lock.model import Lock
     from ..project.model import ProjectSpec
-    from ..resolve.preferences import Pin, Preferences
 
 __all__ = ["ROUTES_LOGGING", "add_parser", "run"]
 
@@ -116,23 +114,12 @@ def run(args: argparse.Namespace) -> int:
         raise PalletError("--check cannot be combined with --upgrade or --upgrade-package")
     root = args.project.resolve() if args.project else None
     refresh = bool(getattr(args, "refresh", False))
-    if not (args.check or args.upgrade or args.upgrade_package or refresh or _input_flags(args)):
+    if not (args.check or args.upgrade or args.upgrade_package or refresh or input_flags(args)):
         found = str(root) if root else nearest_project(str(Path.cwd()))
         if found and is_fresh(found):
             ui.info("Lock is up to date")
             return 0
     return _run_full(args, root, started)
-
-
-def _input_flags(args: argparse.Namespace) -> bool:
-    """Whether a command-line flag is a lock input (``--exclude-newer``, ``--no-build``,
-    ``--no-binary``): the fast path cannot see it, and a lock made with it records no
-    pyproject digests, so that the next run without the flag compares fingerprints."""
-    return (
-        getattr(args, "exclude_newer", None) is not None
-        or bool(getattr(args, "no_build", False))
-        or bool(getattr(args, "no_binary", False))
-    )
 
 
 def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> int:
@@ -148,14 +135,21 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
     from ..lock.python_floor import with_python_floor
     from ..lock.stamp import pyproject_digest
     from ..project.pyproject import find_project_root, load_toml, read_project
+    from .lock_inputs import (
+        exclude_newer_cutoffs,
+        preferences_of,
+        with_build_flags,
+        with_exclude_newer,
+    )
+    from .lock_resolve import resolve
 
     root = root or find_project_root(Path.cwd())
-    spec = _with_build_flags(read_project(root), args)
+    spec = with_build_flags(read_project(root), args)
     if args.exclude_newer is not None:
-        spec = _with_exclude_newer(spec, args.exclude_newer)
+        spec = with_exclude_newer(spec, args.exclude_newer)
     raw = load_toml(root / PYPROJECT, PYPROJECT)
     pyproject_bytes = pyproject_digest((root / PYPROJECT).read_bytes())
-    if _input_flags(args):
+    if input_flags(args):
         pyproject_bytes = ""  # the flags are inputs too: no fast path for this lock
     lock_path = root / LOCK_FILE
     stored: StoredFingerprint | None = None
@@ -190,7 +184,7 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
     )
     intact = stored is not None and stored.content_intact
     previous = _read_previous(lock_path, unreadable, trusted=intact)
-    raw_digest = "" if _input_flags(args) else raw_input_digest(raw)
+    raw_digest = "" if input_flags(args) else raw_input_digest(raw)
     refresh = bool(getattr(args, "refresh", False))
     if previous is not None and stored is not None and not upgrade and not refresh:
         if stored.content_intact and stored.fingerprint == fingerprint:
@@ -209,12 +203,12 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
             return 0
         if not stored.content_intact and stored.fingerprint == fingerprint:
             ui.info(f"{LOCK_FILE} was changed since pallet wrote it; locking again")
-    preferences = _preferences(previous)
+    preferences = preferences_of(previous)
     if isinstance(upgrade, frozenset):
         for name in sorted(upgrade - set(preferences)):
             ui.warn(f"--upgrade-package {name}: {name} is not locked in {LOCK_FILE}")
-    cutoffs = _exclude_newer(spec, previous, upgrade)
-    lock = _resolve(
+    cutoffs = exclude_newer_cutoffs(spec, previous, upgrade)
+    lock = resolve(
         spec,
         fingerprint,
         preferences,
@@ -332,206 +326,6 @@ def _read_previous(
     more = f" (and {len(lines) - 1} more problems)" if len(lines) > 1 else ""
     ui.warn(f"{lines[0]}{more}; locking again from scratch (its pins are not kept)")
     return None
-
-
-def _preferences(previous: Lock | None) -> dict[NormalizedName, tuple[Pin, ...]]:
-    """Locked versions to keep: every entry, each on the environments its marker covers."""
-    from ..resolve.preferences import pins_of
-
-    if previous is None:
-        return {}
-    return pins_of(
-        ((p.name, p.version, p.marker) for p in previous.packages),
-        previous.extras,
-        previous.dependency_groups,
-    )
-
-
-def _with_exclude_newer(spec: ProjectSpec, value: str) -> ProjectSpec:
-    import dataclasses
-
-    from ..project.exclude_newer import parse_exclude_newer
-
-    try:
-        parsed = parse_exclude_newer(value)
-    except ValueError as exc:
-        raise PalletError(f"--exclude-newer: {exc}") from None
-    resolution = dataclasses.replace(spec.resolution, exclude_newer=parsed)
-    return dataclasses.replace(spec, resolution=resolution)
-
-
-def _exclude_newer(spec: ProjectSpec, previous: Lock | None, upgrade: Upgrade) -> dict[str, str]:
-    """The ``exclude-newer`` cutoff of each index (RFC 3339), by index name (``"*"``: the
-    resolution's). A duration's cutoff recorded in the previous lock is kept while its setting
-    is unchanged (same section digest) and no ``--upgrade`` asks for a fresh one."""
-    from datetime import datetime, timezone
-
-    from ..lock.fingerprint import input_digests
-    from ..project.exclude_newer import format_cutoff
-
-    now = datetime.now(timezone.utc)
-    stored = dict(previous.exclude_newer) if previous and upgrade is not True else {}
-    digests = dict(input_digests(spec))
-    before = dict(previous.input_digests) if previous else {}
-    settings = {"*": (spec.resolution.exclude_newer, "resolution")}
-    settings.update({i.name: (i.exclude_newer, "indexes") for i in spec.indexes})
-    out = {}
-    for key, (setting, section) in settings.items():
-        if setting is None:
-            continue
-        kept = stored.get(key) if setting.span is not None else None
-        if kept is not None and before.get(section) == digests[section]:
-            out[key] = kept
-        else:
-            out[key] = format_cutoff(setting.cutoff(now))
-    return out
-
-
-def _with_build_flags(spec: ProjectSpec, args: argparse.Namespace) -> ProjectSpec:
-    """``--no-build`` / ``--no-binary``: ``no-build = true`` / ``no-binary = true`` for this run
-    (recorded in the lock's fingerprint, so a run without the flag locks again)."""
-    import dataclasses
-
-    no_build, no_binary = getattr(args, "no_build", False), getattr(args, "no_binary", False)
-    if not (no_build or no_binary):
-        return spec
-    resolution = spec.resolution
-    if (no_build and (no_binary or resolution.no_binary)) or (no_binary and resolution.no_build):
-        raise PalletError(
-            "--no-build and no-binary (or --no-binary and no-build) together leave packages "
-            "with neither wheels nor sdists; use one of them"
-        )
-    resolution = dataclasses.replace(
-        resolution,
-        no_build=True if no_build else resolution.no_build,
-        no_binary=True if no_binary else resolution.no_binary,
-    )
-    return dataclasses.replace(spec, resolution=resolution)
-
-
-def _make_finder(
-    spec: ProjectSpec,
-    *,
-    offline: bool,
-    cutoffs: Mapping[str, str],
-    speculate: bool = True,
-    refresh: bool = False,
-) -> IndexClient:
-    from ..index.cache import Cache
-    from ..index.client import IndexClient
-    from ..resolve.environments import make_universe
-    from ..resolve.prefetch import prefetch_filter
-
-    # Speculative prefetching need not fetch what no environment of the lock can use.
-    universe = make_universe(spec.requires_python, spec.resolution)
-    return IndexClient(
-        spec.indexes,
-        spec.sources,
-        Cache.default(),
-        offline=offline,
-        refresh=refresh,
-        speculate=speculate,
-        root=spec.root,  # relative index paths, and the paths the lock writes, start there
-        exclude_newer={
-            i.name: cutoffs.get(i.name) or cutoffs["*"]
-            for i in spec.indexes
-            if i.name in cutoffs or ("*" in cutoffs and i.format == "simple")
-        },
-        prefetch_filter=prefetch_filter(environment.values for environment in universe),
-        no_binary=spec.resolution.no_binary,
-        direct_names=_direct_names(spec),
-    )
-
-
-def _direct_names(spec: ProjectSpec) -> set[NormalizedName]:
-    """Packages the project takes from a direct reference (``name @ url`` or a path/git
-    source): the index client never asks an index about them."""
-    from packaging.utils import canonicalize_name
-
-    tables = (spec.dependencies, *spec.optional_dependencies.values())
-    tables += tuple(spec.dependency_groups.values())
-    names = {canonicalize_name(r.name) for reqs in tables for r in reqs if r.url}
-    return names | set(spec.direct_sources)
-
-
-def _resolve(
-    spec: ProjectSpec,
-    fingerprint: str,
-    preferences: Preferences,
-    upgrade: Upgrade,
-    *,
-    offline: bool,
-    cutoffs: Mapping[str, str],
-    known: Lock | None = None,
-    refresh: bool = False,
-) -> Lock:
-    """Resolve with a progress line; warnings about entries `known` already holds (the same name
-    and version) were shown when that lock was made and are not repeated."""
-    from ..lock.fingerprint import input_digests
-    from ..lock.model import Lock
-    from ..resolve.universal import resolve_lock
-    from .progress import CountingFinder, quiet_known_entries
-
-    # With locked pins to keep, the resolver knows what it needs (it prefetches the locked
-    # names' pages itself); guessing the newest versions would only read metadata it discards.
-    keep_pins = bool(preferences) and upgrade is not True
-    # git entries keep their commit unless upgraded (pallet lock -P NAME moves it)
-    locked_direct = {
-        p.name: p.direct for p in (known.packages if known else ()) if p.direct is not None
-    }
-    entries = {(str(p.name), str(p.version)) for p in known.packages} if known else set()
-    finding = _make_finder(
-        spec, offline=offline, cutoffs=cutoffs, speculate=not keep_pins, refresh=refresh
-    )
-    with finding as client, quiet_known_entries(entries):
-        finder = CountingFinder(client)
-        with ui.Progress(finder.status):
-            try:
-                result = resolve_lock(
-                    spec,
-                    finder,
-                    preferences=preferences,
-                    upgrade=upgrade,
-                    locked_direct=locked_direct,
-                )
-            except ResolutionError as exc:
-                unasked = client.pages_unasked
-                if not unasked:
-                    raise
-                raise ResolutionError(
-                    f"{exc}\nhint: {unasked} index page{'s' if unasked != 1 else ''} came from "
-                    "the cache without asking the index (a page is reused for up to 10 minutes); "
-                    "`pallet lock --refresh` asks again, in case a release is newer"
-                ) from None
-        packages = _lock_files(client, result.packages)
-    return Lock(
-        requires_python=spec.requires_python,
-        environments=result.environments,
-        extras=tuple(sorted(spec.optional_dependencies)),
-        dependency_groups=tuple(sorted(spec.dependency_groups)),
-        default_groups=tuple(sorted(spec.default_groups)),
-        packages=tuple(sorted(packages, key=lambda p: (p.name, p.version, str(p.marker or "")))),
-        fingerprint=fingerprint,
-        input_digests=input_digests(spec),
-        exclude_newer=tuple(sorted(cutoffs.items())),
-    )
-
-
-def _lock_files(finder: IndexClient, packages: Sequence[LockedPackage]) -> list[LockedPackage]:
-    """Every file with a hash and at its lock location (`IndexClient.lock_files`)."""
-    import dataclasses
-
-    files = finder.lock_files(
-        f for p in packages for f in (*p.wheels, *([p.sdist] if p.sdist else []))
-    )
-    return [
-        dataclasses.replace(
-            p,
-            wheels=tuple(files[w.url] for w in p.wheels),
-            sdist=files[p.sdist.url] if p.sdist else None,
-        )
-        for p in packages
-    ]
 
 
 def _changes(previous: Lock | None, lock: Lock) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from packaging.utils import NormalizedName
 from .exclude_newer import ExcludeNewer
 
 __all__ = [
+    "PROJECT_NAME",
     "PYPI",
     "DirectSource",
     "ForkStrategy",
@@ -26,6 +28,8 @@ __all__ = [
 ]
 
 PrereleaseMode = Literal["if-necessary", "allow", "disallow"]
+#: A valid project name (PEP 508 / core metadata ``Name``), before normalization.
+PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 ForkStrategy = Literal["requires-python", "fewest"]
 
 #: ``no-build`` / ``no-binary``: every package (True), none (False) or the named ones.

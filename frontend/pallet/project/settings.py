@@ -1,4 +1,5 @@
-"""``[tool.pallet]`` tables the frontend reads: indexes, sources, resolution, default groups.
+"""``[tool.pallet]`` tables the frontend reads: indexes, sources, default groups, and the
+resolution table through `project.resolution`.
 
 ``[tool.pallet.build]`` and ``[tool.pallet.version]`` belong to pallet-core (the build backend);
 they are accepted here and left to it.
@@ -12,47 +13,26 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from packaging.markers import InvalidMarker, Marker
 from packaging.utils import NormalizedName, canonicalize_name
 
-from .exclude_newer import ExcludeNewer, parse_exclude_newer
 from .model import (
+    PROJECT_NAME,
     PYPI,
     DirectSource,
-    ForkStrategy,
     IndexConfig,
-    PackageSwitch,
-    PrereleaseMode,
     ResolutionSettings,
 )
 from .problems import Problems, did_you_mean, type_name
+from .resolution import exclude_newer_key, parse_resolution
 
 __all__ = ["ToolSettings", "parse_tool_settings"]
 
 _TOOL_KEYS = ("index", "sources", "resolution", "default-groups", "build", "version")
 _INDEX_KEYS = ("name", "url", "default", "explicit", "format", "exclude-newer")
-_RESOLUTION_KEYS = (
-    "prerelease",
-    "environments",
-    "max-python",
-    "fork-strategy",
-    "required-environments",
-    "implementations",
-    "linux-libc",
-    "exclude-newer",
-    "no-build",
-    "no-binary",
-)
-_FORK_STRATEGIES = ("requires-python", "fewest")
-_IMPLEMENTATIONS = ("cpython", "pypy")
-_LIBCS = ("glibc", "musl")
-_PRERELEASE: tuple[PrereleaseMode, ...] = ("if-necessary", "allow", "disallow")
 _FORMATS = ("simple", "flat")
 _PATH_SOURCE_KEYS = ("path", "editable")
 _GIT_SOURCE_KEYS = ("git", "rev", "tag", "branch", "subdirectory")
 _INDEX_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_PYTHON_MINOR = re.compile(r"^3\.(\d+)$")
-_PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -84,7 +64,7 @@ def parse_tool_settings(raw: object, problems: Problems) -> ToolSettings:
             )
     indexes = _parse_indexes(raw.get("index"), problems)
     sources = _parse_sources(raw.get("sources"), indexes, problems)
-    resolution = _parse_resolution(raw.get("resolution"), problems)
+    resolution = parse_resolution(raw.get("resolution"), problems)
     default_groups: tuple[str, ...] | None = None
     if "default-groups" in raw:
         value = raw["default-groups"]
@@ -176,7 +156,7 @@ def _parse_indexes(raw: object, problems: Problems) -> tuple[IndexConfig, ...]:
                     "file URL (a local directory of files is format = 'flat')",
                 )
                 ok = False
-        exclude_newer = _exclude_newer(entry, table[1:-1], f"{where}: ", problems)
+        exclude_newer = exclude_newer_key(entry, table[1:-1], f"{where}: ", problems)
         if exclude_newer is not None and fmt == "flat":
             problems.add(
                 table[1:-1],
@@ -242,7 +222,7 @@ def _parse_sources(
     out: dict[NormalizedName, str] = {}
     written: dict[NormalizedName, str] = {}
     for package, index_name in raw.items():
-        if not _PROJECT_NAME.match(package):
+        if not PROJECT_NAME.match(package):
             problems.add(
                 "tool.pallet.sources", package, f"key {package!r} is not a valid package name"
             )
@@ -286,7 +266,7 @@ def _parse_direct_sources(raw: object, problems: Problems) -> dict[NormalizedNam
         return out
     table = "tool.pallet.sources"
     for package, value in raw.items():
-        if not isinstance(value, dict) or not _PROJECT_NAME.match(package):
+        if not isinstance(value, dict) or not PROJECT_NAME.match(package):
             continue
         where = f"package {package!r}"
         kinds = [k for k in ("path", "git") if k in value]
@@ -354,165 +334,3 @@ def _parse_direct_sources(raw: object, problems: Problems) -> dict[NormalizedNam
             subdirectory=subdirectory,
         )
     return out
-
-
-def _parse_resolution(raw: object, problems: Problems) -> ResolutionSettings:
-    table = "tool.pallet.resolution"
-    if raw is None:
-        return ResolutionSettings()
-    if not isinstance(raw, dict):
-        problems.add_plain(table, f"[{table}] must be a table, not {type_name(raw)}")
-        return ResolutionSettings()
-    for key in raw:
-        if key not in _RESOLUTION_KEYS:
-            problems.add(
-                table, key, f"key {key!r} is not allowed{did_you_mean(key, _RESOLUTION_KEYS)}"
-            )
-    defaults = ResolutionSettings()
-    prerelease = raw.get("prerelease", defaults.prerelease)
-    if prerelease not in _PRERELEASE:
-        problems.add(
-            table,
-            "prerelease",
-            f"key 'prerelease' is {prerelease!r}; use 'if-necessary', 'allow' or 'disallow'",
-        )
-        prerelease = defaults.prerelease
-    max_python = raw.get("max-python", defaults.max_python)
-    if not isinstance(max_python, str) or not _PYTHON_MINOR.match(max_python):
-        problems.add(
-            table,
-            "max-python",
-            f"key 'max-python' is {max_python!r}; use a Python 3 minor version like '3.14'",
-        )
-        max_python = defaults.max_python
-    fork_strategy = raw.get("fork-strategy", defaults.fork_strategy)
-    if fork_strategy not in _FORK_STRATEGIES:
-        problems.add(
-            table,
-            "fork-strategy",
-            f"key 'fork-strategy' is {fork_strategy!r}; use 'requires-python' or 'fewest'",
-        )
-        fork_strategy = defaults.fork_strategy
-    no_build, no_binary = _parse_build_switches(raw, problems)
-    return ResolutionSettings(
-        prerelease=cast(PrereleaseMode, prerelease),
-        max_python=max_python,
-        environments=_markers(raw, "environments", problems),
-        fork_strategy=cast(ForkStrategy, fork_strategy),
-        required_environments=_markers(raw, "required-environments", problems),
-        implementations=_choices(raw, "implementations", _IMPLEMENTATIONS, problems)
-        or defaults.implementations,
-        linux_libc=_choices(raw, "linux-libc", _LIBCS, problems) or defaults.linux_libc,
-        exclude_newer=_exclude_newer(raw, table, "", problems),
-        no_build=no_build,
-        no_binary=no_binary,
-    )
-
-
-def _choices(
-    raw: Mapping[str, Any], key: str, allowed: tuple[str, ...], problems: Problems
-) -> tuple[str, ...]:
-    """A non-empty array of names from ``allowed`` (empty tuple: not given, or bad)."""
-    table = "tool.pallet.resolution"
-    if key not in raw:
-        return ()
-    value = raw[key]
-    choices = " and/or ".join(repr(a) for a in allowed)
-    if not isinstance(value, list) or not value or not all(v in allowed for v in value):
-        problems.add(table, key, f"key {key!r} is {value!r}; use a non-empty array of {choices}")
-        return ()
-    return tuple(dict.fromkeys(value))
-
-
-def _markers(raw: Mapping[str, Any], key: str, problems: Problems) -> tuple[str, ...]:
-    """An array of PEP 508 marker strings (bad entries reported and dropped)."""
-    table = "tool.pallet.resolution"
-    out: list[str] = []
-    raw_envs = raw.get(key, [])
-    if not isinstance(raw_envs, list):
-        problems.add(
-            table,
-            key,
-            f"key {key!r} must be an array of marker strings, not {type_name(raw_envs)}",
-        )
-        raw_envs = []
-    for i, text in enumerate(raw_envs):
-        if not isinstance(text, str):
-            problems.add(
-                table,
-                key,
-                f"key {key!r} entry {i + 1}: must be a marker string, not {type_name(text)}",
-            )
-            continue
-        try:
-            Marker(text)
-        except InvalidMarker as exc:
-            detail = str(exc).splitlines()[0]
-            problems.add(
-                table,
-                key,
-                f"key {key!r} entry {i + 1}: {text!r} is not a valid marker: {detail}",
-            )
-            continue
-        out.append(text)
-    return tuple(out)
-
-
-def _exclude_newer(
-    raw: Mapping[str, object], table: str, where: str, problems: Problems
-) -> ExcludeNewer | None:
-    if "exclude-newer" not in raw:
-        return None
-    try:
-        return parse_exclude_newer(raw["exclude-newer"])
-    except ValueError as exc:
-        problems.add(table, "exclude-newer", f"{where}key 'exclude-newer': {exc}")
-        return None
-
-
-def _parse_switch(raw: Mapping[str, object], key: str, problems: Problems) -> PackageSwitch:
-    """``true``/``false`` (every package or none) or an array of package names."""
-    table = "tool.pallet.resolution"
-    value = raw.get(key, False)
-    if isinstance(value, bool):
-        return value
-    if not isinstance(value, list):
-        problems.add(
-            table,
-            key,
-            f"key {key!r} must be true, false or an array of package names, not {type_name(value)}",
-        )
-        return False
-    names: set[NormalizedName] = set()
-    for i, item in enumerate(value):
-        if not isinstance(item, str) or not _PROJECT_NAME.match(item):
-            shown = repr(item) if isinstance(item, str) else type_name(item)
-            problems.add(
-                table, key, f"key {key!r} entry {i + 1}: {shown} is not a valid package name"
-            )
-            continue
-        names.add(canonicalize_name(item))
-    return frozenset(names)
-
-
-def _parse_build_switches(
-    raw: Mapping[str, object], problems: Problems
-) -> tuple[PackageSwitch, PackageSwitch]:
-    """``no-build`` and ``no-binary``; a package under both could not be installed at all."""
-    no_build = _parse_switch(raw, "no-build", problems)
-    no_binary = _parse_switch(raw, "no-binary", problems)
-    if no_build is True and no_binary is True:
-        both = "every package"
-    else:
-        build = no_build if isinstance(no_build, frozenset) else frozenset()
-        binary = no_binary if isinstance(no_binary, frozenset) else frozenset()
-        named = binary if no_build is True else build if no_binary is True else build & binary
-        both = ", ".join(repr(n) for n in sorted(named))
-    if both:
-        problems.add(
-            "tool.pallet.resolution",
-            "no-binary",
-            f"keys 'no-build' and 'no-binary' both name {both}: such a package could be "
-            "installed neither from a wheel nor from an sdist; drop it from one of them",
-        )
-    return no_build, no_binary

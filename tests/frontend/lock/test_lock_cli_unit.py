@@ -10,6 +10,7 @@ import pytest
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 from pallet.cli import lock as cli
+from pallet.cli.lock_inputs import preferences_of
 from pallet.errors import LockError, PalletError
 from pallet.lock.model import Lock
 
@@ -40,7 +41,7 @@ def test_check_with_upgrade_is_refused() -> None:
 
 
 def test_preferences_keep_every_locked_entry(sample_lock: Lock) -> None:
-    prefs = cli._preferences(sample_lock)
+    prefs = preferences_of(sample_lock)
     numpy = sorted((str(p.version), str(p.marker)) for p in prefs[canonicalize_name("numpy")])
     assert numpy == [
         ("1.26.4", 'python_version < "3.10"'),
@@ -49,7 +50,7 @@ def test_preferences_keep_every_locked_entry(sample_lock: Lock) -> None:
     (colorama,) = prefs[canonicalize_name("colorama")]
     assert (colorama.extras, colorama.groups) == ({"cli"}, {"dev", "test"})
     assert [p.version for p in prefs[canonicalize_name("idna")]] == [Version("3.7")]
-    assert cli._preferences(None) == {}
+    assert preferences_of(None) == {}
 
 
 def test_change_lines(sample_lock: Lock) -> None:
