@@ -183,7 +183,7 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
         else frozenset(canonicalize_name(n) for n in args.upgrade_package) or False
     )
     intact = stored is not None and stored.content_intact
-    previous = _read_previous(lock_path, unreadable, trusted=intact)
+    previous, conflicted = _read_previous(lock_path, unreadable, trusted=intact)
     raw_digest = "" if input_flags(args) else raw_input_digest(raw)
     refresh = bool(getattr(args, "refresh", False))
     if previous is not None and stored is not None and not upgrade and not refresh:
@@ -201,7 +201,7 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
             )
             ui.info("Lock is up to date")
             return 0
-        if not stored.content_intact and stored.fingerprint == fingerprint:
+        if not stored.content_intact and stored.fingerprint == fingerprint and not conflicted:
             ui.info(f"{LOCK_FILE} was changed since pallet wrote it; locking again")
     preferences = preferences_of(previous)
     if isinstance(upgrade, frozenset):
@@ -308,24 +308,62 @@ def _check(
 
 def _read_previous(
     lock_path: Path, unreadable: LockError | None, *, trusted: bool = False
-) -> Lock | None:
-    """The existing lock, for its pins; one that does not parse or breaks PEP 751 is ignored
-    with a one-line warning saying why (pallet lock is the command that rewrites it).
-    ``trusted``: its content digest is intact, so packaging.pylock's cross-check is skipped."""
+) -> tuple[Lock | None, bool]:
+    """The existing lock, for its pins, and whether it was pieced together from git's conflict
+    markers (`_merge_conflicted`, said in a warning); one that does not parse or breaks PEP 751
+    otherwise is ignored with a one-line warning saying why (pallet lock is the command that
+    rewrites it). ``trusted``: its content digest is intact, so packaging.pylock's cross-check
+    is skipped."""
     from ..lock.pylock import read_lock
 
     problem = unreadable
     if problem is None:
         if not lock_path.exists():
-            return None
+            return None, False
         try:
-            return read_lock(lock_path, trusted=trusted)
+            return read_lock(lock_path, trusted=trusted), False
         except LockError as exc:
             problem = exc
+    merged = _merge_conflicted(lock_path)
+    if merged is not None:
+        ui.warn(
+            f"{LOCK_FILE} has merge conflict markers; locking again, keeping the pins of both "
+            "sides (the first side's where they differ)"
+        )
+        return merged, True
     lines = str(problem).splitlines()
     more = f" (and {len(lines) - 1} more problems)" if len(lines) > 1 else ""
     ui.warn(f"{lines[0]}{more}; locking again from scratch (its pins are not kept)")
-    return None
+    return None, False
+
+
+def _merge_conflicted(lock_path: Path) -> Lock | None:
+    """A lock left with git's conflict markers (`lock.conflicts`): its first side, plus the
+    packages only the other side holds, as the pins to keep; None when it has no markers or
+    neither side is a valid lock."""
+    import dataclasses
+
+    from ..lock.conflicts import conflict_sides
+    from ..lock.pylock import loads_lock
+
+    try:
+        sides = conflict_sides(lock_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+    if sides is None:
+        return None
+    locks = []
+    for side in sides:
+        try:
+            locks.append(loads_lock(side))
+        except LockError:
+            continue
+    if not locks:
+        return None
+    first = locks[0]
+    names = {p.name for p in first.packages}
+    more = tuple(p for other in locks[1:] for p in other.packages if p.name not in names)
+    return dataclasses.replace(first, packages=first.packages + more)
 
 
 def _changes(previous: Lock | None, lock: Lock) -> list[str]:
