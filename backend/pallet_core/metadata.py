@@ -25,24 +25,32 @@ __all__ = ["METADATA_VERSION", "render_metadata", "requirement_line", "validate_
 METADATA_VERSION = "2.4"  # PEP 639: License-Expression and License-File
 
 
+def _bare(requirement: Requirement) -> str:
+    """``name[extras]specifiers`` or ``name[extras] @ url``, spelled by pallet-core itself rather
+    than by ``str(Requirement)``, whose spelling changed between packaging releases (``pkg@ url``
+    before 26.0, ``pkg @ url`` since): the metadata's bytes must not depend on the packaging
+    version installed. Extras and specifiers sorted, as packaging sorts them."""
+    extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+    if requirement.url:
+        return f"{requirement.name}{extras} @ {requirement.url}"
+    specifiers = ",".join(sorted(str(s) for s in requirement.specifier))
+    return f"{requirement.name}{extras}{specifiers}"
+
+
 def requirement_line(requirement: Requirement, extra: str | None = None) -> str:
     """A ``Requires-Dist`` value; for an extra, its marker is ANDed with ``extra == "name"``.
 
     The existing marker is parenthesized so that ``a or b`` does not bind wrongly:
     ``pkg; (python_version < "3.11" or os_name == "nt") and extra == "cli"``.
     """
-    if extra is None:
-        return str(requirement)
     # PEP 508: after a URL, ";" must follow whitespace or it would be part of the URL.
     separator = " ;" if requirement.url else ";"
     marker = requirement.marker
+    if extra is None:
+        return _bare(requirement) + (f"{separator} {marker}" if marker is not None else "")
     if marker is None:
-        return f'{requirement}{separator} extra == "{extra}"'
-    import copy
-
-    bare = copy.copy(requirement)
-    bare.marker = None
-    return f'{bare}{separator} ({marker}) and extra == "{extra}"'
+        return f'{_bare(requirement)}{separator} extra == "{extra}"'
+    return f'{_bare(requirement)}{separator} ({marker}) and extra == "{extra}"'
 
 
 def _people(people: Iterable[Person]) -> tuple[str | None, str | None]:

@@ -146,10 +146,29 @@ def test_extra_markers_evaluate_as_intended() -> None:
     ],
 )
 def test_requirement_with_url_and_extra(text: str, marker: str) -> None:
-    # The name and URL as packaging spells them (``pkg@ url`` before packaging 26.0).
-    line = str(Requirement("pkg @ https://example.org/pkg.whl")) + marker
+    line = "pkg @ https://example.org/pkg.whl" + marker
     assert requirement_line(Requirement(text), "x") == line
     assert Requirement(line).url == "https://example.org/pkg.whl"
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        # PEP 508's own spelling; pallet-core writes it whatever packaging is installed
+        # (packaging before 26.0 spelled a URL requirement ``pkg@ url``)
+        ("pkg@https://example.org/pkg.whl", "pkg @ https://example.org/pkg.whl"),
+        (
+            "pkg [b, a] @ https://example.org/p.whl ; python_version>'3'",
+            'pkg[a,b] @ https://example.org/p.whl ; python_version > "3"',
+        ),
+        ("Pkg_B [y,x] >=1 , <2", "Pkg_B[x,y]<2,>=1"),
+        ("c ~= 1.0 ; os_name == 'nt'", 'c~=1.0; os_name == "nt"'),
+        ("d", "d"),
+    ],
+)
+def test_requirement_spelling_does_not_depend_on_packaging(text: str, line: str) -> None:
+    assert requirement_line(Requirement(text)) == line
+    assert Requirement(line) == Requirement(text)  # the same requirement, re-read
 
 
 def test_minimal_project_has_no_body(tmp_path: Path) -> None:
