@@ -183,13 +183,21 @@ def _from_source(name: NormalizedName, source: DirectSource, root: Path) -> Dire
     path = given if given.is_absolute() else root / given
     lock_path = posixpath.normpath(written) if not given.is_absolute() else given.as_posix()
     is_dir = path.is_dir() or not _is_archive(path.name)
+    if source.editable and not is_dir:
+        # PEP 660 installs a source tree in place; an archive has no tree to point at
+        raise ProjectError(
+            f"pyproject.toml: [tool.pallet.sources] package {name!r}: editable = true needs a "
+            f"directory, but {source.path!r} is an archive; drop editable or name its folder",
+            path="pyproject.toml",
+            key="sources",
+        )
     return DirectReference(
         name,
         "directory" if is_dir else "archive",
         origin,
         path=Path(posixpath.normpath(path.as_posix())) if path.is_absolute() else path,
         lock_path=lock_path,
-        editable=source.editable and is_dir,
+        editable=source.editable,
     )
 
 

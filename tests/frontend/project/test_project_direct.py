@@ -118,3 +118,17 @@ def test_two_sources_for_one_package(tmp_path: Path) -> None:
     )
     with pytest.raises(ProjectError, match="package 'lib' has two sources"):
         direct_references(spec)
+
+
+def test_editable_archive_is_refused(tmp_path: Path) -> None:
+    spec = _spec(
+        tmp_path,
+        ["lib"],
+        {"lib": DirectSource("path", path="dist/lib-1.0.tar.gz", editable=True)},
+    )
+    with pytest.raises(ProjectError) as info:
+        direct_references(spec)
+    assert str(info.value) == (
+        "pyproject.toml: [tool.pallet.sources] package 'lib': editable = true needs a directory, "
+        "but 'dist/lib-1.0.tar.gz' is an archive; drop editable or name its folder"
+    )
