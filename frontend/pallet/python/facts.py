@@ -31,7 +31,15 @@ TIMEOUT = 10.0
 
 #: Runs on the interpreter under query (3.9+ and PyPy; standard library only).
 SCRIPT = """\
-import json, os, platform, struct, sys, sysconfig
+import json, os, platform, struct, sys
+# -S skips site.venv(), which makes a virtual environment's folder sys.prefix: do what it does
+# (a pyvenv.cfg beside the executable or one folder up, PEP 405) before sysconfig reads sys.prefix
+here = os.path.dirname(os.path.abspath(sys.executable)) if sys.executable else ""
+for cfg in (os.path.join(here, "pyvenv.cfg"), os.path.join(os.path.dirname(here), "pyvenv.cfg")):
+    if here and os.path.isfile(cfg):
+        sys.prefix = sys.exec_prefix = os.path.dirname(here)
+        break
+import sysconfig
 paths = sysconfig.get_paths()
 impl = sys.implementation
 v = impl.version
