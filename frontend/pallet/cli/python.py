@@ -101,6 +101,6 @@ def run(args: argparse.Namespace) -> int:
         if chosen is not None:
             ui.verbose(f"would use {describe(chosen)}")
     if failure is not None:
-        ui.error(failure.message.splitlines()[0])
+        ui.error(failure.message.splitlines()[0].removesuffix("; found:"))
         return failure.exit_code
     return 0

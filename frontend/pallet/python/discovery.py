@@ -48,7 +48,7 @@ _EXE = ".exe" if _WINDOWS else ""
 
 _IMPLEMENTATIONS = {"cpython": "cpython", "cp": "cpython", "pypy": "pypy", "pp": "pypy"}
 _REQUEST = re.compile(
-    r"^(?P<impl>cpython|cp|pypy|pp|python)?-?(?P<version>\d+(?:\.\d+){0,2})?$", re.IGNORECASE
+    r"^(?P<impl>cpython|cp|pypy|pp|python)?-?(?P<version>\d(?:\.\d+){0,2})?$", re.IGNORECASE
 )
 # pyenv version names: "3.12.1", "pypy3.10-7.3.12", "3.13.0t" (free-threaded)
 _PYENV_NAME = re.compile(r"^(?P<impl>pypy)?(?P<version>\d+(?:\.\d+){0,2})")
@@ -199,9 +199,10 @@ def _version_file_request(line: str, version_file: Path, machine: Machine) -> Re
     """A ``.python-version`` line: a pyenv version name (``3.12.1``, ``pypy3.10-7.3.12``,
     ``3.13.0t``) is also matched by its folder under pyenv's versions; else a request."""
     source = str(version_file)
-    installed = machine.pyenv_root / "versions" / line / "bin" / f"python{_EXE}"
-    if installed.exists():
-        return Request(line, source, path=installed)
+    for exe in (f"python3{_EXE}", f"python{_EXE}"):
+        installed = machine.pyenv_root / "versions" / line / "bin" / exe
+        if installed.is_file():
+            return Request(line, source, path=installed)
     match = _PYENV_NAME.match(line)
     if match and _REQUEST.match(line) is None:  # "pypy3.10-7.3.12": the Python version part
         impl = "pypy" if match["impl"] else None

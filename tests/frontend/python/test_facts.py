@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from pallet.errors import InterpreterError
 from pallet.python.facts import Facts, FactsCache, read_facts, run_facts
+
 from tests.support.interpreters import broken_python, fake_python, write_script
 
 PYENV = Path("/root/.pyenv/versions")
@@ -87,7 +87,7 @@ def test_failures_are_one_line_errors(tmp_path: Path) -> None:
     with pytest.raises(InterpreterError, match=r"not a Python interpreter \(printed 'hello"):
         run_facts(junk)
 
-    partial = write_script(tmp_path / "partial", "echo '{\"version\": \"3.12.0\"}'\n")
+    partial = write_script(tmp_path / "partial", 'echo \'{"version": "3.12.0"}\'\n')
     with pytest.raises(InterpreterError, match="not a Python interpreter"):
         run_facts(partial)
 
@@ -97,16 +97,17 @@ def test_failures_are_one_line_errors(tmp_path: Path) -> None:
         run_facts(not_executable)
 
     slow = write_script(tmp_path / "slow", "sleep 5\n")
-    with pytest.raises(InterpreterError, match="gave no answer within 0.3 s"):
+    with pytest.raises(InterpreterError, match=r"gave no answer within 0\.3 s"):
         run_facts(slow, timeout=0.3)
 
 
 def test_traceback_reports_its_last_line(tmp_path: Path) -> None:
     python = write_script(
-        tmp_path / "py", "echo 'Traceback (most recent call last):' >&2\n"
-        "echo 'AttributeError: no implementation' >&2\nexit 1\n"
+        tmp_path / "py",
+        "echo 'Traceback (most recent call last):' >&2\n"
+        "echo 'AttributeError: no implementation' >&2\nexit 1\n",
     )
-    with pytest.raises(InterpreterError, match="status 1: AttributeError: no implementation$"):
+    with pytest.raises(InterpreterError, match=r"status 1: AttributeError: no implementation$"):
         run_facts(python)
 
 
