@@ -157,11 +157,12 @@ class Found:
 
     @property
     def path(self) -> Path:
-        return (
-            Path(self.facts.executable)
-            if self.facts and self.facts.executable
-            else (self.candidate.path)
-        )
+        """The interpreter's real executable; a virtual environment's own python (its
+        ``bin/python``, not the base it links to), since its prefix is the environment."""
+        facts = self.facts
+        if facts is None or not facts.executable or facts.is_virtualenv:
+            return self.candidate.path
+        return Path(facts.executable)
 
 
 def _python_version_file(start: Path) -> Path | None:
@@ -302,11 +303,8 @@ def discover(wanted: Sequence[Request], machine: Machine, cache: FactsCache | No
     found: list[Found] = []
     by_file: dict[str, Found] = {}
     for candidate in candidates(wanted, machine):
-        path = candidate.path.absolute()  # not resolved: a venv's python is not its base
-        try:
-            real = str(path.resolve())
-        except (OSError, RuntimeError):
-            real = str(path)
+        path = candidate.path.absolute()
+        real = _identity(path)
         if real in by_file:
             _also(by_file[real], candidate.source)
             continue
@@ -320,14 +318,28 @@ def discover(wanted: Sequence[Request], machine: Machine, cache: FactsCache | No
                 entry.error = str(exc).removeprefix(f"{path}: ")
         by_file[real] = entry
         if entry.facts is not None and entry.facts.executable:
-            # a shim or a symlink: the interpreter it runs counts once, under its first source
+            # a shim or a symlink: the interpreter it runs counts once, under its first source;
+            # a virtual environment is told apart from its base by its prefix
             executable = str(Path(entry.facts.executable).resolve())
+            if entry.facts.is_virtualenv:
+                executable += f"\0{entry.facts.prefix}"
             if executable != real and executable in by_file:
                 _also(by_file[executable], candidate.source)
                 continue
             by_file.setdefault(executable, entry)
         found.append(entry)
     return found
+
+
+def _identity(path: Path) -> str:
+    """The real path of a candidate; a virtual environment's python (PEP 405: a pyvenv.cfg
+    beside it or one folder up) keeps its own path, as its symlink leads to the base Python."""
+    if (path.parent / "pyvenv.cfg").is_file() or (path.parent.parent / "pyvenv.cfg").is_file():
+        return str(path)
+    try:
+        return str(path.resolve())
+    except (OSError, RuntimeError):
+        return str(path)
 
 
 def _also(entry: Found, source: str) -> None:

@@ -283,3 +283,23 @@ def test_real_pyenv_pythons(tmp_path: Path) -> None:
     message = str(info.value)
     assert message.startswith("no Python interpreter satisfies requires-python >=3.9 and 3.8")
     assert f"3.8.18 (cpython) at {PYENV}/versions/3.8.18/bin/python3.8: outside" in message
+
+
+def test_a_virtual_environment_is_not_its_base(tmp_path: Path) -> None:
+    """A venv's python links to its base interpreter but has its own prefix: both are listed,
+    each with its own path and prefix (a real venv, made by the standard library)."""
+    import subprocess
+    import sys
+
+    base = Path(sys.executable).resolve()
+    venv = tmp_path / "venv"
+    subprocess.run([str(base), "-m", "venv", "--without-pip", str(venv)], check=True)
+    machine = Machine(
+        os.pathsep.join([str(venv / "bin"), str(base.parent)]), {}, tmp_path, tmp_path
+    )
+    found = [f for f in discover([], machine, FactsCache(tmp_path / "cache")) if f.facts]
+    in_venv = [f for f in found if f.facts and f.facts.prefix == str(venv)]
+    at_base = [f for f in found if f.facts and f.path == base]
+    assert len(in_venv) == 1 and len(at_base) == 1
+    assert in_venv[0].path.parent == venv / "bin"
+    assert in_venv[0].facts is not None and in_venv[0].facts.base_prefix == sys.base_prefix
