@@ -17,6 +17,7 @@ __all__ = [
     "PALLET_HTTP_RETRIES",
     "PALLET_HTTP_TIMEOUT",
     "PALLET_NO_PROGRESS",
+    "PALLET_PYTHON",
     "PALLET_SLOW_NOTICE",
     "index_credential_vars",
     "positive_number",
@@ -44,6 +45,10 @@ PALLET_SLOW_NOTICE = "PALLET_SLOW_NOTICE"
 #: stderr, redrawn while ``pallet lock`` resolves (projects looked up, metadata read, elapsed
 #: time), shown only when stderr is a terminal and ``-q`` is not given, and erased when done.
 PALLET_NO_PROGRESS = "PALLET_NO_PROGRESS"
+#: The Python interpreter to use, as ``--python`` takes it (``3.12``, ``pypy3.10``,
+#: ``cpython3.11``, or a path); ``--python`` wins over it, and it over ``.python-version``
+#: (docs/python.md).
+PALLET_PYTHON = "PALLET_PYTHON"
 
 
 def positive_number(

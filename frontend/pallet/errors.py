@@ -14,6 +14,7 @@ from __future__ import annotations
 __all__ = [
     "BuildFailed",
     "IndexError_",
+    "InterpreterError",
     "LockError",
     "PalletError",
     "ProjectError",
@@ -73,5 +74,12 @@ class LockError(PalletError):
 
 class BuildFailed(PalletError):
     """A PEP 517 build (of the project or of an sdist for its metadata) failed."""
+
+    exit_code = 1
+
+
+class InterpreterError(PalletError):
+    """No Python interpreter fits (the message lists each one found and why it was rejected),
+    or one interpreter cannot be run or does not answer like a Python."""
 
     exit_code = 1

@@ -57,7 +57,13 @@ def _modules_after(argv: list[str]) -> set[str]:
 
 
 def test_version_and_help_import_nothing_heavy() -> None:
-    for argv in (["--version"], ["--help"], ["build", "--help"], ["lock", "--help"]):
+    for argv in (
+        ["--version"],
+        ["--help"],
+        ["build", "--help"],
+        ["lock", "--help"],
+        ["python", "list", "--help"],
+    ):
         loaded = _modules_after(argv)
         assert not [m for m in HEAVY if m in loaded], (argv, [m for m in HEAVY if m in loaded])
 

@@ -26,6 +26,7 @@ __all__ = ["COMMANDS", "make_parser", "route_logging", "run"]
 COMMANDS = {
     "build": "build",
     "lock": "lock",
+    "python": "python",
 }
 
 #: The exit codes every command keeps to (also in docs/lock.md and `pallet.errors`).

@@ -1,0 +1,1 @@
+"""Python interpreters: discovery (`discovery`) and the facts of one interpreter (`facts`)."""
