@@ -8,7 +8,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "frontend" / "pallet"
 
-#: docs/architecture.md: errors/envvars/ui -> project -> pep517 -> index -> resolve -> lock -> cli.
+#: docs/architecture.md: errors/envvars/ui -> project -> pep517 -> index -> resolve -> lock -> python
+#: -> cli.
 #: A module may import from its own layer and from layers with a lower rank only.
 LAYERS = {
     "errors": 0,
@@ -19,8 +20,9 @@ LAYERS = {
     "index": 3,
     "resolve": 4,
     "lock": 5,
-    "cli": 6,
-    "__main__": 6,
+    "python": 6,
+    "cli": 7,
+    "__main__": 7,
 }
 
 

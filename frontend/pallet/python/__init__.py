@@ -1,0 +1,1 @@
+"""Interpreters and the project's virtual environment (pallet sync and run)."""
