@@ -8,8 +8,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "frontend" / "pallet"
 
-#: docs/architecture.md: errors/envvars/ui -> project -> pep517 -> index -> resolve -> lock -> python
-#: -> cli.
+#: docs/architecture.md: errors/envvars/ui -> project -> pep517 -> index -> resolve -> lock ->
+#: python -> cli.
 #: A module may import from its own layer and from layers with a lower rank only.
 LAYERS = {
     "errors": 0,

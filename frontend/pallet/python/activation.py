@@ -130,7 +130,7 @@ if ( $?prompt && ! $?VIRTUAL_ENV_DISABLE_PROMPT ) then
 endif
 
 rehash
-"""
+"""  # noqa: E501
 
 _POWERSHELL = """\
 # Dot-source this file from PowerShell: `. {bin}/Activate.ps1`.

@@ -107,7 +107,7 @@ class VenvInterpreter:
     @property
     def home(self) -> str:
         """pyvenv.cfg's ``home`` (PEP 405): the folder of the base executable."""
-        return os.path.dirname(self.base_executable)
+        return str(Path(self.base_executable).parent)
 
     @classmethod
     def probe(cls, executable: str | os.PathLike[str]) -> VenvInterpreter:
@@ -168,7 +168,7 @@ def create_venv(
     the interpreter, no network. ensurepip's pip writes script shebangs from its own path, so it
     runs once the environment is in place; if it fails the environment is removed again.
     """
-    target = Path(os.path.abspath(path))
+    target = Path(path).absolute()
     if _exists_not_empty(target):
         raise PalletError(f"{target}: already exists; not creating a virtual environment there")
     _build_and_swap(target, interpreter, prompt)
@@ -213,10 +213,10 @@ def _populate(root: Path, final: Path, interpreter: VenvInterpreter, prompt: str
     if (
         interpreter.pointer_bits == 64
         and interpreter.sys_platform != "darwin"
-        and interpreter.purelib.split(os.sep)[0] == "lib"
+        and Path(interpreter.purelib).parts[0] == "lib"
         and not lib64.exists()
     ):
-        os.symlink("lib", lib64)
+        lib64.symlink_to("lib")
 
     major, minor = interpreter.version_info[:2]
     names = ["python", f"python{major}", f"python{major}.{minor}"]
@@ -257,7 +257,7 @@ def _pyvenv_cfg(final: Path, interpreter: VenvInterpreter, prompt: str | None) -
 def _link_or_copy(source: str, link: Path) -> None:
     """A symlink to `source`; a copy (mode kept) where the filesystem refuses symlinks."""
     try:
-        os.symlink(source, link)
+        link.symlink_to(source)
     except OSError:
         shutil.copy2(source, link)
 
@@ -265,18 +265,18 @@ def _link_or_copy(source: str, link: Path) -> None:
 def _swap(staging: Path, target: Path) -> None:
     """Rename `staging` to `target`; an existing `target` is moved aside first, removed after."""
     if not os.path.lexists(target):
-        os.rename(staging, target)
+        staging.rename(target)
         return
     if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
         target.rmdir()
-        os.rename(staging, target)
+        staging.rename(target)
         return
     aside = target.parent / f".{target.name}.pallet-old-{secrets.token_hex(4)}"
-    os.rename(target, aside)
+    target.rename(aside)
     try:
-        os.rename(staging, target)
+        staging.rename(target)
     except OSError:
-        os.rename(aside, target)
+        aside.rename(target)
         raise
     if aside.is_dir() and not aside.is_symlink():
         shutil.rmtree(aside, ignore_errors=True)
@@ -343,7 +343,7 @@ def inspect_venv(
 ) -> VenvState:
     """Classify what is at `path`. Without `interpreter`, any pallet venv whose base interpreter
     still exists is `compatible`."""
-    root = Path(os.path.abspath(path))
+    root = Path(path).absolute()
     if not _exists_not_empty(root):
         return VenvState(root, "missing", "does not exist", {})
     cfg_path = root / "pyvenv.cfg"
@@ -368,16 +368,16 @@ def _incompatibility(
 ) -> str:
     """Why pallet's venv at `root` cannot serve `interpreter`; empty when it can."""
     executable = config.get("executable", "")
-    if not executable or not os.path.exists(executable):
+    if not executable or not Path(executable).exists():
         return f"its interpreter {executable or '(none recorded)'} no longer exists"
     if interpreter is None:
         return ""
     scripts = root / interpreter.scripts
     link = scripts / "python"
-    if not os.path.exists(link):
+    if not link.exists():
         return f"{link} is missing or broken"
     with contextlib.suppress(OSError):
-        if not os.path.samefile(link, interpreter.base_executable):
+        if not link.samefile(interpreter.base_executable):
             return f"it was made for {executable}, not {interpreter.base_executable}"
     recorded = (config.get("implementation"), config.get("version_info"), config.get("home"))
     wanted = (interpreter.implementation, interpreter.version, interpreter.home)

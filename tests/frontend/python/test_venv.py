@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from pallet.errors import PalletError
 from pallet.python import venv as venv_mod
 from pallet.python.venv import VenvInterpreter, create_venv, ensure_venv, inspect_venv
@@ -45,7 +44,10 @@ def _interp(exe: str, cache: dict[str, VenvInterpreter]) -> VenvInterpreter:
 
 
 def _facts(python: Path) -> dict[str, object]:
-    code = "import json, sys; print(json.dumps({'prefix': sys.prefix, 'base': sys.base_prefix, 'path': sys.path}))"
+    code = (
+        "import json, sys; "
+        "print(json.dumps({'prefix': sys.prefix, 'base': sys.base_prefix, 'path': sys.path}))"
+    )
     proc = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True)
     result: dict[str, object] = json.loads(proc.stdout)
     return result
@@ -95,7 +97,9 @@ def test_created_venv_runs_and_matches_stdlib_venv_layout(
 def test_pip_installs_a_wheel_into_it_and_the_package_imports(tmp_path: Path) -> None:
     interp = VenvInterpreter.probe(sys.executable)
     root = create_venv(tmp_path / ".venv", interp)
-    wheel = make_wheel(tmp_path / "dists", "hello-venv", "1.0", files={"hello_venv/__init__.py": "X = 42\n"})
+    wheel = make_wheel(
+        tmp_path / "dists", "hello-venv", "1.0", files={"hello_venv/__init__.py": "X = 42\n"}
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
     env["PIP_CONFIG_FILE"] = os.devnull
     python = root / "bin" / "python"
@@ -125,17 +129,22 @@ def test_seed_installs_pip_with_ensurepip(tmp_path: Path) -> None:
 def test_activate_and_deactivate_in_posix_shells(tmp_path: Path, shell: str) -> None:
     if shutil.which(shell) is None:
         pytest.skip(f"no {shell} here")
-    root = create_venv(tmp_path / "it's a venv" / ".venv", VenvInterpreter.probe(sys.executable), prompt="pro'ject")
+    root = create_venv(
+        tmp_path / "it's a venv" / ".venv", VenvInterpreter.probe(sys.executable), prompt="pro'ject"
+    )
+    quoted = "'" + str(root).replace("'", "'\\''") + "'"
     script = (
-        f". '{root}/bin/activate'\n"  # the path has no other quote than the one in its parent
-        .replace("it's", "it'\\''s")
+        "PS1='$ '\n"  # a non-interactive bash drops the PS1 it inherits
+        + f". {quoted}/bin/activate\n"
         + 'echo "$VIRTUAL_ENV"\necho "$VIRTUAL_ENV_PROMPT"\necho "$PS1"\ncommand -v python\n'
         + 'deactivate\necho "after:${VIRTUAL_ENV-unset}:$PATH"\n'
         + "command -v deactivate || echo gone\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
-    env.update(PS1="$ ", PATH="/usr/bin:/bin")  # no `deactivate` on it (pyenv-virtualenv has one)
-    proc = subprocess.run([shutil.which(shell) or shell, "-c", script], capture_output=True, text=True, env=env)
+    env["PATH"] = "/usr/bin:/bin"  # no `deactivate` on it (pyenv-virtualenv has one)
+    proc = subprocess.run(
+        [shutil.which(shell) or shell, "-c", script], capture_output=True, text=True, env=env
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0] == str(root)
@@ -146,13 +155,19 @@ def test_activate_and_deactivate_in_posix_shells(tmp_path: Path, shell: str) -> 
     assert lines[5] == "gone"
 
 
+_E = "echo $VIRTUAL_ENV"
+_A = "echo after:$VIRTUAL_ENV"
+_CA = "echo after:$?VIRTUAL_ENV"
+
+
 @pytest.mark.parametrize(
     ("shell", "script", "args"),
     [
-        ("fish", "activate.fish", "source '{a}'; echo $VIRTUAL_ENV; command -s python; deactivate; echo after:$VIRTUAL_ENV"),
-        ("csh", "activate.csh", "source '{a}'; echo $VIRTUAL_ENV; which python; deactivate; echo after:$?VIRTUAL_ENV"),
-        ("tcsh", "activate.csh", "source '{a}'; echo $VIRTUAL_ENV; which python; deactivate; echo after:$?VIRTUAL_ENV"),
-        ("pwsh", "Activate.ps1", ". '{a}'; echo $env:VIRTUAL_ENV; (Get-Command python).Source; deactivate; echo \"after:$env:VIRTUAL_ENV\""),
+        ("fish", "activate.fish", f"source '{{a}}'; {_E}; command -s python; deactivate; {_A}"),
+        ("csh", "activate.csh", f"source '{{a}}'; {_E}; which python; deactivate; {_CA}"),
+        ("tcsh", "activate.csh", f"source '{{a}}'; {_E}; which python; deactivate; {_CA}"),
+        ("pwsh", "Activate.ps1", ". '{a}'; $env:VIRTUAL_ENV; (Get-Command python).Source; "
+                                 'deactivate; "after:$env:VIRTUAL_ENV"'),
     ],
 )  # fmt: skip
 def test_activate_in_other_shells(tmp_path: Path, shell: str, script: str, args: str) -> None:
@@ -204,7 +219,9 @@ def test_a_venv_whose_interpreter_is_gone_is_stale(tmp_path: Path) -> None:
     interp = VenvInterpreter.probe(sys.executable)
     path = create_venv(tmp_path / ".venv", interp)
     cfg = path / "pyvenv.cfg"
-    cfg.write_text(cfg.read_text().replace(interp.base_executable, str(tmp_path / "gone" / "python")))
+    cfg.write_text(
+        cfg.read_text().replace(interp.base_executable, str(tmp_path / "gone" / "python"))
+    )
     assert inspect_venv(path).kind == "stale"
     assert ensure_venv(path, interp) == "recreated"
     assert inspect_venv(path, interp).kind == "compatible"
@@ -215,7 +232,9 @@ def test_a_venv_pallet_did_not_make_is_refused_unless_forced(tmp_path: Path) -> 
     path = tmp_path / ".venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
     assert inspect_venv(path, interp).kind == "foreign"
-    with pytest.raises(PalletError, match=r"\.venv: is a virtual environment pallet did not create") as err:
+    with pytest.raises(
+        PalletError, match=r"\.venv: is a virtual environment pallet did not create"
+    ) as err:
         ensure_venv(path, interp)
     assert "\n" not in str(err.value)
     assert str(path) in str(err.value)
@@ -267,7 +286,9 @@ def test_a_creation_that_fails_midway_leaves_nothing(
 
     real = venv_mod.activation.render
     monkeypatch.setattr(venv_mod.activation, "render", broken)
-    with pytest.raises(PalletError, match=r"\.venv: cannot create the virtual environment: No space"):
+    with pytest.raises(
+        PalletError, match=r"\.venv: cannot create the virtual environment: No space"
+    ):
         create_venv(tmp_path / ".venv", interp)
     assert list(tmp_path.iterdir()) == []
 
@@ -285,7 +306,7 @@ def test_a_creation_that_fails_midway_leaves_nothing(
 def test_a_windows_interpreter_is_refused_with_a_message(tmp_path: Path) -> None:
     interp = VenvInterpreter.probe(sys.executable)
     windows = VenvInterpreter(**{**interp.__dict__, "os_name": "nt", "scripts": "Scripts"})
-    with pytest.raises(PalletError, match="Windows Python .* is not supported yet"):
+    with pytest.raises(PalletError, match=r"Windows Python .* is not supported yet"):
         create_venv(tmp_path / ".venv", windows)
     assert list(tmp_path.iterdir()) == []
 
