@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -184,7 +183,7 @@ def _build_and_swap(target: Path, interpreter: VenvInterpreter, prompt: str | No
             f"{target}: creating a virtual environment for a Windows Python "
             f"({interpreter.executable}) is not supported yet"
         )
-    staging = target.parent / f".{target.name}.pallet-new-{secrets.token_hex(4)}"
+    staging = target.parent / f".{target.name}.pallet-new-{os.urandom(4).hex()}"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging.mkdir()  # the umask applies, as for any folder venv makes
@@ -271,7 +270,7 @@ def _swap(staging: Path, target: Path) -> None:
         target.rmdir()
         staging.rename(target)
         return
-    aside = target.parent / f".{target.name}.pallet-old-{secrets.token_hex(4)}"
+    aside = target.parent / f".{target.name}.pallet-old-{os.urandom(4).hex()}"
     target.rename(aside)
     try:
         staging.rename(target)
