@@ -5,8 +5,9 @@ one running this script, or the base of the venv it runs in) in a fresh folder u
 ``bench/.work/venv/``; tools take turns within each repetition. pallet is timed twice: the
 ``create_venv`` call inside a running process (what ``pallet sync`` pays) and a whole process
 that imports pallet's venv module and calls it (``python -I -c``, so interpreter start-up is
-counted as it is for the others). uv comes from ``PATH`` (skipped if absent), with its cache and
-config kept out (``UV_NO_CONFIG``, a private ``UV_CACHE_DIR``, ``UV_PYTHON_DOWNLOADS=never``).
+counted as it is for the others; ``python -I -c pass`` shows that start-up alone). uv comes
+from ``PATH`` (skipped if absent), with its cache and config kept out (``UV_NO_CONFIG``, a
+private ``UV_CACHE_DIR``, ``UV_PYTHON_DOWNLOADS=never``).
 
     python3 bench/venv.py                  # 10 repetitions, medians and ratios to pallet
     python3 bench/venv.py --repeat 20 --python /usr/bin/python3.12 --json
@@ -74,6 +75,7 @@ def main() -> int:
         "pallet create_venv (process)": lambda p: [
             base, "-I", "-c", in_process, str(REPO / "frontend"), p, facts
         ],
+        "python -I -c pass (start-up only)": lambda p: [base, "-I", "-c", "pass"],
         "python -m venv --without-pip": lambda p: [base, "-m", "venv", "--without-pip", p],
         "python -m venv (with pip)": lambda p: [base, "-m", "venv", p],
     }  # fmt: skip
@@ -89,7 +91,7 @@ def main() -> int:
                 times[name].append(time.perf_counter() - start)
             else:
                 times[name].append(_timed(make(path), env))  # type: ignore[operator]
-            shutil.rmtree(path)
+            shutil.rmtree(path, ignore_errors=True)  # start-up only makes nothing
     medians = {name: statistics.median(t) for name, t in times.items()}
     if args.json:
         print(json.dumps({"python": base, "repeat": args.repeat, "median_s": medians}, indent=2))
@@ -98,7 +100,7 @@ def main() -> int:
     print(f"{interp.implementation} {interp.version} ({base}), {args.repeat} repetitions")
     print(f"{'tool':34} {'median':>10} {'/ pallet (process)':>19}")
     for name, value in medians.items():
-        print(f"{name:34} {value * 1000:8.1f}ms {value / ref:18.1f}x")
+        print(f"{name:34} {value * 1000:8.1f}ms {value / ref:18.3g}x")
     shutil.rmtree(WORK, ignore_errors=True)
     return 0
 
