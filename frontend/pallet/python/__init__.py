@@ -1,1 +1,1 @@
-"""Python interpreters: discovery (`discovery`) and the facts of one interpreter (`facts`)."""
+"""Python interpreters (`discovery`, `facts`) and the project's virtual environment (`venv`)."""
