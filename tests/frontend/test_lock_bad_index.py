@@ -11,20 +11,7 @@ from pathlib import Path
 import pytest
 from support.dists import make_wheel
 from support.index_server import IndexServer
-from support.lock_tools import run_pallet_lock
-
-PYPROJECT = """\
-[project]
-name = "demo"
-version = "1.0"
-requires-python = ">=3.9"
-dependencies = ["six"]
-
-[[tool.pallet.index]]
-name = "corp"
-url = "{url}"
-default = true
-"""
+from support.lock_tools import lock_pyproject, run_pallet_lock
 
 
 class _Fixed(BaseHTTPRequestHandler):
@@ -60,7 +47,7 @@ def _serve(status: int, content_type: str, body: bytes) -> Iterator[str]:
 def _lock(tmp_path: Path, env: dict[str, str], url: str) -> str:
     project = tmp_path / "project"
     project.mkdir(exist_ok=True)
-    (project / "pyproject.toml").write_text(PYPROJECT.format(url=url), "utf-8")
+    (project / "pyproject.toml").write_text(lock_pyproject(url, ["six"], index="corp"), "utf-8")
     proc = run_pallet_lock(project, env, timeout=60)
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr

@@ -11,26 +11,12 @@ from typing import Any
 import pytest
 from support.dists import make_sdist, make_wheel
 from support.index_server import IndexServer
-from support.lock_tools import run_pallet_lock
+from support.lock_tools import lock_pyproject, run_pallet_lock
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:
     import tomli as tomllib
-
-PYPROJECT = """\
-[project]
-name = "demo"
-version = "1.0"
-requires-python = ">=3.9"
-dependencies = ["foo", "baz"]
-
-[[tool.pallet.index]]
-name = "nohash"
-url = "{url}"
-format = "{format}"
-default = true
-"""
 
 
 @pytest.mark.parametrize(
@@ -48,7 +34,10 @@ def test_files_listed_without_hashes_are_hashed_once(
         project = tmp_path / "project"
         project.mkdir()
         (project / "pyproject.toml").write_text(
-            PYPROJECT.format(url=url, format=format), encoding="utf-8"
+            lock_pyproject(
+                url, ["foo", "baz"], index="nohash", index_keys=f'format = "{format}"\n'
+            ),
+            encoding="utf-8",
         )
         assert "sha256" not in index.flat_page().decode()  # the index gives no hash at all
         proc = run_pallet_lock(project, env, timeout=120)

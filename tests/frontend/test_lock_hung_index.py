@@ -14,19 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-PYPROJECT = """\
-[project]
-name = "demo"
-version = "1.0"
-requires-python = ">=3.9"
-dependencies = ["six"]
-
-[[tool.pallet.index]]
-name = "stuck"
-url = "{url}"
-default = true
-"""
+from support.lock_tools import lock_pyproject
 
 
 def _serve(mode: str) -> Iterator[str]:
@@ -76,7 +64,7 @@ def _serve(mode: str) -> Iterator[str]:
 def _project(tmp_path: Path, url: str) -> Path:
     project = tmp_path / "project"
     project.mkdir()
-    (project / "pyproject.toml").write_text(PYPROJECT.format(url=url), "utf-8")
+    (project / "pyproject.toml").write_text(lock_pyproject(url, ["six"], index="stuck"), "utf-8")
     return project
 
 

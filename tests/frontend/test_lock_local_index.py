@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from support.dists import make_wheel
-from support.lock_tools import pylock_selection, run_pallet_lock, uv_install
+from support.lock_tools import lock_pyproject, pylock_selection, run_pallet_lock, uv_install
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -19,19 +19,9 @@ else:
 
 UV = Path(sys.executable).parent / "uv"
 
-PYPROJECT = """\
-[project]
-name = "demo"
-version = "1.0"
-requires-python = ">=3.9"
-dependencies = ["foo<2"]
 
-[[tool.pallet.index]]
-name = "local"
-url = "{url}"
-format = "flat"
-default = true
-"""
+#: the index is a flat folder of wheels (find-links)
+FLAT = 'format = "flat"\n'
 
 
 def _wheels(folder: Path) -> None:
@@ -61,7 +51,9 @@ def test_relative_flat_index_lock_moves_with_the_checkout(
 ) -> None:
     project = tmp_path / "here" / "project"
     _wheels(project / "wheels")
-    (project / "pyproject.toml").write_text(PYPROJECT.format(url="wheels"), encoding="utf-8")
+    (project / "pyproject.toml").write_text(
+        lock_pyproject("wheels", ["foo<2"], index_keys=FLAT), encoding="utf-8"
+    )
     lock = _lock(project, env)
     _check_valid(lock)
     for package in lock["packages"]:
@@ -84,7 +76,9 @@ def test_absolute_flat_index_outside_the_project(tmp_path: Path, env: dict[str, 
     _wheels(wheels)
     project = tmp_path / "project"
     project.mkdir()
-    (project / "pyproject.toml").write_text(PYPROJECT.format(url=wheels), encoding="utf-8")
+    (project / "pyproject.toml").write_text(
+        lock_pyproject(str(wheels), ["foo<2"], index_keys=FLAT), encoding="utf-8"
+    )
     lock = _lock(project, env)
     _check_valid(lock)
     paths = [w["path"] for p in lock["packages"] for w in p["wheels"]]
@@ -103,7 +97,9 @@ def test_missing_flat_index_folder_is_one_line(
 ) -> None:
     project = tmp_path / "project"
     project.mkdir()
-    (project / "pyproject.toml").write_text(PYPROJECT.format(url=url), encoding="utf-8")
+    (project / "pyproject.toml").write_text(
+        lock_pyproject(url, ["foo<2"], index_keys=FLAT), encoding="utf-8"
+    )
     proc = run_pallet_lock(project, env, timeout=60)
     assert proc.returncode == 3
     lines = proc.stderr.strip().splitlines()

@@ -8,20 +8,7 @@ from pathlib import Path
 import pytest
 from support.dists import make_sdist, make_wheel
 from support.index_server import IndexServer
-from support.lock_tools import run_pallet_lock
-
-PYPROJECT = """\
-[project]
-name = "demo"
-version = "1.0"
-requires-python = ">=3.9"
-dependencies = ["foo"]
-
-[[tool.pallet.index]]
-name = "liar"
-url = "{url}"
-default = true
-"""
+from support.lock_tools import lock_pyproject, run_pallet_lock
 
 
 def _disguise(real: Path, as_name: str) -> None:
@@ -52,7 +39,9 @@ def test_lying_metadata_is_refused(
     with IndexServer(dists, metadata=kind == "pep658", ranges=False) as index:
         project = tmp_path / "project"
         project.mkdir()
-        (project / "pyproject.toml").write_text(PYPROJECT.format(url=index.url), "utf-8")
+        (project / "pyproject.toml").write_text(
+            lock_pyproject(index.url, ["foo"], index="liar"), "utf-8"
+        )
         proc = run_pallet_lock(project, env, timeout=120)
         if kind == "pep658":
             assert index.requests_for(f"/files/{disguise}.metadata")
@@ -72,7 +61,7 @@ def test_equivalent_spelling_is_accepted(tmp_path: Path, env: dict[str, str]) ->
     with IndexServer(dists) as index:
         project = tmp_path / "project"
         project.mkdir()
-        text = PYPROJECT.format(url=index.url).replace('"foo"', '"foo-bar"')
+        text = lock_pyproject(index.url, ["foo"], index="liar").replace('"foo"', '"foo-bar"')
         (project / "pyproject.toml").write_text(text, "utf-8")
         proc = run_pallet_lock(project, env, timeout=120)
     assert proc.returncode == 0, proc.stderr

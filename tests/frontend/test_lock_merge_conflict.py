@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from support.dists import make_wheel
 from support.index_server import IndexServer
-from support.lock_tools import run_pallet_lock
+from support.lock_tools import lock_pyproject, run_pallet_lock
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -20,19 +20,6 @@ else:  # pragma: no cover - Python < 3.11
     import tomli as tomllib
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
-
-PYPROJECT = """\
-[project]
-name = "app"
-version = "1"
-requires-python = ">=3.9"
-dependencies = [{deps}]
-
-[[tool.pallet.index]]
-name = "local"
-url = "{url}"
-default = true
-"""
 
 
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -46,7 +33,7 @@ def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _write(repo: Path, url: str, *deps: str) -> None:
-    text = PYPROJECT.format(deps=", ".join(f'"{d}"' for d in deps), url=url)
+    text = lock_pyproject(url, deps, name="app", version="1")
     (repo / "pyproject.toml").write_text(text, encoding="utf-8")
 
 

@@ -18,25 +18,12 @@ from pathlib import Path
 import pytest
 from support.dists import make_wheel
 from support.index_server import IndexServer
-from support.lock_tools import run_pallet_lock
+from support.lock_tools import lock_pyproject, run_pallet_lock
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:
     import tomli as tomllib
-
-PYPROJECT = """\
-[project]
-name = "demo"
-version = "1.0"
-requires-python = ">=3.9"
-dependencies = [{deps}]
-
-[[tool.pallet.index]]
-name = "local"
-url = "{url}"
-default = true
-"""
 
 
 @pytest.fixture
@@ -59,7 +46,7 @@ def index(dists: Path) -> Iterator[IndexServer]:
 
 
 def write(project: Path, url: str, *deps: str) -> None:
-    text = PYPROJECT.format(deps=", ".join(f'"{d}"' for d in deps), url=url)
+    text = lock_pyproject(url, deps)
     (project / "pyproject.toml").write_text(text, encoding="utf-8")
 
 

@@ -9,21 +9,8 @@ from pathlib import Path
 import pytest
 from support.dists import make_wheel
 from support.index_server import IndexServer
-from support.lock_tools import run_pallet_lock
+from support.lock_tools import lock_pyproject, run_pallet_lock
 from support.unprivileged import unprivileged_prefix
-
-PYPROJECT = """\
-[project]
-name = "demo"
-version = "1.0"
-requires-python = ">=3.9"
-dependencies = ["foo"]
-
-[[tool.pallet.index]]
-name = "local"
-url = "{url}"
-default = true
-"""
 
 
 @pytest.fixture
@@ -37,7 +24,7 @@ def index(tmp_path: Path) -> Iterator[IndexServer]:
 def project(tmp_path: Path, index: IndexServer) -> Path:
     root = tmp_path / "project"
     root.mkdir()
-    (root / "pyproject.toml").write_text(PYPROJECT.format(url=index.url), encoding="utf-8")
+    (root / "pyproject.toml").write_text(lock_pyproject(index.url, ["foo"]), encoding="utf-8")
     return root
 
 

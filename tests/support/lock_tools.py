@@ -45,6 +45,26 @@ def run_pallet_lock(
     return proc
 
 
+def lock_pyproject(
+    url: str,
+    dependencies: Sequence[str],
+    *,
+    index: str = "local",
+    index_keys: str = "",
+    name: str = "demo",
+    version: str = "1.0",
+) -> str:
+    """The pyproject.toml of a lock test: ``name``/``version``, requires-python ``>=3.9``, the
+    ``dependencies``, and one default index ``index`` at ``url`` (``index_keys``: more TOML lines
+    for that table, such as ``format = "flat"``)."""
+    deps = ", ".join(f'"{d}"' for d in dependencies)
+    return (
+        f'[project]\nname = "{name}"\nversion = "{version}"\nrequires-python = ">=3.9"\n'
+        f"dependencies = [{deps}]\n\n"
+        f'[[tool.pallet.index]]\nname = "{index}"\nurl = "{url}"\n{index_keys}default = true\n'
+    )
+
+
 def pylock_selection(
     lock: Mapping[str, Any], extras: list[str], groups: list[str] | None
 ) -> dict[str, str]:
