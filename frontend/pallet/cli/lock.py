@@ -2,9 +2,9 @@
 
 Fast path: when pylock.toml is pallet's own, untouched since it was written, and was locked from
 the very inputs pyproject.toml holds now (raw digests, see `lock.fingerprint`), and no upgrade is
-asked, the command stops after parsing pyproject.toml and the lock's ``[tool.pallet]`` tail. It
-imports only the standard library there: not ``packaging``, the index client or the resolver.
-Everything else takes the full path, which reads and validates the project and the lock.
+asked, `cli.uptodate.fast_lock` answers before argparse is imported, after parsing
+pyproject.toml and the lock's ``[tool.pallet]`` tail; only the standard library is imported there.
+Everything else takes this module's full path, which reads and validates the project and the lock.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from .. import ui
 from ..errors import LockError, PalletError
 from ..lock.stamp import StoredFingerprint, read_stored_fingerprint
 from .lock_inputs import input_flags
-from .uptodate import LOCK_FILE, PYPROJECT, is_fresh, nearest_project
+from .uptodate import LOCK_FILE, PYPROJECT
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
@@ -112,13 +112,9 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.check and (args.upgrade or args.upgrade_package):
         raise PalletError("--check cannot be combined with --upgrade or --upgrade-package")
+    # An up-to-date lock was answered before argparse (`cli.main` -> `uptodate.fast_lock`); what
+    # reaches this point takes the full path, which finds an up-to-date lock by fingerprint too.
     root = args.project.resolve() if args.project else None
-    refresh = bool(getattr(args, "refresh", False))
-    if not (args.check or args.upgrade or args.upgrade_package or refresh or input_flags(args)):
-        found = str(root) if root else nearest_project(str(Path.cwd()))
-        if found and is_fresh(found):
-            ui.info("Lock is up to date")
-            return 0
     return _run_full(args, root, started)
 
 

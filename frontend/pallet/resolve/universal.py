@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,7 +22,7 @@ from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
 from ..errors import ProjectError, ResolutionError
 from ..index.locations import lock_index_url
-from ..index.models import DirectOrigin, PackageFinder
+from ..index.models import DirectOrigin, DistFile, PackageFinder
 from ..project.direct import direct_references
 from ..project.model import ProjectSpec
 from .candidates import Candidate, Catalog, Req
@@ -442,56 +442,59 @@ def _merge(
                 key=lambda dep: (dep.name, dep.version or Version("0")),
             )
         )
+        direct: DirectOrigin | None = None
+        files: tuple[str, tuple[DistFile, ...], DistFile | None] = ("", (), None)
         if catalog.direct is not None and name in catalog.direct.names:
-            origin = catalog.direct.get(name).origin
-            warn_wheel_gaps(name, origin, envs_all)
-            packages.append(
-                LockedPackage(
-                    name=name,
-                    version=version,
-                    marker=to_marker(terms),
-                    requires_python=catalog.requires_python(name, version),
-                    index="",
-                    wheels=(),
-                    sdist=None,
-                    dependencies=dependencies,
-                    direct=origin,
-                )
-            )
-            continue
-        release = catalog.release(name, version)
-        files = release.files
-        if release.all_yanked:  # PEP 592: say so, with the reason (only a project pin gets here)
-            reason = f" ({release.yank_reason})" if release.yank_reason else ""
-            logger.warning(
-                "%s %s is yanked%s; it is locked because the project pins it with ==",
-                name,
-                version,
-                reason,
-            )
-        wheels = wheels_for(release.wheels, envs_all)
-        gaps = uncovered(wheels, release.sdist, envs_all)
-        if not wheels and release.sdist is None:
-            wheels = tuple(sorted(release.wheels, key=lambda w: w.filename))
-        if gaps:
-            logger.warning(
-                "%s %s has no sdist and no wheel for %s: installing the lock there will fail",
-                name,
-                version,
-                gaps,
-                extra={"lock_entry": (name, str(version))},  # the CLI shows it once per entry
-            )
+            direct = catalog.direct.get(name).origin  # PEP 751 archive/directory/vcs: no files
+            warn_wheel_gaps(name, direct, envs_all)
+        else:
+            files = _index_files(spec, catalog, name, version, envs_all)
+        index, wheels, sdist = files
         packages.append(
             LockedPackage(
                 name=name,
                 version=version,
                 marker=to_marker(terms),
                 requires_python=catalog.requires_python(name, version),
-                index=_index_url(spec, files[0].index),
+                index=index,
                 wheels=wheels,
-                sdist=release.sdist,
+                sdist=sdist,
                 dependencies=dependencies,
+                direct=direct,
             )
         )
     packages.sort(key=lambda p: (p.name, p.version, str(p.marker) if p.marker else ""))
     return tuple(packages)
+
+
+def _index_files(
+    spec: ProjectSpec,
+    catalog: Catalog,
+    name: NormalizedName,
+    version: Version,
+    envs: Sequence[Environment],
+) -> tuple[str, tuple[DistFile, ...], DistFile | None]:
+    """An index package's entry: its index URL, the wheels kept for ``envs`` and its sdist;
+    warns when the release is yanked or leaves some of ``envs`` without a file."""
+    release = catalog.release(name, version)
+    if release.all_yanked:  # PEP 592: say so, with the reason (only a project pin gets here)
+        reason = f" ({release.yank_reason})" if release.yank_reason else ""
+        logger.warning(
+            "%s %s is yanked%s; it is locked because the project pins it with ==",
+            name,
+            version,
+            reason,
+        )
+    wheels = wheels_for(release.wheels, envs)
+    gaps = uncovered(wheels, release.sdist, envs)
+    if not wheels and release.sdist is None:
+        wheels = tuple(sorted(release.wheels, key=lambda w: w.filename))
+    if gaps:
+        logger.warning(
+            "%s %s has no sdist and no wheel for %s: installing the lock there will fail",
+            name,
+            version,
+            gaps,
+            extra={"lock_entry": (name, str(version))},  # the CLI shows it once per entry
+        )
+    return _index_url(spec, release.files[0].index), wheels, release.sdist
