@@ -58,14 +58,7 @@ def parse_resolution(raw: object, problems: Problems) -> ResolutionSettings:
                 table, key, f"key {key!r} is not allowed{did_you_mean(key, _RESOLUTION_KEYS)}"
             )
     defaults = ResolutionSettings()
-    prerelease = raw.get("prerelease", defaults.prerelease)
-    if prerelease not in _PRERELEASE:
-        problems.add(
-            table,
-            "prerelease",
-            f"key 'prerelease' is {prerelease!r}; use 'if-necessary', 'allow' or 'disallow'",
-        )
-        prerelease = defaults.prerelease
+    prerelease = _one_of(raw, "prerelease", _PRERELEASE, defaults.prerelease, problems)
     max_python = raw.get("max-python", defaults.max_python)
     if not isinstance(max_python, str) or not _PYTHON_MINOR.match(max_python):
         problems.add(
@@ -74,14 +67,9 @@ def parse_resolution(raw: object, problems: Problems) -> ResolutionSettings:
             f"key 'max-python' is {max_python!r}; use a Python 3 minor version like '3.14'",
         )
         max_python = defaults.max_python
-    fork_strategy = raw.get("fork-strategy", defaults.fork_strategy)
-    if fork_strategy not in _FORK_STRATEGIES:
-        problems.add(
-            table,
-            "fork-strategy",
-            f"key 'fork-strategy' is {fork_strategy!r}; use 'requires-python' or 'fewest'",
-        )
-        fork_strategy = defaults.fork_strategy
+    fork_strategy = _one_of(
+        raw, "fork-strategy", _FORK_STRATEGIES, defaults.fork_strategy, problems
+    )
     no_build, no_binary = _parse_build_switches(raw, problems)
     return ResolutionSettings(
         prerelease=cast(PrereleaseMode, prerelease),
@@ -96,6 +84,19 @@ def parse_resolution(raw: object, problems: Problems) -> ResolutionSettings:
         no_build=no_build,
         no_binary=no_binary,
     )
+
+
+def _one_of(
+    raw: Mapping[str, Any], key: str, allowed: tuple[str, ...], default: str, problems: Problems
+) -> str:
+    """One name from ``allowed`` (``default`` when not given, or after reporting a bad one)."""
+    value = raw.get(key, default)
+    if value in allowed:
+        return str(value)
+    names = [repr(a) for a in allowed]
+    choices = f"{', '.join(names[:-1])} or {names[-1]}"
+    problems.add("tool.pallet.resolution", key, f"key {key!r} is {value!r}; use {choices}")
+    return default
 
 
 def _choices(
