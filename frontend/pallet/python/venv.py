@@ -302,6 +302,34 @@ def _seed_pip(target: Path, interpreter: VenvInterpreter) -> None:
         raise PalletError(f"{target}: installing pip with ensurepip failed: {problem}")
 
 
+#: A staging or set-aside sibling older than this (seconds) was left by a killed process.
+_LEFTOVER_AGE = 60.0
+
+
+def _sweep_leftovers(target: Path) -> None:
+    """Remove the hidden ``.<name>.pallet-new-*``/``-old-*`` siblings of `target` that a killed
+    creation left behind. Young ones are left alone: another process may be building one."""
+    import time
+
+    now = time.time()
+    prefix = f".{target.name}.pallet-"
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return
+    for entry in entries:
+        rest = entry.name[len(prefix) :] if entry.name.startswith(prefix) else ""
+        if not rest.startswith(("new-", "old-")):
+            continue
+        with contextlib.suppress(OSError):
+            if now - entry.stat(follow_symlinks=False).st_mtime < _LEFTOVER_AGE:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                Path(entry.path).unlink()
+
+
 def _exists_not_empty(path: Path) -> bool:
     if not os.path.lexists(path):
         return False
@@ -403,6 +431,7 @@ def ensure_venv(
     a `PalletError` naming it unless `force` is given, which replaces it.
     """
     state = inspect_venv(path, interpreter)
+    _sweep_leftovers(state.path)
     if state.kind == "compatible":
         return "reused"
     if state.kind in ("foreign", "not-a-venv") and not force:

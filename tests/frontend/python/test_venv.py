@@ -319,3 +319,21 @@ def test_probe_of_something_that_is_not_python(tmp_path: Path) -> None:
         VenvInterpreter.probe(fake)
     with pytest.raises(PalletError, match="cannot run this Python"):
         VenvInterpreter.probe(tmp_path / "missing")
+
+
+def test_leftovers_of_a_killed_creation_are_swept_young_ones_kept(tmp_path: Path) -> None:
+    """A SIGKILL between mkdir and rename leaves ``.<name>.pallet-new-*`` (``..venv.pallet-new-*``
+    for ``.venv``); the next ensure_venv
+    removes such folders once they are old, and leaves a young one (another process's) alone."""
+    interpreter = _interp(sys.executable, {})
+    old_new = tmp_path / "..venv.pallet-new-0001"
+    old_aside = tmp_path / "..venv.pallet-old-0002"
+    young = tmp_path / "..venv.pallet-new-0003"
+    unrelated = tmp_path / ".other.pallet-new-0004"
+    for folder in (old_new, old_aside, young, unrelated):
+        (folder / "lib").mkdir(parents=True)
+    for folder in (old_new, old_aside, unrelated):
+        os.utime(folder, (1_000_000, 1_000_000))
+    assert ensure_venv(tmp_path / ".venv", interpreter) == "created"
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == ["..venv.pallet-new-0003", ".other.pallet-new-0004", ".venv"]
