@@ -226,7 +226,9 @@ def _populate(root: Path, final: Path, interpreter: VenvInterpreter, prompt: str
 
     for script in activation.SCRIPTS:
         text = activation.render(script, str(final), shown, interpreter.scripts)
-        (bin_dir / script).write_text(text, encoding="utf-8", newline="\n")
+        # open(), not Path.write_text: its newline= is 3.10+, and pallet runs on 3.9
+        with open(bin_dir / script, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
     (root / ".gitignore").write_text("*\n", encoding="utf-8")
     # Written last: a folder with pyvenv.cfg is a venv (PEP 405).
     (root / "pyvenv.cfg").write_text(_pyvenv_cfg(final, interpreter, prompt), encoding="utf-8")

@@ -337,3 +337,20 @@ def test_leftovers_of_a_killed_creation_are_swept_young_ones_kept(tmp_path: Path
     assert ensure_venv(tmp_path / ".venv", interpreter) == "created"
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == ["..venv.pallet-new-0003", ".other.pallet-new-0004", ".venv"]
+
+
+@pytest.mark.skipif(not (PYENV / "3.9.18" / "bin" / "python3").exists(), reason="no Python 3.9")
+def test_pallet_running_on_python_3_9_creates_a_venv(tmp_path: Path) -> None:
+    """pallet supports 3.9: the venv module must not use 3.10+ APIs (``write_text(newline=)``).
+    It needs only the standard library and pallet itself, so 3.9 runs it from the source tree."""
+    python = PYENV / "3.9.18" / "bin" / "python3"
+    source = Path(venv_mod.__file__).resolve().parents[2]
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from pallet.python.venv import VenvInterpreter, create_venv;"
+        "create_venv(sys.argv[2], VenvInterpreter.probe(sys.executable))"
+    )
+    venv = tmp_path / ".venv"
+    subprocess.run([str(python), "-I", "-c", code, str(source), str(venv)], check=True)
+    assert _facts(venv / "bin" / "python")["prefix"] == str(venv)
+    assert (venv / "bin" / "activate").read_text(encoding="utf-8").count("\r") == 0
