@@ -124,7 +124,9 @@ def _install(
     replaced: Path | None,
 ) -> InstalledDist:
     python = os.fspath(scheme.python)
-    dests: list[str] = [site]  # destination folders; staged under staging/<index>/
+    # Destination folders, deduplicated; the root one (site) is staged in `staging` itself, the
+    # others in `staging/.pallet-<index>` (a name no wheel member has at its top).
+    dests: list[str] = [site]
     by_key: dict[str, int] = {}
     for key, folder in zip(
         _SCHEME_KEYS,
@@ -134,69 +136,74 @@ def _install(
         if where not in dests:
             dests.append(where)
         by_key[key] = dests.index(where)
+    stages = [staging] + [f"{staging}/.pallet-{index}" for index in range(1, len(dests))]
+    prefixes = [_relative_prefix(dest, site) for dest in dests]  # RECORD paths from site
     dist_info = wheel.dist_info
     skip = {f"{dist_info}/{name}" for name in _WRITTEN}
     data_prefix = wheel.data_dir + "/"
     source_root = os.fspath(wheel.root) + "/"
 
-    links: list[tuple[str, str]] = []  # (store file, staged file)
+    # The common case, in comprehensions: files of the wheel's root, linked into `site`.
+    plain = [e for e in wheel.files if e.path not in skip and not e.path.startswith(data_prefix)]
+    links = [(source_root + e.path, f"{staging}/{e.path}") for e in plain]
+    rows: list[tuple[str, str, int | None]] = [
+        (e.path, f"sha256={e.sha256}", e.size) for e in plain
+    ]
+    placed: list[tuple[int, str]] = []  # (dest index, rel) of the files outside the root
+    folders = {f"{staging}/{parent}" for parent in {e.path.rpartition("/")[0] for e in plain}}
     written: list[tuple[int, str, bytes]] = []  # (dest index, relative path, content)
-    rows: list[tuple[int, str, str, int | None]] = []  # RECORD: (dest index, rel, hash, size)
-    folders: set[str] = set()
     for entry in wheel.files:
         path = entry.path
-        if path in skip:
+        if not path.startswith(data_prefix):
             continue
-        index, rel = 0, path
-        if path.startswith(data_prefix):
-            key, _, rel = path[len(data_prefix) :].partition("/")
-            if key not in by_key or not rel:
-                raise InstallError(
-                    f"{wheel.root}: {path}: {wheel.data_dir} has no scheme {key!r} "
-                    f"(PEP 427 knows {', '.join(_SCHEME_KEYS)})"
-                )
-            index = by_key[key]
-            if key == "scripts":
-                with open(source_root + path, "rb") as f:
-                    fixed = scripts.rewrite_shebang(f.read(), python)
-                if fixed is not None:
-                    written.append((index, rel, fixed))
-                    continue
-        parent = rel.rpartition("/")[0]
-        folders.add(f"{index}/{parent}" if parent else str(index))
-        links.append((source_root + path, f"{staging}/{index}/{rel}"))
-        rows.append((index, rel, records.hash_of_hex(entry.sha256 or ""), entry.size))
+        key, _, rel = path[len(data_prefix) :].partition("/")
+        if key not in by_key or not rel:  # unpack_wheel refuses these; a hand-made tree may not
+            raise InstallError(f"{wheel.root}: {path}: {wheel.data_dir} has no scheme {key!r}")
+        index = by_key[key]
+        if key == "scripts":
+            with open(source_root + path, "rb") as f:
+                fixed = scripts.rewrite_shebang(f.read(), python)
+            if fixed is not None:
+                written.append((index, rel, fixed))
+                continue
+        folders.add(f"{stages[index]}/{rel.rpartition('/')[0]}")
+        links.append((source_root + path, f"{stages[index]}/{rel}"))
+        rows.append((prefixes[index] + rel, f"sha256={entry.sha256}", entry.size))
+        placed.append((index, rel))
 
     script_index = by_key["scripts"]
     for name, spec in (*wheel.console_scripts, *wheel.gui_scripts):
         written.append((script_index, name, scripts.entry_point_script(spec, python)))
     meta = [(f"{dist_info}/INSTALLER", b"pallet\n")]  # PEP 627
     if requested:
-        meta.append((f"{dist_info}/REQUESTED", b""))
-    if direct_url is not None:
+        meta.append((f"{dist_info}/REQUESTED", b""))  # PEP 376
+    if direct_url is not None:  # PEP 610
         meta.append((f"{dist_info}/direct_url.json", json.dumps(direct_url).encode("utf-8")))
 
     for index, rel, _ in written:
-        parent = rel.rpartition("/")[0]
-        folders.add(f"{index}/{parent}" if parent else str(index))
-    folders.add(f"0/{dist_info}")
+        folders.add(f"{stages[index]}/{rel.rpartition('/')[0]}")
+    folders.add(f"{staging}/{dist_info}")
     for staged in sorted(folders):
-        os.makedirs(f"{staging}/{staged}", exist_ok=True)
+        os.makedirs(staged, exist_ok=True)
     _place(links, link_mode)
     for index, rel, content in written:
-        _write(f"{staging}/{index}/{rel}", content, executable=True)
-        rows.append((index, rel, records.hash_of_bytes(content), len(content)))
+        _write(f"{stages[index]}/{rel}", content, executable=True)
+        rows.append((prefixes[index] + rel, records.hash_of_bytes(content), len(content)))
+        placed.append((index, rel))
     for rel, content in meta:
-        _write(f"{staging}/0/{rel}", content, executable=False)
-        rows.append((0, rel, records.hash_of_bytes(content), len(content)))
+        _write(f"{staging}/{rel}", content, executable=False)
+        rows.append((rel, records.hash_of_bytes(content), len(content)))
 
-    # Everything but the .dist-info folder into place; old bytecode out of the way.
-    used = {int(staged.partition("/")[0]) for staged in folders}
-    for index, dest in enumerate(dests):
-        if index in used:
-            os.makedirs(dest, exist_ok=True)
-            _merge(f"{staging}/{index}", dest, skip=dist_info if index == 0 else None)
-    new_files = {f"{dests[index]}/{rel}" for index, rel, _, _ in rows}
+    # Everything but the .dist-info folder into place; the replaced version's bytecode out.
+    for index in range(len(dests) - 1, -1, -1):
+        if os.path.isdir(stages[index]):
+            os.makedirs(dests[index], exist_ok=True)
+            _merge(stages[index], dests[index], skip=dist_info if index == 0 else None)
+    new_files: set[str] = set()
+    if old_files or compile:
+        new_files = {f"{site}/{e.path}" for e in plain}
+        new_files |= {f"{dests[index]}/{rel}" for index, rel in placed}
+        new_files |= {f"{site}/{rel}" for rel, _ in meta}
     _drop_bytecode(p for p in old_files if p.endswith(".py"))
     if compile:
         sources = sorted(p for p in new_files if p.endswith(".py") and _in_lib(p, scheme))
@@ -204,15 +211,13 @@ def _install(
             with open(pyc, "rb") as f:
                 data = f.read()
             rel = os.path.relpath(pyc, site).replace(os.sep, "/")
-            rows.append((0, rel, records.hash_of_bytes(data), len(data)))
+            rows.append((rel, records.hash_of_bytes(data), len(data)))
             new_files.add(pyc)
 
-    prefixes = [_relative_prefix(dest, site) for dest in dests]
-    record_rows = [(prefixes[i] + rel, digest, size) for i, rel, digest, size in rows]
-    record = records.record_text(record_rows, f"{dist_info}/RECORD")
-    _write(f"{staging}/0/{dist_info}/RECORD", record.encode("utf-8"), executable=False)
+    record = records.record_text(rows, f"{dist_info}/RECORD")
+    _write(f"{staging}/{dist_info}/RECORD", record.encode("utf-8"), executable=False)
     new_files.add(f"{site}/{dist_info}/RECORD")
-    _merge(f"{staging}/0", site, only=dist_info)  # PEP 376: installed from here on
+    _merge(staging, site, only=dist_info)  # PEP 376: installed from here on
 
     if old_files:
         _remove_old(old_files, new_files, scheme)
@@ -312,7 +317,7 @@ def _merge(source: str, dest: str, *, skip: str | None = None, only: str | None 
     with os.scandir(source) as entries:
         found = [(e.name, e.path, e.is_dir(follow_symlinks=False)) for e in entries]
     for name, path, is_dir in found:
-        if name == skip or (only is not None and name != only):
+        if name == skip or (only is not None and name != only) or name.startswith(".pallet-"):
             continue
         target = f"{dest}/{name}"
         if not is_dir:

@@ -26,6 +26,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import InstallError
 
@@ -50,11 +51,13 @@ def normalize_name(name: str) -> str:
     return _NAME_SEPARATORS.sub("-", name).lower()
 
 
-@dataclass(frozen=True)
-class RecordEntry:
-    """One file of a wheel: its path as in RECORD (posix, relative to the wheel's root), the hex
-    sha256 and size of its content as checked while unpacking (None for RECORD itself and its
-    signatures, which RECORD does not hash)."""
+class RecordEntry(NamedTuple):
+    """One file of a wheel: its path as in RECORD (posix, relative to the wheel's root), and the
+    sha256 (RECORD's encoding: urlsafe base64 without padding) and size of its content as checked
+    while unpacking; None for RECORD itself and its signatures, which RECORD does not hash.
+
+    A named tuple rather than a dataclass: a large wheel has thousands, read on every install.
+    """
 
     path: str
     sha256: str | None
@@ -106,7 +109,7 @@ def _from_facts(root: Path, facts: dict[str, object]) -> UnpackedWheel:
         dist_info=str(facts["dist_info"]),
         data_dir=str(facts["data_dir"]),
         root_is_purelib=bool(facts["root_is_purelib"]),
-        files=tuple(RecordEntry(p, h, s) for p, h, s in files),
+        files=tuple(map(RecordEntry._make, files)),
         console_scripts=tuple((n, v) for n, v in console),
         gui_scripts=tuple((n, v) for n, v in gui),
     )
@@ -364,7 +367,7 @@ def _b64(digest: bytes) -> str:
 
 def _extract(zf: zipfile.ZipFile, plan: _Plan, into: str, filename: str) -> list[list[object]]:
     """Write every member under `into`, checking hashes and sizes as they stream; the files'
-    ``[path, sha256 hex, size]`` rows for the marker."""
+    ``[path, sha256 (urlsafe base64), size]`` rows for the marker."""
     made = {""}
     for folder in plan.folders:
         os.makedirs(os.path.join(into, folder), exist_ok=True)
@@ -405,7 +408,7 @@ def _extract(zf: zipfile.ZipFile, plan: _Plan, into: str, filename: str) -> list
                     f"{filename}: {member.path} does not match its RECORD hash "
                     f"(expected {member.algorithm}={member.digest}, got {got})"
                 )
-            rows.append([member.path, sha256.hexdigest(), size])
+            rows.append([member.path, _b64(sha256.digest()), size])
         else:
             rows.append([member.path, None, None])
     return rows
