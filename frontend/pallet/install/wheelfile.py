@@ -40,6 +40,8 @@ _UNHASHED = ("RECORD", "RECORD.jws", "RECORD.p7s")
 #: PEP 427: "md5 and sha1 are not permitted" as RECORD hashes.
 _WEAK_HASHES = {"md5", "sha1"}
 _CHUNK = 1 << 20
+#: The install schemes a wheel's ``.data`` folder may hold (PEP 427, sysconfig's keys).
+_DATA_SCHEMES = ("purelib", "platlib", "scripts", "headers", "data")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _NAME_SEPARATORS = re.compile(r"[-_.]+")
 #: An entry point's object reference: ``module.sub:attr.attr`` (packaging's entry points spec).
@@ -316,6 +318,13 @@ def _plan(zf: zipfile.ZipFile, filename: str, name: str, version: str) -> _Plan:
     members = []
     for info in files:
         path = info.filename
+        if path.startswith(f"{data_dir}/"):
+            key, _, rest = path[len(data_dir) + 1 :].partition("/")
+            if key not in _DATA_SCHEMES or not rest:
+                raise InstallError(
+                    f"{filename}: {path}: {data_dir} has no scheme {key!r} "
+                    f"(PEP 427: {', '.join(_DATA_SCHEMES)})"
+                )
         row = record.pop(path, None)
         if row is None:
             raise InstallError(f"{filename}: {path} is not listed in RECORD")
