@@ -79,6 +79,9 @@ class UnpackedWheel:
     files: tuple[RecordEntry, ...]  # every file of the wheel, RECORD order checked against them
     console_scripts: tuple[tuple[str, str], ...]  # (name, "module:attr") from entry_points.txt
     gui_scripts: tuple[tuple[str, str], ...]
+    #: every folder of the tree (ancestors included, "a" before "a/b"), so that installing needs
+    #: no pass over the files to find them; empty means "not known" (then they are computed)
+    folders: tuple[str, ...] = ()
 
 
 # -- reading back --------------------------------------------------------------------------
@@ -114,6 +117,7 @@ def _from_facts(root: Path, facts: dict[str, object]) -> UnpackedWheel:
         files=tuple(map(RecordEntry._make, files)),
         console_scripts=tuple((n, v) for n, v in console),
         gui_scripts=tuple((n, v) for n, v in gui),
+        folders=tuple(str(f) for f in facts.get("folders", ())),  # type: ignore[attr-defined]
     )
 
 
@@ -370,6 +374,16 @@ def _same_version(a: str, b: str) -> bool:
 # -- extracting ----------------------------------------------------------------------------
 
 
+def all_folders(paths: list[str], extra: tuple[str, ...] = ()) -> list[str]:
+    """Every folder that holds the files `paths` (ancestors included), sorted, plus `extra`."""
+    found = set(extra)
+    for parent in {p.rpartition("/")[0] for p in paths}:
+        while parent and parent not in found:
+            found.add(parent)
+            parent = parent.rpartition("/")[0]
+    return sorted(found)
+
+
 def _b64(digest: bytes) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
@@ -458,6 +472,7 @@ def unpack_wheel(archive: Path, dest: Path, *, filename: str) -> UnpackedWheel:
             "files": rows,
             "console_scripts": [list(e) for e in plan.console_scripts],
             "gui_scripts": [list(e) for e in plan.gui_scripts],
+            "folders": all_folders([m.path for m in plan.members], plan.folders),
         }
         (staging / MARKER).write_text(json.dumps(facts, separators=(",", ":")), encoding="utf-8")
         return _publish(staging, dest, facts)
