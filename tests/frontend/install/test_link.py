@@ -353,3 +353,53 @@ def test_a_file_where_a_folder_goes_fails_cleanly(
         install_wheel(_unpacked(tmp_path), scheme)
     assert installed(scheme) == {}
     assert not [p for p in scheme.purelib.iterdir() if p.name.startswith(".pallet")]
+
+
+_KILLED_INSTALL = """
+import os, sys
+from pathlib import Path
+from pallet.install import link
+from pallet.install.scheme import Scheme
+from pallet.install.wheelfile import load_unpacked
+moved = []
+real = link.move_into_place
+def move(source, target):
+    if target.endswith(".dist-info"):
+        os._exit(9)  # killed before the .dist-info folder goes in
+    real(source, target)
+link.move_into_place = move
+link.install_wheel(load_unpacked(Path(sys.argv[1])), Scheme.read(Path(sys.argv[2])))
+"""
+
+
+def test_a_killed_install_is_not_installed_and_its_leftovers_go(
+    tmp_path: Path, make_venv: Callable[..., Scheme]
+) -> None:
+    import sys
+
+    from pallet.install.link import remove_leftovers
+
+    wheel = _unpacked(tmp_path)
+    scheme = make_venv()
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLED_INSTALL, str(wheel.root), str(scheme.root)]
+    )
+    assert proc.returncode == 9
+    assert installed(scheme) == {} and pip_list(scheme) == {}  # no .dist-info: not installed
+    left = [p.name for p in scheme.purelib.iterdir() if p.name.startswith(".pallet-stage-")]
+    assert left and all(name.endswith("demo_pkg-1.0.dist-info.pallet-staged") for name in left)
+    seen = subprocess.run(  # the interpreter's own view of what is installed
+        [
+            str(scheme.python),
+            "-c",
+            "import importlib.metadata as m; print(list(m.distributions()))",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert seen.stdout == "[]\n"
+    assert remove_leftovers(scheme) == [scheme.purelib / name for name in left]
+    assert not [p for p in scheme.purelib.iterdir() if p.name.startswith(".pallet")]
+    dist = install_wheel(wheel, scheme)  # installing again over the files already moved
+    _check_record(dist.dist_info, scheme)
+    assert pip_list(scheme) == {"demo-pkg": "1.0"}
