@@ -403,3 +403,59 @@ def test_a_killed_install_is_not_installed_and_its_leftovers_go(
     dist = install_wheel(wheel, scheme)  # installing again over the files already moved
     _check_record(dist.dist_info, scheme)
     assert pip_list(scheme) == {"demo-pkg": "1.0"}
+
+
+_TRY = """
+import sys
+from pathlib import Path
+from pallet.errors import InstallError
+from pallet.install.link import install_wheel
+from pallet.install.scheme import Scheme
+from pallet.install.wheelfile import load_unpacked, unpack_wheel
+try:
+    if sys.argv[1] == "install":
+        install_wheel(load_unpacked(Path(sys.argv[2])), Scheme.read(Path(sys.argv[3])))
+    else:
+        unpack_wheel(Path(sys.argv[2]), Path(sys.argv[3]), filename=Path(sys.argv[2]).name)
+except InstallError as exc:
+    print(exc)
+    sys.exit(exc.exit_code)
+"""
+
+
+def test_read_only_folders_give_one_line_errors(
+    tmp_path: Path, make_venv: Callable[..., Scheme]
+) -> None:
+    import sys
+
+    from support.unprivileged import unprivileged_prefix
+
+    prefix = unprivileged_prefix()  # root ignores file modes, except in a user namespace
+    wheel = _unpacked(tmp_path)
+    scheme = make_venv()
+    store = tmp_path / "locked-store"
+    store.mkdir()
+    wheel_path = next((tmp_path / "dists").glob("*.whl"))
+    for folder in (scheme.purelib, store):
+        folder.chmod(0o555)
+    try:
+        installing = subprocess.run(
+            [*prefix, sys.executable, "-c", _TRY, "install", str(wheel.root), str(scheme.root)],
+            capture_output=True,
+            text=True,
+        )
+        unpacking = subprocess.run(
+            [*prefix, sys.executable, "-c", _TRY, "unpack", str(wheel_path), str(store / "h")],
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        for folder in (scheme.purelib, store):
+            folder.chmod(0o755)
+    assert installing.returncode == 1 and installing.stderr == ""
+    assert installing.stdout.count("\n") == 1 and "Permission denied" in installing.stdout
+    assert installing.stdout.startswith("demo_pkg-1.0.dist-info: cannot install into")
+    assert unpacking.returncode == 1 and unpacking.stderr == ""
+    assert unpacking.stdout.startswith(f"{wheel_path.name}: cannot unpack into {store / 'h'}")
+    assert list(scheme.purelib.iterdir()) == [] and list(store.iterdir()) == []
+    assert not (scheme.scripts / "demo").exists()
