@@ -179,7 +179,12 @@ def _install(
     if requested:
         meta.append((f"{dist_info}/REQUESTED", b""))  # PEP 376
     if direct_url is not None:  # PEP 610
-        meta.append((f"{dist_info}/direct_url.json", json.dumps(direct_url).encode("utf-8")))
+        meta.append(
+            (
+                f"{dist_info}/direct_url.json",
+                json.dumps(dict(direct_url), default=dict).encode("utf-8"),
+            )
+        )
     for index, rel in [*placed, *((i, r) for i, r, _ in written)]:
         tops.add((index, rel.partition("/")[0]))
         folders.update(staged_path(index, f) for f in all_folders([rel]))
