@@ -267,7 +267,6 @@ def uninstall(dist: InstalledDist, scheme: Scheme) -> None:
     try:
         remove_files((p for p in paths if not p.startswith(dist_info + os.sep)), scheme)
         remove_tree(dist_info)
-        remove_files([], scheme)
     except OSError as exc:
         raise InstallError(
             f"{dist.dist_info}: cannot uninstall {dist.name}: {exc.strerror or exc}"

@@ -459,3 +459,30 @@ def test_read_only_folders_give_one_line_errors(
     assert unpacking.stdout.startswith(f"{wheel_path.name}: cannot unpack into {store / 'h'}")
     assert list(scheme.purelib.iterdir()) == [] and list(store.iterdir()) == []
     assert not (scheme.scripts / "demo").exists()
+
+
+def test_real_wheels_install_as_pip_installs_them(
+    tmp_path: Path, make_venv: Callable[..., Scheme]
+) -> None:
+    """The wheels of tests/.wheelhouse (packaging, pathspec, tomli, ...), built by other tools:
+    their RECORDs pass validation and the installed files are pip's."""
+    house = Path(__file__).resolve().parents[2] / ".wheelhouse"
+    wheels = sorted(house.glob("*.whl"))
+    if not wheels:
+        pytest.skip(f"{house} is empty (README's set-up command fills it)")
+    ours, pips = make_venv("ours"), make_venv("pips")
+    before = tree(ours.root)
+    for wheel_path in wheels:
+        unpacked = unpack_wheel(
+            wheel_path, tmp_path / "store" / wheel_path.name, filename=wheel_path.name
+        )
+        dist = install_wheel(unpacked, ours, compile=True)
+        _check_record(dist.dist_info, ours)
+    pip(pips, "install", "--no-deps", *map(str, wheels))  # compiles too
+    assert set(_contents(ours, before)) == set(_contents(pips, before))
+    assert pip_list(ours) == pip_list(pips)
+    pycs = {p for p in tree(ours.root) - before if p.endswith(".pyc")}
+    assert pycs == {p for p in tree(pips.root) - before if p.endswith(".pyc")}
+    assert "No broken requirements" in pip(ours, "check").stdout
+    pip(ours, "uninstall", "-y", *pip_list(ours))
+    assert tree(ours.root) == before
