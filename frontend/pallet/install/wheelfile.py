@@ -58,8 +58,8 @@ class UnpackedWheel:
     files: tuple[RecordEntry, ...]  # every file of the wheel, RECORD order checked against them
     console_scripts: tuple[tuple[str, str], ...]  # (name, "module:attr") from entry_points.txt
     gui_scripts: tuple[tuple[str, str], ...]
-    #: every folder of the tree (ancestors included, "a" before "a/b"), so that installing needs
-    #: no pass over the files to find them; empty means "not known" (then they are computed)
+    #: every folder that holds files (ancestors included, "a" before "a/b"), so that installing
+    #: needs no pass over the files to find them; empty means "not known" (then computed)
     folders: tuple[str, ...] = ()
 
 
@@ -103,9 +103,10 @@ def _from_facts(root: Path, facts: dict[str, object]) -> UnpackedWheel:
 # -- extracting ----------------------------------------------------------------------------
 
 
-def all_folders(paths: list[str], extra: tuple[str, ...] = ()) -> list[str]:
-    """Every folder that holds the files `paths` (ancestors included), sorted, plus `extra`."""
-    found = set(extra)
+def all_folders(paths: list[str]) -> list[str]:
+    """Every folder that holds the files `paths` (ancestors included), sorted. Empty folders a
+    wheel may list are not among them: installers install files (RECORD lists no folder)."""
+    found: set[str] = set()
     for parent in {p.rpartition("/")[0] for p in paths}:
         while parent and parent not in found:
             found.add(parent)
@@ -201,7 +202,7 @@ def unpack_wheel(archive: Path, dest: Path, *, filename: str) -> UnpackedWheel:
             "files": rows,
             "console_scripts": [list(e) for e in plan.console_scripts],
             "gui_scripts": [list(e) for e in plan.gui_scripts],
-            "folders": all_folders([m.path for m in plan.members], plan.folders),
+            "folders": all_folders([m.path for m in plan.members]),
         }
         (staging / MARKER).write_text(json.dumps(facts, separators=(",", ":")), encoding="utf-8")
         return _publish(staging, dest, facts)
