@@ -1,0 +1,1 @@
+"""Installing a lock into an environment: the store of archives, fetching, building, linking."""
