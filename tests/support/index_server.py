@@ -124,11 +124,16 @@ def _project_of(filename: str) -> str | None:
 
 
 def _wheel_metadata(path: Path) -> bytes | None:
-    with zipfile.ZipFile(path) as zf:
-        for name in zf.namelist():
-            parts = name.split("/")
-            if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
-                return zf.read(name)
+    """The wheel's METADATA; None when it has none (or is not a zip file, as a test's stand-in
+    for a large file)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for name in zf.namelist():
+                parts = name.split("/")
+                if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
+                    return zf.read(name)
+    except zipfile.BadZipFile:
+        return None
     return None
 
 

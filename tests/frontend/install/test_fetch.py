@@ -352,3 +352,39 @@ def test_an_unwritable_store_is_one_line(tmp_path: Path, dists: Path) -> None:
         root.chmod(0o755)
     assert proc.stdout.startswith(f"cache folder '{root}' (PALLET_CACHE_DIR) cannot be written")
     assert proc.stderr == ""
+
+
+MEASURE = textwrap.dedent(
+    """
+    import resource, sys
+    from pathlib import Path
+    from pallet.install.fetch import Artifact, fetch
+    from pallet.install.store import Store
+    import urllib3  # imported before the baseline: only the download itself is measured
+
+    root, url, name, sha = sys.argv[1:]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    a = Artifact("huge", "1.0", name, sha, url, None, None)
+    fetch([a], Store(Path(root)), env={})
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+    """
+)
+
+
+def test_a_large_file_is_never_whole_in_memory(tmp_path: Path) -> None:
+    pytest.importorskip("resource")
+    size = 96 << 20
+    dists = tmp_path / "dists"
+    dists.mkdir()
+    name = "huge-1.0-py3-none-any.whl"  # only its name is a wheel's: fetch reads no content
+    with (dists / name).open("wb") as f:
+        f.truncate(size)  # sparse zeros: quick to make
+    sha = hashlib.sha256(bytes(size)).hexdigest()
+    with IndexServer(dists) as index:
+        args = [str(tmp_path / "cache"), index.files_url + name, name, sha]
+        proc = subprocess.run(
+            [sys.executable, "-c", MEASURE, *args], capture_output=True, text=True, check=False
+        )
+    assert proc.returncode == 0, proc.stderr
+    grew_kib = int(proc.stdout)
+    assert grew_kib < 24 << 10, f"peak memory grew by {grew_kib} KiB for a {size >> 20} MiB file"
