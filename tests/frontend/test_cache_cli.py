@@ -286,3 +286,24 @@ def test_clean_while_a_download_is_under_way(tmp_path: Path, dists: Path) -> Non
     assert proc.returncode == 0, proc.stderr
     assert writer.returncode == 0
     assert Path(out.strip()).read_bytes() == (dists / name).read_bytes()
+
+
+def test_cache_dir_and_help_import_nothing_heavy(tmp_path: Path) -> None:
+    code = (
+        "import sys, json, contextlib, io\n"
+        "from pallet.cli.main import run\n"
+        "for argv in (['cache', 'dir'], ['cache', '--help']):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        try:\n"
+        "            run(argv)\n"
+        "        except SystemExit:\n"
+        "            pass\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    env = {**os.environ, "PALLET_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    ).stdout
+    loaded = set(json.loads(out))
+    heavy = {"urllib3", "packaging", "pallet.index.cache", "pallet.install.fetch", "build"}
+    assert not heavy & loaded
