@@ -111,6 +111,7 @@ def stream_download(
                 response = client._open(url, headers)
             finally:
                 client.watch.end(token)
+            complete = False
             try:
                 lower = {k.lower(): v for k, v in response.headers.items()}
                 status = response.status
@@ -148,8 +149,11 @@ def stream_download(
                     if progress is not None:
                         progress(have, total)
                 file.flush()
+                complete = True
                 return digest.hexdigest()
             finally:
+                if not complete:  # a body left unread must not go back to the pool for reuse
+                    response.close()
                 response.release_conn()
         except _WriteFailed as exc:
             raise exc.error from None
