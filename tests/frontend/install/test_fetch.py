@@ -396,7 +396,7 @@ def test_one_failure_among_many_is_raised_and_leaves_no_temp_files(
     good = [remote(index, dists, f"many{n}-1.0-py3-none-any.whl") for n in range(4)]
     big = remote(index, dists, "big-1.0-py3-none-any.whl")
     bad = Artifact(**{**good[0].__dict__, "sha256": "3" * 64})
-    with pytest.raises(InstallError, match="sha256 mismatch: expected 3{64}"):
+    with pytest.raises(InstallError, match=r"sha256 mismatch: expected 3{64}"):
         fetch([bad, big, *good[1:]], Store(tmp_path), env={}, jobs=3)
     assert not [p for p in tmp_path.rglob(".*") if p.is_file()]
     for path in stored_files(tmp_path):  # whatever finished is whole and right
