@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, BinaryIO
+from urllib.parse import urlsplit
 
 from .http import RETRY_STATUSES, _explain
 from .simple import strip_credentials
@@ -106,7 +107,7 @@ def stream_download(
             if validator:
                 headers["If-Range"] = validator
         try:
-            token = client.watch.begin(index or url, url)
+            token = client.watch.begin(index or urlsplit(url).netloc, url)  # one notice per host
             try:
                 response = client._open(url, headers)
             finally:

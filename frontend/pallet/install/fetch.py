@@ -281,6 +281,8 @@ def fetch(
     downloaded; `InstallError` lists every file that is neither stored nor local.
     """
     env = os.environ if env is None else env
+    if jobs is None:
+        jobs = concurrent_downloads(env)  # checked even when all is stored: a typo shows at once
     wanted: dict[str, Artifact] = {}
     for artifact in artifacts:
         wanted.setdefault(artifact.sha256.lower(), artifact)
@@ -297,8 +299,6 @@ def fetch(
             todo.append(artifact)
     if not todo:
         return result
-    if jobs is None:
-        jobs = concurrent_downloads(env)
     from ..index.cache import Cache
 
     Cache(store.root).check_writable()  # `SetupError` naming the folder, before any work
