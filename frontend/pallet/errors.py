@@ -87,7 +87,8 @@ class InterpreterError(PalletError):
 
 
 class InstallError(PalletError):
-    """Installing into an environment failed: a hash mismatch, a bad wheel, a file missing from
-    the cache when offline, a failed install."""
+    """Installing failed: a hash mismatch, a bad wheel (unsafe paths, a RECORD that does not match
+    its files, a name that disagrees with its file name), a failed install or uninstall. The
+    message names the file or path and the problem."""
 
     exit_code = 1

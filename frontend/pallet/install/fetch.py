@@ -298,7 +298,7 @@ def fetch(
         else:
             todo.append(artifact)
     if not todo:
-        return result
+        return {a.sha256: result[a.sha256.lower()] for a in artifacts}
     from ..index.cache import Cache
 
     Cache(store.root).check_writable()  # `SetupError` naming the folder, before any work
@@ -309,7 +309,8 @@ def fetch(
             names = ", ".join(sorted(a.filename for a in missing))
             raise InstallError(f"not in the cache (offline): {names}")
     result.update(_run_all(fetcher, todo))
-    return result
+    # keyed as each artifact spells its hash (a lock may write it in upper case)
+    return {a.sha256: result[a.sha256.lower()] for a in artifacts}
 
 
 def _local(artifact: Artifact) -> bool:

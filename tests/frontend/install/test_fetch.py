@@ -82,6 +82,8 @@ def test_fetch_downloads_verifies_and_stores_by_hash(
     index.clear()
     assert fetch(wanted, store, env={}) == got
     assert index.requests == []  # already stored: not fetched again
+    upper = Artifact(**{**wanted[0].__dict__, "sha256": wanted[0].sha256.upper()})
+    assert fetch([upper], store, env={}) == {upper.sha256: got[wanted[0].sha256]}
 
 
 def test_a_hash_mismatch_names_the_url_and_keeps_nothing(
