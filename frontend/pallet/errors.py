@@ -14,6 +14,7 @@ from __future__ import annotations
 __all__ = [
     "BuildFailed",
     "IndexError_",
+    "InstallError",
     "InterpreterError",
     "LockError",
     "PalletError",
@@ -81,5 +82,11 @@ class BuildFailed(PalletError):
 class InterpreterError(PalletError):
     """No Python interpreter fits (the message lists each one found and why it was rejected),
     or one interpreter cannot be run or does not answer like a Python."""
+
+    exit_code = 1
+
+
+class InstallError(PalletError):
+    """Installing into an environment failed: a hash mismatch, a bad wheel, a failed install."""
 
     exit_code = 1
