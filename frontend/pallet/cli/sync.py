@@ -231,9 +231,9 @@ def _interpreter(
         state = inspect_venv(root / VENV)
         version = state.config.get("version_info", "")
         executable = state.config.get("executable", "")
-        if state.kind == "compatible" and executable and version:
-            if requires_python is None or requires_python.contains(version, prereleases=True):
-                return VenvInterpreter.probe(executable)
+        fits = requires_python is None or requires_python.contains(version, prereleases=True)
+        if state.kind == "compatible" and executable and version and fits:
+            return VenvInterpreter.probe(executable)
     found = find_python(requires_python, args.python, project=root, cache=FactsCache.default())
     return VenvInterpreter.probe(found.path)
 
