@@ -3,9 +3,10 @@
 PEP 751 selection evaluates each package's marker against the *target* interpreter's environment
 (PEP 508 ``default_environment()``) and picks wheels by its tags (``packaging.tags.sys_tags()``,
 best first, PEP 425). Those values belong to the venv's interpreter, which may not be the one
-pallet runs on, so `target_for` runs that interpreter once with ``-I -S`` and pallet's own
-``packaging`` importable (appended to ``sys.path``, after the standard library), and caches the
-answer under ``<cache root>/interpreters-v1/`` keyed by the path as given, its resolved file's
+pallet runs on, so `target_for` runs that interpreter once with ``-I -S`` (a standard-library
+script: pallet's ``packaging`` does not import on every Python pallet installs into), has
+``packaging.tags`` compute its tags from what it printed, and caches the answer under
+``<cache root>/interpreters-v1/`` keyed by the path as given, its resolved file's
 mtime and size, and the ``packaging`` version (as `python.facts` caches interpreter facts).
 """
 
@@ -19,9 +20,10 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import packaging
-from packaging.tags import Tag
+from packaging.tags import Tag, compatible_tags, cpython_tags, generic_tags, platform_tags
 
 from ..errors import InterpreterError
 
@@ -30,14 +32,108 @@ __all__ = ["SCRIPT", "Target", "target_for"]
 #: Seconds the interpreter may take to answer.
 TIMEOUT = 30.0
 
-#: Runs on the target interpreter; argv[1] is the folder holding pallet's ``packaging``.
+#: Runs on the target interpreter (standard library only: pallet's ``packaging`` may not import
+#: on an older Python). The markers are PEP 508's definitions; the rest is what
+#: ``packaging.tags.sys_tags`` reads of the running interpreter, so `_tags` can ask
+#: ``packaging.tags`` for the same list in pallet's own process.
 SCRIPT = """\
-import json, sys
-sys.path.append(sys.argv[1])
-from packaging.markers import default_environment
-from packaging.tags import sys_tags
-print(json.dumps({"markers": default_environment(), "tags": [str(t) for t in sys_tags()]}))
+import importlib.machinery, json, os, platform, struct, sys, sysconfig
+impl = sys.implementation
+v = impl.version
+iv = "%d.%d.%d" % (v.major, v.minor, v.micro)
+if v.releaselevel != "final":
+    iv += v.releaselevel[0] + str(v.serial)
+markers = {
+    "implementation_name": impl.name,
+    "implementation_version": iv,
+    "os_name": os.name,
+    "platform_machine": platform.machine(),
+    "platform_release": platform.release(),
+    "platform_system": platform.system(),
+    "platform_version": platform.version(),
+    "python_full_version": platform.python_version(),
+    "platform_python_implementation": platform.python_implementation(),
+    "python_version": ".".join(platform.python_version_tuple()[:2]),
+    "sys_platform": sys.platform,
+}
+var = sysconfig.get_config_var
+print(json.dumps({"markers": markers, "tags": {
+    "name": impl.name,
+    "version": list(sys.version_info[:2]),
+    "nodot": var("py_version_nodot") or "%d%d" % sys.version_info[:2],
+    "py_debug": var("Py_DEBUG"),
+    "gil_disabled": bool(var("Py_GIL_DISABLED")),
+    "refcount": hasattr(sys, "gettotalrefcount"),
+    "ext_suffixes": list(importlib.machinery.EXTENSION_SUFFIXES),
+    "ext_suffix": var("EXT_SUFFIX") or "",
+    "platform": sysconfig.get_platform(),
+    "bits": struct.calcsize("P") * 8,
+}}))
 """
+
+_SHORT = {"cpython": "cp", "pypy": "pp", "ironpython": "ip", "jython": "jy"}
+
+
+def _normalize(text: str) -> str:
+    return text.replace(".", "_").replace("-", "_").replace(" ", "_")
+
+
+def _cpython_abis(info: Mapping[str, Any]) -> list[str]:
+    """packaging.tags' CPython ABIs (3.8+): cpXY, with t (free-threaded) and d (debug)."""
+    nodot = "{}{}".format(*info["version"])
+    debug = info["py_debug"] or (
+        info["py_debug"] is None and (info["refcount"] or "_d.pyd" in info["ext_suffixes"])
+    )
+    threading = "t" if tuple(info["version"]) >= (3, 13) and info["gil_disabled"] else ""
+    abis = [f"cp{nodot}{threading}{'d' if debug else ''}"]
+    if debug:
+        abis.append(f"cp{nodot}{threading}")
+    return abis
+
+
+def _generic_abi(info: Mapping[str, Any]) -> list[str]:
+    """packaging.tags' ABI of another implementation, from its EXT_SUFFIX."""
+    parts = str(info["ext_suffix"]).split(".")
+    if len(parts) < 3:
+        return _cpython_abis(info) if info["name"] == "cpython" else []
+    soabi = parts[1]
+    if soabi.startswith("cpython"):
+        abi = "cp" + soabi.split("-")[1]
+    elif soabi.startswith("cp"):
+        abi = soabi.split("-")[0]
+    elif soabi.startswith("pypy"):
+        abi = "-".join(soabi.split("-")[:2])
+    elif soabi.startswith("graalpy"):
+        abi = "-".join(soabi.split("-")[:3])
+    else:
+        abi = soabi
+    return [_normalize(abi)] if abi else []
+
+
+def _platforms(info: Mapping[str, Any]) -> list[str]:
+    """This machine's platform tags when the target's platform is pallet's own (the usual case:
+    manylinux/musllinux and macOS versions are the machine's); else its own platform only."""
+    import struct
+    import sysconfig
+
+    if info["platform"] == sysconfig.get_platform() and info["bits"] == struct.calcsize("P") * 8:
+        return list(platform_tags())
+    return [_normalize(str(info["platform"]))]
+
+
+def _tags(info: Mapping[str, Any]) -> tuple[Tag, ...]:
+    """``packaging.tags.sys_tags()`` as the target interpreter would compute it."""
+    version = (int(info["version"][0]), int(info["version"][1]))
+    short = _SHORT.get(str(info["name"]), str(info["name"]))
+    platforms = _platforms(info)
+    if short == "cp":
+        tags = list(cpython_tags(version, _cpython_abis(info), platforms))
+        interpreter: str | None = "cp" + str(info["nodot"])
+    else:
+        tags = list(generic_tags(f"{short}{info['nodot']}", _generic_abi(info), platforms))
+        interpreter = "pp3" if short == "pp" else None
+    tags += compatible_tags(version, interpreter, platforms)
+    return tuple(tags)
 
 
 @dataclass(frozen=True)
@@ -52,9 +148,16 @@ def _parse(data: object) -> Target | None:
     if not isinstance(data, dict):
         return None
     markers, tags = data.get("markers"), data.get("tags")
-    if not isinstance(markers, dict) or not isinstance(tags, list):
+    if not isinstance(markers, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in markers.items()
+    ):
         return None
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in markers.items()):
+    if isinstance(tags, dict):  # the interpreter's answer
+        try:
+            return Target(markers=dict(markers), tags=_tags(tags))
+        except (KeyError, TypeError, ValueError, IndexError):
+            return None
+    if not isinstance(tags, list):
         return None
     parsed = []
     for text in tags:
@@ -86,10 +189,9 @@ def _cache_file(cache_root: Path, executable: Path) -> Path:
 
 
 def _run(executable: Path) -> Target:
-    where = str(Path(packaging.__file__).resolve().parent.parent)
     try:
         proc = subprocess.run(
-            [str(executable), "-I", "-S", "-c", SCRIPT, where],
+            [str(executable), "-I", "-S", "-c", SCRIPT],
             capture_output=True,
             text=True,
             timeout=TIMEOUT,
