@@ -5,8 +5,9 @@ Anything that is a user's problem (bad input, unreachable index, unsatisfiable r
 exception escaping a command is a bug in pallet.
 
 Exit codes, the same for every command (listed by ``pallet --help``, `cli.main.EXIT_CODES`):
-1 the command ran and failed (`ResolutionError`, `LockError`, `BuildFailed`); 2 bad input, the
-default (`ProjectError`, a bad option, a path that cannot be used); 3 `IndexError_`.
+1 the command ran and failed (`ResolutionError`, `LockError`, `BuildFailed`, `InstallError`);
+2 bad input, the default (`ProjectError`, a bad option, a path that cannot be used);
+3 `IndexError_`.
 """
 
 from __future__ import annotations
@@ -87,6 +88,8 @@ class InterpreterError(PalletError):
 
 
 class InstallError(PalletError):
-    """Installing into an environment failed: a hash mismatch, a bad wheel, a failed install."""
+    """Installing failed: a hash mismatch, a bad wheel (unsafe paths, a RECORD that does not match
+    its files, a name that disagrees with its file name), a failed install or uninstall. The
+    message names the file or path and the problem."""
 
     exit_code = 1
