@@ -25,6 +25,7 @@ __all__ = ["COMMANDS", "make_parser", "route_logging", "run"]
 #: sub-command name -> module under pallet.cli (``--help`` lists exactly these)
 COMMANDS = {
     "build": "build",
+    "cache": "cache",
     "lock": "lock",
     "python": "python",
     "sync": "sync",
