@@ -185,14 +185,14 @@ def _wanted(package: Package, source: object, folder: Path, lock_path: Path) -> 
     version = str(package.version) if package.version is not None else None
     where = f"{lock_path}: package {name!r}"
     if isinstance(source, PackageVcs):
-        url = source.url or (_file_url(folder / source.path) if source.path else "")
+        repo = source.url or (_file_url(folder / source.path) if source.path else "")
         vcs = VcsSource(
-            source.type, url, source.commit_id, source.requested_revision, source.subdirectory
+            source.type, repo, source.commit_id, source.requested_revision, source.subdirectory
         )
         info: dict[str, object] = {"vcs": source.type, "commit_id": source.commit_id}
         if source.requested_revision:
             info["requested_revision"] = source.requested_revision
-        direct: dict[str, object] = {"url": url, "vcs_info": info}
+        direct: dict[str, object] = {"url": repo, "vcs_info": info}
         if source.subdirectory:
             direct["subdirectory"] = source.subdirectory
         return Wanted(name, version, "vcs", vcs=vcs, direct_url=direct)
@@ -211,7 +211,7 @@ def _wanted(package: Package, source: object, folder: Path, lock_path: Path) -> 
     if isinstance(source, (PackageWheel, PackageSdist, PackageArchive)):
         url = source.url
         path = _local(folder, source.path) if source.path else None
-        filename = getattr(source, "name", None) or _basename(url, path)
+        filename = str(getattr(source, "name", None) or _basename(url, path))
         sha256 = source.hashes.get("sha256")
         if not sha256:
             raise InstallError(f"{where}: file {filename} has no sha256 hash; refusing to install")

@@ -1,4 +1,3 @@
-# ruff: noqa: PTH105, PTH110, PTH116, PTH118
 """The sync stamp: what the last successful sync left in an environment (standard library only).
 
 ``<venv>/.pallet-sync.json`` is written last by a sync that succeeded and removed before one

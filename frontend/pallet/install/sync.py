@@ -382,8 +382,11 @@ def _build_tree(
     work = store.root / "built-v1"
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=work, prefix=".build-") as tmp:
-        kind = "editable" if editable else "wheel"
-        wheel = builder.build(tree, kind, Path(tmp), label=f"{item.name} ({tree})")
+        label = f"{item.name} ({tree})"
+        if editable:
+            wheel = builder.build(tree, "editable", Path(tmp), label=label)
+        else:
+            wheel = builder.build(tree, "wheel", Path(tmp), label=label)
         if key is None:
             keep = Path(tempfile.mkdtemp(dir=work, prefix=".tree-")) / wheel.name
             shutil.move(str(wheel), keep)
@@ -441,6 +444,7 @@ def _apply(
         name: set(files) for name, files in (journal.old_files if journal else {}).items()
     }
     for dist in plan.remove:
+        assert isinstance(dist, InstalledDist)
         old_files.setdefault(dist.name, set()).update(record_files(dist.dist_info))
     for step in plan.install:
         if step.replaces is not None:
@@ -467,14 +471,18 @@ def _apply(
         )
     if project is not None and project.name in prepared:
         _record_project(venv, project)
-    if old_files:
+    if journal is not None:
         _remove_orphans(scheme, old_files)
     clear_journal(venv)
 
 
 def _remove_orphans(scheme: Scheme, old_files: Mapping[str, set[str]]) -> None:
     """Delete files an old version had that no installed RECORD lists any more (what a killed
-    sync left between linking a new version and removing the old one's files)."""
+    sync left between linking a new version and removing the old one's files), and the staging
+    folders of packages it was linking (`install.link`)."""
+    for folder in {scheme.purelib, scheme.platlib}:
+        for staged in folder.glob(".pallet-stage-*"):
+            shutil.rmtree(staged, ignore_errors=True)
     claimed: set[str] = set()
     for dist in installed(scheme).values():
         claimed.update(record_files(dist.dist_info))

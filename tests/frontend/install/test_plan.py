@@ -56,7 +56,13 @@ def test_same_version_other_source_is_reinstalled() -> None:
 
 def test_directory_matches_by_url_and_editable_flag() -> None:
     url = "file:///work/proj"
-    want = Wanted("p", None, "directory", editable=True, direct_url={"url": url, "dir_info": {"editable": True}})
+    want = Wanted(
+        "p",
+        None,
+        "directory",
+        editable=True,
+        direct_url={"url": url, "dir_info": {"editable": True}},
+    )
     same = Dist("p", "0.1", {"url": url, "dir_info": {"editable": True}})
     other = Dist("p", "0.1", {"url": url, "dir_info": {}})
     assert make_plan([want], {"p": same}, exact=True).empty

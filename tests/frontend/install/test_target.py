@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from packaging.markers import default_environment
 from packaging.tags import sys_tags
-
 from pallet.errors import InterpreterError
 from pallet.install import target
 
