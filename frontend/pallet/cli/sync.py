@@ -9,6 +9,7 @@ or ``--dry-run``; ``--locked`` only checks), the interpreter (`python.discovery`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -119,6 +120,15 @@ def run(args: argparse.Namespace) -> int:
         raise PalletError("--only-group cannot be combined with --group or --no-dev")
     root = _project_root(args)
     has_project = (root / "pyproject.toml").is_file()
+    from ..install.sync import locked_project
+
+    with contextlib.nullcontext() if args.dry_run else locked_project(root):
+        changes = _sync(root, has_project, args)
+    _report(changes, args, time.perf_counter() - started)
+    return 0
+
+
+def _sync(root: Path, has_project: bool, args: argparse.Namespace) -> list[Change]:
     lock_path = args.lock.absolute() if args.lock is not None else root / "pylock.toml"
     if args.lock is None:
         _lock_first(root, args)
@@ -154,8 +164,7 @@ def run(args: argparse.Namespace) -> int:
         project=project,
         python=Path(interpreter.executable),
     )
-    _report(changes, args, time.perf_counter() - started)
-    return 0
+    return changes
 
 
 def _project_root(args: argparse.Namespace) -> Path:

@@ -57,6 +57,7 @@ __all__ = [
     "Selection",
     "SyncOptions",
     "install_lock",
+    "locked_project",
 ]
 
 #: The project-wide lock file in the environment (two syncs of one venv serialize on it).
@@ -172,21 +173,31 @@ def install_lock(
         )
 
 
-@contextlib.contextmanager
-def _locked(venv: Path) -> Iterator[None]:
+def _locked(venv: Path) -> contextlib.AbstractContextManager[None]:
     """Hold ``<venv>/.pallet-lock`` exclusively (released when the process ends, even by a kill)."""
+    return _flock(venv / LOCK_FILE_NAME, os.O_RDWR | os.O_CREAT, venv)
+
+
+def locked_project(root: Path) -> contextlib.AbstractContextManager[None]:
+    """Hold the project folder itself (``flock`` on its descriptor), for what comes before the
+    environment exists: locking, creating ``.venv``. ``pallet sync`` takes it, then
+    `install_lock` takes the environment's; a second sync of the project waits for the first."""
+    return _flock(root, os.O_RDONLY, root)
+
+
+@contextlib.contextmanager
+def _flock(path: Path, flags: int, what: Path) -> Iterator[None]:
     import fcntl
 
-    path = venv / LOCK_FILE_NAME
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(path, flags, 0o644)
     except OSError as exc:
-        raise InstallError(f"{path}: cannot be opened: {exc.strerror or exc}") from None
+        raise InstallError(f"{path}: cannot be opened for locking: {exc.strerror or exc}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            ui.info(f"waiting for another pallet sync of {venv} to finish")
+            ui.info(f"waiting for another pallet sync of {what} to finish")
             fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
