@@ -38,13 +38,27 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory, index: IndexServer) -> Path:
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One pallet cache for the module, as on a developer's machine: interpreter facts, the
+    archives and the sdist built once are reused by every test (each still has its own venv)."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture
+def env(env: dict[str, str], shared_cache: Path) -> dict[str, str]:
+    return dict(env, PALLET_CACHE_DIR=str(shared_cache))
+
+
+@pytest.fixture(scope="module")
+def template(
+    tmp_path_factory: pytest.TempPathFactory, index: IndexServer, shared_cache: Path
+) -> Path:
     """The project, locked once for the module (each test syncs a copy)."""
     import os
 
     root = make_project(tmp_path_factory.mktemp("template") / "demo", index.url)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_", "PALLET_"))}
-    env.update(PALLET_CACHE_DIR=str(root.parent / "cache"), PIP_CONFIG_FILE=os.devnull)
+    env.update(PALLET_CACHE_DIR=str(shared_cache), PIP_CONFIG_FILE=os.devnull)
     proc = pallet(root, env, "lock")
     assert proc.returncode == 0, proc.stderr
     return root
@@ -238,6 +252,7 @@ def test_lock_option_installs_another_lock_file(
 
 
 def test_offline_from_a_warm_cache(project: Path, env: dict[str, str], tmp_path: Path) -> None:
+    env = dict(env, PALLET_CACHE_DIR=str(tmp_path / "cache"))
     sync(project, env)
     second = copy_project(project, tmp_path / "second")
     proc = sync(second, env, "--offline")
