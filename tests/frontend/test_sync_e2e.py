@@ -263,3 +263,58 @@ def test_offline_from_a_warm_cache(project: Path, env: dict[str, str], tmp_path:
     proc = pallet(third, cold, "sync", "--offline", "--frozen", "--no-install-project")
     assert proc.returncode == 1
     assert "foo-1.0-py3-none-any.whl" in proc.stderr
+
+
+def uv_tool_env(tmp_path: Path, index: IndexServer) -> dict[str, str]:
+    from support.lock_tools import uv_env
+
+    out = uv_env(tmp_path)
+    del out["UV_NO_INDEX"]
+    out["UV_DEFAULT_INDEX"] = index.url
+    return out
+
+
+def test_a_lock_by_uv_export_installs(
+    project: Path, env: dict[str, str], tmp_path: Path, index: IndexServer
+) -> None:
+    """uv lock, then ``uv export --format pylock.toml``: the project itself is a directory
+    entry (``path = "."``, editable) there, which pallet builds through its backend."""
+    uv = uv_tool_env(tmp_path, index)
+    for args in (["lock"], ["export", "--format", "pylock.toml", "-o", "pylock.uv.toml"]):
+        proc = subprocess.run(
+            [UV, *args, "--python", sys.executable],
+            cwd=project,
+            env=uv,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+    sync(project, env, "--lock", "pylock.uv.toml")
+    venv = project / ".venv"
+    data = tomllib.loads((project / "pylock.uv.toml").read_text(encoding="utf-8"))
+    from packaging.pylock import Pylock
+
+    selected = {str(p.name): str(p.version or "1.0") for p, _ in Pylock.from_dict(data).select()}
+    assert pip_list(venv) == selected
+    pip_check(venv)
+    info = next((venv / "lib").glob("python*/site-packages/demo-1.0.dist-info"))
+    direct = json.loads((info / "direct_url.json").read_text())
+    assert direct == {"url": project.resolve().as_uri(), "dir_info": {"editable": True}}
+
+
+def test_a_lock_by_uv_pip_compile_installs(
+    project: Path, env: dict[str, str], tmp_path: Path, index: IndexServer
+) -> None:
+    (tmp_path / "req.in").write_text("foo\nbaz\n", encoding="utf-8")
+    lock = tmp_path / "pylock.toml"
+    proc = subprocess.run(
+        [UV, "pip", "compile", tmp_path / "req.in", "--format", "pylock.toml", "-o", lock],
+        env=uv_tool_env(tmp_path, index),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    sync(project, env, "--lock", str(lock), "--no-install-project")
+    assert pip_list(project / ".venv") == {"foo": "1.0", "bar": "2.0", "baz": "1.0"}

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import sys
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -245,7 +244,8 @@ def _local(folder: Path, path: str) -> Path:
 
 
 def _file_url(path: Path) -> str:
-    return "file:" + urllib.request.pathname2url(str(path.absolute()))
+    """``file:///…`` (PEP 610 wants the absolute URL pip would write)."""
+    return path.absolute().as_uri()
 
 
 def _basename(url: str | None, path: Path | None) -> str:
