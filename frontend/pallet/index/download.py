@@ -155,7 +155,9 @@ def stream_download(
             raise exc.error from None
         except _Retry as retry:
             failures += 1
-            if not client._sleep_within(started, failures - 1, retry.retry_after):
+            if failures > client.retries or not client._sleep_within(
+                started, failures - 1, retry.retry_after
+            ):
                 detail = f"{retry.reason} after {failures} attempt(s)"
                 raise client._error(index, url, detail, None) from None
         except urllib3.exceptions.LocationValueError as exc:

@@ -79,11 +79,21 @@ def _where(artifact: Artifact) -> str:
     """The artifact's source as an error names it (a URL without credentials, or a path)."""
     if artifact.path is not None:
         return str(artifact.path)
+    if artifact.url is not None and artifact.url.lower().startswith("file:"):
+        return str(_file_url_path(artifact.url))
     if artifact.url is not None:
         from ..index.http import redact
 
         return redact(artifact.url)
     return artifact.filename
+
+
+def _file_url_path(url: str) -> Path:
+    """The local path of a ``file:`` URL (RFC 8089)."""
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    return Path(url2pathname(urlsplit(url).path))
 
 
 def _mismatch(artifact: Artifact, got: str) -> InstallError:
@@ -134,7 +144,9 @@ class _Fetcher:
         if found is not None and self._link_verified(found, dest, h):
             return dest
         if artifact.path is not None:
-            return self._copy(artifact, dest)
+            return self._copy(artifact, artifact.path, dest)
+        if artifact.url is not None and artifact.url.lower().startswith("file:"):
+            return self._copy(artifact, _file_url_path(artifact.url), dest)
         if artifact.url is not None:
             return self._download(artifact, dest)
         raise InstallError(f"{artifact.filename}: the lock gives neither a url nor a path for it")
@@ -182,9 +194,7 @@ class _Fetcher:
             logger.debug("cannot reuse %s: %s", source, exc)
             return False
 
-    def _copy(self, artifact: Artifact, dest: Path) -> Path:
-        assert artifact.path is not None
-        source = artifact.path
+    def _copy(self, artifact: Artifact, source: Path, dest: Path) -> Path:
         try:
             reader = source.open("rb")
         except IsADirectoryError:
@@ -277,14 +287,23 @@ def fetch(
         return result
     if jobs is None:
         jobs = concurrent_downloads(env)
+    from ..index.cache import Cache
+
+    Cache(store.root).check_writable()  # `SetupError` naming the folder, before any work
     fetcher = _Fetcher(store, env, progress, max(jobs, 1), client)
     if offline:
-        missing = [a for a in todo if a.path is None and fetcher.lock_time_copy(a) is None]
+        missing = [a for a in todo if not _local(a) and fetcher.lock_time_copy(a) is None]
         if missing:
             names = ", ".join(sorted(a.filename for a in missing))
             raise InstallError(f"not in the cache (offline): {names}")
     result.update(_run_all(fetcher, todo))
     return result
+
+
+def _local(artifact: Artifact) -> bool:
+    """A file on this machine (offline is no obstacle)."""
+    url = artifact.url or ""
+    return artifact.path is not None or url.lower().startswith("file:")
 
 
 def _run_all(fetcher: _Fetcher, todo: list[Artifact]) -> dict[str, Path]:

@@ -26,6 +26,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import InstallError
 
@@ -39,6 +40,8 @@ _UNHASHED = ("RECORD", "RECORD.jws", "RECORD.p7s")
 #: PEP 427: "md5 and sha1 are not permitted" as RECORD hashes.
 _WEAK_HASHES = {"md5", "sha1"}
 _CHUNK = 1 << 20
+#: The install schemes a wheel's ``.data`` folder may hold (PEP 427, sysconfig's keys).
+_DATA_SCHEMES = ("purelib", "platlib", "scripts", "headers", "data")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _NAME_SEPARATORS = re.compile(r"[-_.]+")
 #: An entry point's object reference: ``module.sub:attr.attr`` (packaging's entry points spec).
@@ -50,11 +53,13 @@ def normalize_name(name: str) -> str:
     return _NAME_SEPARATORS.sub("-", name).lower()
 
 
-@dataclass(frozen=True)
-class RecordEntry:
-    """One file of a wheel: its path as in RECORD (posix, relative to the wheel's root), the hex
-    sha256 and size of its content as checked while unpacking (None for RECORD itself and its
-    signatures, which RECORD does not hash)."""
+class RecordEntry(NamedTuple):
+    """One file of a wheel: its path as in RECORD (posix, relative to the wheel's root), and the
+    sha256 (RECORD's encoding: urlsafe base64 without padding) and size of its content as checked
+    while unpacking; None for RECORD itself and its signatures, which RECORD does not hash.
+
+    A named tuple rather than a dataclass: a large wheel has thousands, read on every install.
+    """
 
     path: str
     sha256: str | None
@@ -74,6 +79,9 @@ class UnpackedWheel:
     files: tuple[RecordEntry, ...]  # every file of the wheel, RECORD order checked against them
     console_scripts: tuple[tuple[str, str], ...]  # (name, "module:attr") from entry_points.txt
     gui_scripts: tuple[tuple[str, str], ...]
+    #: every folder of the tree (ancestors included, "a" before "a/b"), so that installing needs
+    #: no pass over the files to find them; empty means "not known" (then they are computed)
+    folders: tuple[str, ...] = ()
 
 
 # -- reading back --------------------------------------------------------------------------
@@ -106,9 +114,10 @@ def _from_facts(root: Path, facts: dict[str, object]) -> UnpackedWheel:
         dist_info=str(facts["dist_info"]),
         data_dir=str(facts["data_dir"]),
         root_is_purelib=bool(facts["root_is_purelib"]),
-        files=tuple(RecordEntry(p, h, s) for p, h, s in files),
+        files=tuple(map(RecordEntry._make, files)),
         console_scripts=tuple((n, v) for n, v in console),
         gui_scripts=tuple((n, v) for n, v in gui),
+        folders=tuple(str(f) for f in facts.get("folders", ())),  # type: ignore[attr-defined]
     )
 
 
@@ -313,6 +322,13 @@ def _plan(zf: zipfile.ZipFile, filename: str, name: str, version: str) -> _Plan:
     members = []
     for info in files:
         path = info.filename
+        if path.startswith(f"{data_dir}/"):
+            key, _, rest = path[len(data_dir) + 1 :].partition("/")
+            if key not in _DATA_SCHEMES or not rest:
+                raise InstallError(
+                    f"{filename}: {path}: {data_dir} has no scheme {key!r} "
+                    f"(PEP 427: {', '.join(_DATA_SCHEMES)})"
+                )
         row = record.pop(path, None)
         if row is None:
             raise InstallError(f"{filename}: {path} is not listed in RECORD")
@@ -358,13 +374,23 @@ def _same_version(a: str, b: str) -> bool:
 # -- extracting ----------------------------------------------------------------------------
 
 
+def all_folders(paths: list[str], extra: tuple[str, ...] = ()) -> list[str]:
+    """Every folder that holds the files `paths` (ancestors included), sorted, plus `extra`."""
+    found = set(extra)
+    for parent in {p.rpartition("/")[0] for p in paths}:
+        while parent and parent not in found:
+            found.add(parent)
+            parent = parent.rpartition("/")[0]
+    return sorted(found)
+
+
 def _b64(digest: bytes) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def _extract(zf: zipfile.ZipFile, plan: _Plan, into: str, filename: str) -> list[list[object]]:
     """Write every member under `into`, checking hashes and sizes as they stream; the files'
-    ``[path, sha256 hex, size]`` rows for the marker."""
+    ``[path, sha256 (urlsafe base64), size]`` rows for the marker."""
     made = {""}
     for folder in plan.folders:
         os.makedirs(os.path.join(into, folder), exist_ok=True)
@@ -405,7 +431,7 @@ def _extract(zf: zipfile.ZipFile, plan: _Plan, into: str, filename: str) -> list
                     f"{filename}: {member.path} does not match its RECORD hash "
                     f"(expected {member.algorithm}={member.digest}, got {got})"
                 )
-            rows.append([member.path, sha256.hexdigest(), size])
+            rows.append([member.path, _b64(sha256.digest()), size])
         else:
             rows.append([member.path, None, None])
     return rows
@@ -446,6 +472,7 @@ def unpack_wheel(archive: Path, dest: Path, *, filename: str) -> UnpackedWheel:
             "files": rows,
             "console_scripts": [list(e) for e in plan.console_scripts],
             "gui_scripts": [list(e) for e in plan.gui_scripts],
+            "folders": all_folders([m.path for m in plan.members], plan.folders),
         }
         (staging / MARKER).write_text(json.dumps(facts, separators=(",", ":")), encoding="utf-8")
         return _publish(staging, dest, facts)
