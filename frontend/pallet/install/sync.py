@@ -38,7 +38,7 @@ from ..pep517.installers import MachineInstaller, RequirementInstaller, hook_env
 from .fetch import Artifact, ProgressSink, fetch
 from .installed import InstalledDist, installed
 from .journal import Journal, clear_journal, read_journal, record_files, write_journal
-from .link import LinkMode, install_wheel, uninstall
+from .link import LinkMode, install_wheel, remove_leftovers, uninstall
 from .plan import Change, Plan, make_plan
 from .scheme import Scheme
 from .select import LockedFile, Selection, Wanted, load_pylock, select_packages
@@ -491,9 +491,7 @@ def _remove_orphans(scheme: Scheme, old_files: Mapping[str, set[str]]) -> None:
     """Delete files an old version had that no installed RECORD lists any more (what a killed
     sync left between linking a new version and removing the old one's files), and the staging
     folders of packages it was linking (`install.link`)."""
-    for folder in {scheme.purelib, scheme.platlib}:
-        for staged in folder.glob(".pallet-stage-*"):
-            shutil.rmtree(staged, ignore_errors=True)
+    remove_leftovers(scheme)
     claimed: set[str] = set()
     for dist in installed(scheme).values():
         claimed.update(record_files(dist.dist_info))
