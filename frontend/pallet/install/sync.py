@@ -162,7 +162,7 @@ def install_lock(
     exists = (venv / "pyvenv.cfg").is_file()
     if not exists and not options.dry_run:
         raise InstallError(f"{venv}: is not a virtual environment (no pyvenv.cfg)")
-    with _locked(venv) if exists else contextlib.nullcontext():
+    with _locked(venv) if exists and not options.dry_run else contextlib.nullcontext():
         scheme = Scheme.read(venv) if exists else None
         executable = scheme.python if scheme is not None else python
         if executable is None:
