@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING
 
 from .. import __version__, ui
 from ..errors import InstallError, PalletError
-from ..pep517.installers import MachineInstaller, RequirementInstaller, hook_environment
 from .fetch import Artifact, ProgressSink, fetch
 from .installed import InstalledDist, installed
 from .journal import Journal, clear_journal, read_journal, record_files, write_journal
@@ -49,6 +48,8 @@ from .wheelfile import UnpackedWheel, load_unpacked, unpack_wheel
 
 if TYPE_CHECKING:
     from packaging.pylock import Pylock
+
+    from ..pep517.installers import RequirementInstaller
 
 __all__ = [
     "LOCK_FILE_NAME",
@@ -295,6 +296,8 @@ def _prepare(
         if artifacts
         else {}
     )
+    from ..pep517.installers import MachineInstaller
+
     installer = options.build_installer or MachineInstaller()
     wheels: dict[str, tuple[Path, str, list[str]]] = {}  # name -> (wheel file, filename, hashes)
     for item in steps:
@@ -370,6 +373,7 @@ def _build_tree(
     """A wheel of a local directory or a git commit, through its own PEP 517 backend (PEP 660
     editable for an editable directory); editable and git wheels are cached in ``built-v1``."""
     from ..pep517.hooks import Pep517Builder
+    from ..pep517.installers import hook_environment
 
     if item.vcs is not None:
         tree, key = _checkout(item, store, env, options)
