@@ -49,6 +49,11 @@ STAGE_PREFIX = ".pallet-stage-"
 #: dist-info files an installer writes itself (PEP 376, PEP 610, PEP 627)
 _WRITTEN = ("RECORD", "RECORD.jws", "RECORD.p7s", "INSTALLER", "REQUESTED", "direct_url.json")
 _SCHEME_KEYS = ("purelib", "platlib", "scripts", "headers", "data")
+#: Names that tools act on by their ending alone: importlib.metadata and pip take any
+#: ``*.dist-info`` folder for a distribution, site.py (before 3.13) runs any ``*.pth``, even a
+#: hidden one. Staged under such a name, these get `_STAGED_SUFFIX` too.
+_ACTIVE_NAMES = (".dist-info", ".egg-info", ".pth", ".egg-link")
+_STAGED_SUFFIX = ".pallet-staged"
 
 
 def install_wheel(
@@ -119,20 +124,37 @@ def _install(
     data_prefix = data_dir + "/"
     source_root = os.fspath(wheel.root) + "/"
 
+    def staged_path(index: int, rel: str) -> str:
+        """Where `rel` (relative to dests[index]) is staged: its top-level name hidden, and
+        suffixed where tools act on the name alone (a staged .dist-info or .pth is neither)."""
+        top, sep, rest = rel.partition("/")
+        suffix = _STAGED_SUFFIX if top.endswith(_ACTIVE_NAMES) else ""
+        return f"{stages[index]}{top}{suffix}{sep}{rest}"
+
     # The common case, in comprehensions: files of the wheel's root, linked into `site`.
-    plain = [e for e in wheel.files if e.path not in skip and not e.path.startswith(data_prefix)]
+    files = wheel.files
+    wheel_folders = wheel.folders or tuple(all_folders([e.path for e in files]))
+    root_folders = [f for f in wheel_folders if not f.startswith(data_prefix) and f != data_dir]
+    root_tops = {f for f in root_folders if "/" not in f}
+    root_tops |= {e.path for e in files if "/" not in e.path and e.path != data_dir}
+    active = {top for top in root_tops if top.endswith(_ACTIVE_NAMES)}  # the dist-info at least
+    excluded = (data_prefix, *(f"{top}/" for top in active))
+    plain = [e for e in files if not e.path.startswith(excluded) and e.path not in active]
     stage = stages[0]
     links = [(source_root + e.path, stage + e.path) for e in plain]
     rows: list[tuple[str, str, int | None]]
     rows = [(e.path, f"sha256={e.sha256}", e.size) for e in plain]
-    wheel_folders = wheel.folders or tuple(all_folders([e.path for e in wheel.files]))
-    root_folders = [f for f in wheel_folders if not f.startswith(data_prefix) and f != data_dir]
-    folders = {stage + folder for folder in root_folders}
-    tops = {(0, folder) for folder in root_folders if "/" not in folder}
-    tops |= {(0, e.path) for e in plain if "/" not in e.path}
-    placed: list[tuple[int, str]] = []  # (dest index, rel) of the files outside the root
+    placed: list[tuple[int, str]] = []  # (dest index, rel) of the files not in `plain`
+    for entry in files:  # the active names' files (the dist-info's): staged under other names
+        path = entry.path
+        if (path in active or path.startswith(excluded[1:])) and path not in skip:
+            links.append((source_root + path, staged_path(0, path)))
+            rows.append((path, f"sha256={entry.sha256}", entry.size))
+            placed.append((0, path))
+    folders = {staged_path(0, folder) for folder in root_folders}
+    tops = {(0, top) for top in root_tops}
     written: list[tuple[int, str, bytes]] = []  # (dest index, relative path, content)
-    for entry in wheel.files:
+    for entry in files:
         path = entry.path
         if not path.startswith(data_prefix):
             continue
@@ -146,7 +168,7 @@ def _install(
             if fixed is not None:
                 written.append((index, rel, fixed))
                 continue
-        links.append((source_root + path, stages[index] + rel))
+        links.append((source_root + path, staged_path(index, rel)))
         rows.append((prefixes[index] + rel, f"sha256={entry.sha256}", entry.size))
         placed.append((index, rel))
 
@@ -157,27 +179,32 @@ def _install(
     if requested:
         meta.append((f"{dist_info}/REQUESTED", b""))  # PEP 376
     if direct_url is not None:  # PEP 610
-        meta.append((f"{dist_info}/direct_url.json", json.dumps(direct_url).encode("utf-8")))
+        meta.append(
+            (
+                f"{dist_info}/direct_url.json",
+                json.dumps(dict(direct_url), default=dict).encode("utf-8"),
+            )
+        )
     for index, rel in [*placed, *((i, r) for i, r, _ in written)]:
         tops.add((index, rel.partition("/")[0]))
-        folders.update(stages[index] + f for f in all_folders([rel]))
-    folders.add(stage + dist_info)
+        folders.update(staged_path(index, f) for f in all_folders([rel]))
+    folders.add(staged_path(0, dist_info))
 
     # Stage: register every top-level entry first, so a failure removes what was staged.
     tops.discard((0, dist_info))
     for index, top in sorted(tops):
-        staged.append((stages[index] + top, f"{dests[index]}/{top}"))
-    staged.append((stage + dist_info, f"{site}/{dist_info}"))
+        staged.append((staged_path(index, top), f"{dests[index]}/{top}"))
+    staged.append((staged_path(0, dist_info), f"{site}/{dist_info}"))
     for index in {index for index, _ in tops}:
         os.makedirs(dests[index], exist_ok=True)
     make_folders(folders)
     place_files(links, link_mode)
     for index, rel, content in written:
-        write_file(stages[index] + rel, content, executable=True)
+        write_file(staged_path(index, rel), content, executable=True)
         rows.append((prefixes[index] + rel, records.hash_of_bytes(content), len(content)))
         placed.append((index, rel))
     for rel, content in meta:
-        write_file(stage + rel, content, executable=False)
+        write_file(staged_path(0, rel), content, executable=False)
         rows.append((rel, records.hash_of_bytes(content), len(content)))
 
     # Everything but the .dist-info folder into place; the replaced version's bytecode out.
@@ -199,7 +226,7 @@ def _install(
             new_files.add(pyc)
 
     record = records.record_text(rows, f"{dist_info}/RECORD")
-    write_file(f"{stage}{dist_info}/RECORD", record.encode("utf-8"), executable=False)
+    write_file(staged_path(0, f"{dist_info}/RECORD"), record.encode("utf-8"), executable=False)
     new_files.add(f"{site}/{dist_info}/RECORD")
     move_into_place(*staged[-1])  # PEP 376: installed from here on
 
@@ -240,7 +267,6 @@ def uninstall(dist: InstalledDist, scheme: Scheme) -> None:
     try:
         remove_files((p for p in paths if not p.startswith(dist_info + os.sep)), scheme)
         remove_tree(dist_info)
-        remove_files([], scheme)
     except OSError as exc:
         raise InstallError(
             f"{dist.dist_info}: cannot uninstall {dist.name}: {exc.strerror or exc}"
