@@ -307,3 +307,20 @@ def test_cache_dir_and_help_import_nothing_heavy(tmp_path: Path) -> None:
     loaded = set(json.loads(out))
     heavy = {"urllib3", "packaging", "pallet.index.cache", "pallet.install.fetch", "build"}
     assert not heavy & loaded
+
+
+def test_prune_keeps_the_unpacked_folder_of_a_needed_built_wheel(filled: Filled) -> None:
+    store = Store(filled.root)
+    h_sdist = filled.hashes["gamma-2.0.tar.gz"]
+    built = store.built(h_sdist)
+    assert built is not None
+    h_wheel = sha256_of(built)
+    unpacked = unpack_stand_in(store, built, h_wheel)
+    lock = filled.root.parent / "proj" / "stand-in.lock"
+    lock.parent.mkdir()
+    lock.write_text("")
+    store.record_use(lock, [h_sdist])  # a lock names the sdist; the wheel's hash is pallet's
+    proc = pallet_cache(filled.root, "prune", "--days", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert store.built(h_sdist) == built and (unpacked / ".pallet-unpacked.json").is_file()
+    assert not store.unpacked(filled.hashes["beta-1.0-py3-none-any.whl"]).exists()

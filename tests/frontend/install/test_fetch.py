@@ -82,6 +82,8 @@ def test_fetch_downloads_verifies_and_stores_by_hash(
     index.clear()
     assert fetch(wanted, store, env={}) == got
     assert index.requests == []  # already stored: not fetched again
+    upper = Artifact(**{**wanted[0].__dict__, "sha256": wanted[0].sha256.upper()})
+    assert fetch([upper], store, env={}) == {upper.sha256: got[wanted[0].sha256]}
 
 
 def test_a_hash_mismatch_names_the_url_and_keeps_nothing(
@@ -388,3 +390,16 @@ def test_a_large_file_is_never_whole_in_memory(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     grew_kib = int(proc.stdout)
     assert grew_kib < 24 << 10, f"peak memory grew by {grew_kib} KiB for a {size >> 20} MiB file"
+
+
+def test_one_failure_among_many_is_raised_and_leaves_no_temp_files(
+    tmp_path: Path, index: IndexServer, dists: Path
+) -> None:
+    good = [remote(index, dists, f"many{n}-1.0-py3-none-any.whl") for n in range(4)]
+    big = remote(index, dists, "big-1.0-py3-none-any.whl")
+    bad = Artifact(**{**good[0].__dict__, "sha256": "3" * 64})
+    with pytest.raises(InstallError, match=r"sha256 mismatch: expected 3{64}"):
+        fetch([bad, big, *good[1:]], Store(tmp_path), env={}, jobs=3)
+    assert not [p for p in tmp_path.rglob(".*") if p.is_file()]
+    for path in stored_files(tmp_path):  # whatever finished is whole and right
+        assert path.read_bytes() == (dists / path.name).read_bytes()
