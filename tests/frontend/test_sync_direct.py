@@ -130,6 +130,10 @@ default = true
         "url": wheel.as_uri(),
         "archive_info": {"hashes": {"sha256": digest}},
     }
+    # the plain directory's wheel is not kept (its sources may change); the editable one is
+    built = Path(env["PALLET_CACHE_DIR"]) / "built-v1"
+    assert not list(built.glob(".*"))
+    assert [p.name for p in built.rglob("*.whl")].count("lib-0.1-py3-none-any.whl") == 1
     # editable: the source edit is seen; and a sync with other flags (no fast path) keeps all
     (project / "lib" / "src" / "lib" / "__init__.py").write_text("NAME = 'edited'\n")
     code = "import lib; print(lib.NAME)"

@@ -300,6 +300,39 @@ def _prepare(
 
     installer = options.build_installer or MachineInstaller()
     wheels: dict[str, tuple[Path, str, list[str]]] = {}  # name -> (wheel file, filename, hashes)
+    scratch: list[Path] = []  # wheels of plain directories: not cached, removed once unpacked
+    try:
+        _gather(steps, archives, wheels, scratch, store, env, installer, options, project)
+        for name, (_wheel, filename, _hashes) in wheels.items():
+            _check_tags(name, filename, target)
+        unpacked = _unpack_all(wheels, store, options.jobs)
+    finally:
+        for folder in scratch:
+            shutil.rmtree(folder, ignore_errors=True)
+    out = {}
+    for item in steps:
+        wheel = unpacked[item.name]
+        if wheel.name != item.name:
+            raise InstallError(
+                f"{wheels[item.name][1]}: is a wheel of {wheel.name!r}, but the lock installs "
+                f"{item.name!r} from it"
+            )
+        out[item.name] = _Prepared(wheel, wheels[item.name][2])
+    return out
+
+
+def _gather(
+    steps: Sequence[Wanted],
+    archives: Mapping[str, Path],
+    wheels: dict[str, tuple[Path, str, list[str]]],
+    scratch: list[Path],
+    store: Store,
+    env: dict[str, str],
+    installer: RequirementInstaller,
+    options: SyncOptions,
+    project: ProjectInstall | None,
+) -> None:
+    """A wheel file for each step: the fetched wheel, the sdist's built wheel, the tree's."""
     for item in steps:
         if item.file is not None:
             archive = archives[item.file.sha256]
@@ -313,10 +346,16 @@ def _prepare(
                 )
                 wheels[item.name] = (built, built.name, [item.file.sha256])
         else:
-            built = _build_tree(item, store, env, installer, options, project)
-            wheels[item.name] = (built, built.name, [])
-    for name, (_wheel, filename, _hashes) in wheels.items():
-        _check_tags(name, filename, target)
+            built, key = _build_tree(item, store, env, installer, options, project)
+            if key is None:
+                scratch.append(built.parent)
+            wheels[item.name] = (built, built.name, [key] if key else [])
+
+
+def _unpack_all(
+    wheels: Mapping[str, tuple[Path, str, list[str]]], store: Store, jobs: int
+) -> dict[str, UnpackedWheel]:
+    """Unpack (validating) every wheel into the store, in parallel; by name."""
 
     def unpack(name: str) -> tuple[str, UnpackedWheel]:
         wheel, filename, _ = wheels[name]
@@ -326,18 +365,8 @@ def _prepare(
             done = unpack_wheel(wheel, store.unpacked(digest), filename=filename)
         return name, done
 
-    with ThreadPoolExecutor(max_workers=max(1, min(options.jobs, len(wheels) or 1))) as pool:
-        unpacked = dict(pool.map(unpack, sorted(wheels)))
-    out = {}
-    for item in steps:
-        wheel = unpacked[item.name]
-        if wheel.name != item.name:
-            raise InstallError(
-                f"{wheels[item.name][1]}: is a wheel of {wheel.name!r}, but the lock installs "
-                f"{item.name!r} from it"
-            )
-        out[item.name] = _Prepared(wheel, wheels[item.name][2])
-    return out
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(wheels) or 1))) as pool:
+        return dict(pool.map(unpack, sorted(wheels)))
 
 
 def _check_tags(name: str, filename: str, target: Target) -> None:
@@ -369,9 +398,10 @@ def _build_tree(
     installer: RequirementInstaller,
     options: SyncOptions,
     project: ProjectInstall | None,
-) -> Path:
+) -> tuple[Path, str | None]:
     """A wheel of a local directory or a git commit, through its own PEP 517 backend (PEP 660
-    editable for an editable directory); editable and git wheels are cached in ``built-v1``."""
+    editable for an editable directory); editable and git wheels are cached in ``built-v1`` under
+    a key (returned too, so that the lock's usage record keeps them from `pallet cache prune`)."""
     from ..pep517.hooks import Pep517Builder
     from ..pep517.installers import hook_environment
 
@@ -390,7 +420,7 @@ def _build_tree(
     if key is not None:
         cached = store.built(key)
         if cached is not None:
-            return cached
+            return cached, key
     if not (tree / "pyproject.toml").is_file() and not (tree / "setup.py").is_file():
         raise InstallError(f"{tree}: {item.name} has no pyproject.toml or setup.py to build")
     builder = Pep517Builder(installer, env=hook_environment(env))
@@ -405,8 +435,8 @@ def _build_tree(
         if key is None:
             keep = Path(tempfile.mkdtemp(dir=work, prefix=".tree-")) / wheel.name
             shutil.move(str(wheel), keep)
-            return keep
-        return store.store_built(key, wheel)
+            return keep, None
+        return store.store_built(key, wheel), key
 
 
 def _checkout(
