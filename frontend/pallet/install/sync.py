@@ -250,7 +250,13 @@ def _sync(
     hashes = {h for p in prepared.values() for h in p.hashes}
     hashes |= _unchanged_hashes(wanted, plan)
     if not plan.empty or journal is not None:
-        _apply(venv, scheme, plan, prepared, options, journal, project)
+        try:
+            _apply(venv, scheme, plan, prepared, options, journal, project)
+        except OSError as exc:  # a full disk, a read-only folder: the journal repairs it later
+            where = exc.filename or venv
+            raise InstallError(
+                f"{where}: {exc.strerror or exc}; the next pallet sync repairs {venv}"
+            ) from None
     store.record_use(lock_path, hashes)
     _write_stamp(venv, scheme, lock_path, selection, options, len(wanted))
     versions = {name: p.wheel.version for name, p in prepared.items()}
