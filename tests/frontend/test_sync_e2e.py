@@ -330,3 +330,23 @@ def test_link_modes_and_compile(project: Path, env: dict[str, str]) -> None:
     site = next((second / ".venv" / "lib").glob("python*/site-packages"))
     assert (site / "foo" / "__init__.py").stat().st_nlink == 1
     assert list((site / "foo" / "__pycache__").glob("__init__.*.pyc"))
+
+
+def test_seeded_environment_keeps_pip(project: Path, env: dict[str, str]) -> None:
+    sync(project, env, "--seed", "--no-dev")
+    venv = project / ".venv"
+    assert "pip" in pip_list(venv)
+    proc = sync(project, env, "-v")  # exact, without --seed: pip stays, linty comes
+    assert "- pip" not in proc.stderr
+    assert {"pip", "linty"} <= set(pip_list(venv))
+
+
+def test_output_piped_and_quiet(project: Path, env: dict[str, str]) -> None:
+    proc = sync(project, env, "--no-dev")
+    lines = proc.stderr.splitlines()
+    assert lines[-1].startswith("Installed 4 packages in ")  # piped: no per-package lines
+    assert not [line for line in lines if line[:2] in ("+ ", "- ", "~ ")]
+    assert proc.stdout == ""
+    quiet = sync(project, env, "-q")
+    assert quiet.stderr == quiet.stdout == ""
+    assert "linty" in pip_list(project / ".venv")
