@@ -210,3 +210,19 @@ def test_unwritable_site_packages_is_one_line(
     repaired = ok(pallet(project, env, "sync", "--frozen"))
     assert "repairing an interrupted sync" in repaired.stderr
     assert pip_list(venv) == {"foo": "1.0", "bar": "1.0"}
+
+
+def test_unreadable_journal_reinstalls_everything(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    """Killed while writing the journal: which packages it named is unknown, so all of them."""
+    project = project_with(tmp_path, index, ["foo", "bar"])
+    ok(pallet(project, env, "sync"))
+    venv = project / ".venv"
+    (venv / ".pallet-journal").write_text('{"names": ["fo', encoding="utf-8")
+    proc = ok(pallet(project, env, "sync", "-v"))
+    assert "repairing an interrupted sync" in proc.stderr
+    assert "~ bar 1.0 -> 1.0" in proc.stderr.splitlines()
+    assert "~ foo 1.0 -> 1.0" in proc.stderr.splitlines()
+    assert not (venv / ".pallet-journal").exists()
+    assert pip_list(venv) == {"foo": "1.0", "bar": "1.0"}
