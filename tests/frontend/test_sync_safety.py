@@ -226,3 +226,17 @@ def test_unreadable_journal_reinstalls_everything(
     assert "~ foo 1.0 -> 1.0" in proc.stderr.splitlines()
     assert not (venv / ".pallet-journal").exists()
     assert pip_list(venv) == {"foo": "1.0", "bar": "1.0"}
+
+
+def test_importing_a_top_level_module_keeps_the_stamp_valid(
+    tmp_path: Path, env: dict[str, str], index: IndexServer, dists: Path
+) -> None:
+    make_wheel(dists, "solo", "1.0", files={"solo_top.py": "X = 1\n"})
+    project = project_with(tmp_path, index, ["solo"])
+    ok(pallet(project, env, "sync"))
+    venv = project / ".venv"
+    clean = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    run = subprocess.run([venv / "bin" / "python", "-c", "import solo_top"], env=clean, check=False)
+    assert run.returncode == 0
+    assert list((site_packages(venv) / "__pycache__").glob("solo_top.*.pyc"))
+    assert "Audited 1 package in" in ok(pallet(project, env, "sync")).stderr

@@ -588,6 +588,10 @@ def _write_stamp(
     count: int,
 ) -> None:
     try:
+        # Python makes site-packages/__pycache__ at the first import of a top-level module
+        # (six.py), which would change the folder's mtime the stamp records: make it now.
+        for folder in {scheme.purelib, scheme.platlib}:
+            (folder / "__pycache__").mkdir(exist_ok=True)
         write_stamp(
             str(lock_path.parent),
             str(venv),
