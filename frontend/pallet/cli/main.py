@@ -28,6 +28,7 @@ COMMANDS = {
     "cache": "cache",
     "lock": "lock",
     "python": "python",
+    "sync": "sync",
 }
 
 #: The exit codes every command keeps to (also in docs/lock.md and `pallet.errors`).
@@ -106,6 +107,12 @@ def run(argv: Sequence[str]) -> int:
         from .uptodate import fast_lock
 
         fast = fast_lock(argv)
+        if fast is not None:
+            return fast
+    if "sync" in argv:  # so is an environment in sync with an up-to-date lock
+        from .uptodate import fast_sync
+
+        fast = fast_sync(argv)
         if fast is not None:
             return fast
     # The sub-command is the first argument that is not an option; import only its module.
