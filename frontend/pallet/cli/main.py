@@ -47,7 +47,7 @@ def make_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="pallet",
-        description="The Python project tool: " + " and ".join(COMMANDS) + ".",
+        description="The Python project tool: " + ", ".join(COMMANDS) + ".",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

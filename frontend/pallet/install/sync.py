@@ -78,7 +78,8 @@ class SyncOptions:
     link_mode: LinkMode = "hardlink"
     compile: bool = False
     offline: bool = False
-    jobs: int = 8
+    #: parallel downloads and unpacks; None: ``PALLET_CONCURRENT_DOWNLOADS`` (default 8)
+    jobs: int | None = None
     keep: frozenset[str] = frozenset()
     build_installer: RequirementInstaller | None = field(default=None, compare=False)
 
@@ -317,7 +318,7 @@ def _prepare(
         _gather(steps, archives, wheels, scratch, store, env, installer, options, project)
         for name, (_wheel, filename, _hashes) in wheels.items():
             _check_tags(name, filename, target)
-        unpacked = _unpack_all(wheels, store, options.jobs)
+        unpacked = _unpack_all(wheels, store, options.jobs or 8)
     finally:
         for folder in scratch:
             shutil.rmtree(folder, ignore_errors=True)
@@ -370,8 +371,11 @@ def _unpack_all(
     """Unpack (validating) every wheel into the store, in parallel; by name."""
 
     def unpack(name: str) -> tuple[str, UnpackedWheel]:
-        wheel, filename, _ = wheels[name]
-        digest = _sha256_file(wheel)
+        wheel, filename, hashes = wheels[name]
+        # A wheel from the lock was checked against its sha256 by `fetch`: that is its key, and a
+        # 2 GB wheel is not read again. A wheel pallet built is hashed here.
+        from_lock = bool(hashes) and wheel == store.archive(hashes[0], filename)
+        digest = hashes[0].lower() if from_lock else _sha256_file(wheel)
         done = load_unpacked(store.unpacked(digest))
         if done is None:
             done = unpack_wheel(wheel, store.unpacked(digest), filename=filename)
