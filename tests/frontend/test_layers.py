@@ -21,8 +21,9 @@ LAYERS = {
     "resolve": 4,
     "lock": 5,
     "python": 6,
-    "cli": 7,
-    "__main__": 7,
+    "install": 7,
+    "cli": 8,
+    "__main__": 8,
 }
 
 
