@@ -27,6 +27,7 @@ COMMANDS = {
     "build": "build",
     "lock": "lock",
     "python": "python",
+    "run": "run",
 }
 
 #: The exit codes every command keeps to (also in docs/lock.md and `pallet.errors`).
@@ -109,8 +110,17 @@ def run(argv: Sequence[str]) -> int:
             return fast
     # The sub-command is the first argument that is not an option; import only its module.
     first = next((a for a in argv if not a.startswith("-")), None)
+    run_command: list[str] = []
+    if first == "run":  # an environment in sync runs the command before argparse is imported
+        from .launch import fast_run, split_run_argv
+
+        fast = fast_run(argv)
+        if fast is not None:
+            return fast
+        argv, run_command = split_run_argv(argv)  # COMMAND and its arguments are not ours
     parser = make_parser(first if first in COMMANDS else None)
     args = parser.parse_args(list(argv))
+    args.run_command = run_command
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
