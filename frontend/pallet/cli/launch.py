@@ -43,7 +43,8 @@ NOT_FOUND, NOT_EXECUTABLE = 127, 126
 #: options that may come before ``run`` or in it and still take the fast path (verbosity)
 _FAST_GLOBAL = {"-v": 1, "--verbose": 1, "-q": -1, "--quiet": -1}
 #: ``pallet run`` flags that the fast path understands
-_FAST_RUN = ("--frozen", "--no-sync", "--locked", "--offline")
+_FAST_RUN = ("--frozen", "--no-sync", "--locked", "--offline", "--all-extras", "--no-dev")
+_FAST_LISTS = ("--extra", "--group", "--no-group", "--only-group")
 
 
 def venv_environ(
@@ -127,12 +128,13 @@ def split_run_argv(argv: Sequence[str]) -> tuple[list[str], list[str]]:
 
 def fast_run(argv: Sequence[str]) -> int | None:
     """Run the command now when the project's environment is certainly in sync; None sends the
-    call to the full command (`cli.run`), which decides properly. Understands only ``-v``/``-q``
-    and `_FAST_RUN` flags; ``--with``, ``--script`` or any other option takes the full path."""
+    call to the full command (`cli.run`), which decides properly. Understands ``-v``/``-q``, the
+    selection options (``--extra``, ``--group``, ...) and `_FAST_RUN` flags; ``--with``,
+    ``--script``, ``--python``, ``--project`` or anything else takes the full path."""
     from .uptodate import nearest_project
 
     try:
-        from .uptodate import fast_sync_state  # type: ignore[attr-defined]
+        from .uptodate import fast_sync_state, selection_text  # type: ignore[attr-defined]
     except ImportError:  # TODO(merge h-sync)
         return None
 
@@ -141,8 +143,11 @@ def fast_run(argv: Sequence[str]) -> int | None:
         return None
     verbosity = 0
     flags: set[str] = set()
+    lists: dict[str, list[str]] = {name: [] for name in _FAST_LISTS}
     seen_run = False
-    for arg in mine:
+    args = iter(mine)
+    for arg in args:
+        name, eq, value = arg.partition("=")
         if arg == "run" and not seen_run:
             seen_run = True
         elif arg in _FAST_GLOBAL:
@@ -152,8 +157,17 @@ def fast_run(argv: Sequence[str]) -> int | None:
             verbosity = level
         elif seen_run and arg in _FAST_RUN:
             flags.add(arg)
+        elif seen_run and name in _FAST_LISTS:
+            if not eq:
+                value = next(args, "")
+            if not value or value.startswith("-"):
+                return None
+            lists[name].append(value)
         else:
             return None
+    only = lists["--only-group"]
+    if only and (lists["--group"] or "--no-dev" in flags):
+        return None  # argparse's and the full command's to explain
     root = nearest_project(os.getcwd())
     if root is None:
         return None
@@ -161,7 +175,18 @@ def fast_run(argv: Sequence[str]) -> int | None:
     if "--no-sync" in flags:
         if not os.path.isfile(os.path.join(venv, "pyvenv.cfg")):
             return None  # the full command says what is missing
-    elif not fast_sync_state(root, venv, frozen="--frozen" in flags):
-        return None
+    else:
+        selection = selection_text(
+            extras=lists["--extra"],
+            all_extras="--all-extras" in flags,
+            groups=only or None,
+            add_groups=lists["--group"],
+            no_groups=lists["--no-group"] + (["dev"] if "--no-dev" in flags else []),
+            install_project=not only,
+        )
+        if not fast_sync_state(root, venv, selection, frozen="--frozen" in flags):
+            return None
     ui.set_verbosity(verbosity)
+    if command[0].endswith(".py") and os.path.isfile(command[0]):
+        command = ["python", *command]  # a script runs with the environment's Python
     return exec_command(command, venv_environ(venv, os.environ))
