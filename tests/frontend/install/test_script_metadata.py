@@ -1,4 +1,4 @@
-"""PEP 723 inline script metadata (`pallet.install.scripts`): the examples and rules of the spec."""
+"""PEP 723 inline script metadata (`pallet.install.script_metadata`): the spec's rules."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from pallet.errors import ProjectError
-from pallet.install.scripts import parse_script_text, read_script
+from pallet.install.script_metadata import parse_script_text, read_script
 
 # The example of PEP 723 ("Example"), verbatim.
 SPEC_EXAMPLE = """\
