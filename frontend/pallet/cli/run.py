@@ -115,20 +115,17 @@ def run(args: argparse.Namespace) -> int:
         raise PalletError("--locked and --frozen cannot be combined")
     extra = _with_requirements(args.with_)
     script = _script_path(args, command[0])
+    base: Path | None
     if script is not None:
-        venv = _script_environment(args, script)
-        command = [str(venv / "bin" / "python"), *command]
+        base = _script_environment(args, script)
     else:
-        venv = _project_environment(args, with_only=bool(extra))
-        if _is_python_file(command[0]):
-            command = ["python", *command]
-    overlays: list[str] = []
-    if extra:
-        overlays.append(str(_overlay(args, extra, venv)))
-        if venv is None:
-            venv, overlays = Path(overlays[0]), []
-    assert venv is not None
-    return exec_command(command, venv_environ(str(venv), os.environ, also=overlays))
+        base = _project_environment(args, with_only=bool(extra))
+    if script is not None or _is_python_file(command[0]):
+        command = ["python", *command]  # found on PATH: the overlay's python, if any
+    overlays = [str(_overlay(args, extra, base))] if extra else []
+    if base is None:  # --with outside a project: the overlay alone
+        return exec_command(command, venv_environ(overlays[0], os.environ))
+    return exec_command(command, venv_environ(str(base), os.environ, also=overlays))
 
 
 def _is_python_file(command: str) -> bool:
@@ -167,7 +164,7 @@ def _script_environment(args: argparse.Namespace, script: Path) -> Path:
         python=found[0],
         python_version=found[1],
         indexes=(metadata.indexes if metadata else ()) or default_indexes(os.environ),
-        sources=dict(metadata.sources) if metadata else {},
+        sources={str(k): v for k, v in metadata.sources.items()} if metadata else {},
         requires_python=str(requires_python or ""),
     )
     return cached_environment(request, label=str(script), offline=args.offline)
@@ -191,8 +188,9 @@ def _project_environment(args: argparse.Namespace, *, with_only: bool) -> Path |
     ``--with`` overlay is wanted."""
     from ..project.pyproject import find_project_root
 
+    root: Path
     if args.project is not None:
-        root = args.project.resolve()
+        root = Path(args.project).resolve()
         if not (root / "pyproject.toml").is_file():
             raise ProjectError(f"{root}: no pyproject.toml in this folder (--project)")
     else:
@@ -209,9 +207,39 @@ def _project_environment(args: argparse.Namespace, *, with_only: bool) -> Path |
                 f"{venv}: no environment to run in; run `pallet sync` (or drop --no-sync)"
             )
         return venv
-    from .sync import sync_for_run
+    _sync(args, root)
+    return venv
 
-    return sync_for_run(args, root)
+
+def _sync(args: argparse.Namespace, root: Path) -> None:
+    """Sync the project as ``pallet sync`` with the same selection would: its own parser and
+    its own `run`, so that run and sync can never disagree on what "in sync" means."""
+    from . import sync
+
+    argv = ["sync", "--project", str(root)]
+    for option in ("extra", "group", "no_group", "only_group"):
+        for value in getattr(args, option):
+            argv += [f"--{option.replace('_', '-')}", value]
+    for flag in ("all_extras", "no_dev", "frozen", "locked", "offline"):
+        if getattr(args, flag):
+            argv.append(f"--{flag.replace('_', '-')}")
+    if args.python is not None:
+        argv += ["--python", args.python]
+    parser = argparse.ArgumentParser(prog="pallet")
+    sync.add_parser(parser.add_subparsers(dest="command"))
+    sync_args = parser.parse_args(argv)
+    sync_args.verbose, sync_args.quiet = args.verbose, args.quiet
+    code = sync.run(sync_args)
+    if code != 0:
+        raise _SyncFailed(code)
+
+
+class _SyncFailed(PalletError):
+    """``pallet sync`` failed and said why; ``pallet run`` exits with its code."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__("pallet run: the environment could not be synced")
+        self.exit_code = code
 
 
 def _with_requirements(values: list[str]) -> tuple[Requirement, ...]:
@@ -289,4 +317,4 @@ def _indexes_for(base: Path | None) -> tuple[tuple[Any, ...], dict[str, str]]:
         if index.format == "flat" and "://" not in index.url and not Path(index.url).is_absolute():
             index = dataclasses.replace(index, url=str(spec.root / index.url))
         indexes.append(index)
-    return tuple(indexes), dict(spec.sources)
+    return tuple(indexes), {str(k): v for k, v in spec.sources.items()}

@@ -237,7 +237,7 @@ def _install(lock_path: Path, venv: Path, *, offline: bool, env: Mapping[str, st
     install_lock(
         lock_path,
         venv,
-        Selection(extras=frozenset(), groups=None),
+        Selection(),
         SyncOptions(offline=offline),
         store=Store.default(env),
         env=env,
