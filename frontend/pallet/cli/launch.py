@@ -133,11 +133,6 @@ def fast_run(argv: Sequence[str]) -> int | None:
     ``--script``, ``--python``, ``--project`` or anything else takes the full path."""
     from .uptodate import nearest_project
 
-    try:
-        from .uptodate import fast_sync_state, selection_text  # type: ignore[attr-defined]
-    except ImportError:  # TODO(merge h-sync)
-        return None
-
     mine, command = split_run_argv(argv)
     if not command:
         return None
@@ -176,6 +171,10 @@ def fast_run(argv: Sequence[str]) -> int | None:
         if not os.path.isfile(os.path.join(venv, "pyvenv.cfg")):
             return None  # the full command says what is missing
     else:
+        try:
+            from .uptodate import fast_sync_state, selection_text  # type: ignore[attr-defined]
+        except ImportError:  # TODO(merge h-sync)
+            return None
         selection = selection_text(
             extras=lists["--extra"],
             all_extras="--all-extras" in flags,
