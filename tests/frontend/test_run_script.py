@@ -136,3 +136,52 @@ def test_with_outside_a_project_and_a_console_script(
     proc = pallet(tmp_path, script_env, "run", "--with", "greet,colour", "greet-hello")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "hello from greet 1.0\n"
+
+
+def test_a_failed_resolution_leaves_no_environment(
+    tmp_path: Path, script_env: dict[str, str]
+) -> None:
+    (tmp_path / "nope.py").write_text(
+        '# /// script\n# dependencies = ["no-such-package"]\n# ///\n', encoding="utf-8"
+    )
+    proc = pallet(tmp_path, script_env, "run", "nope.py")
+    assert proc.returncode == 1
+    assert "no-such-package" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    environments = Path(script_env["PALLET_CACHE_DIR"]) / "environments-v1"
+    assert [p for p in environments.iterdir() if p.is_dir()] == []
+
+
+def test_two_runs_at_once_build_one_environment(tmp_path: Path, script_env: dict[str, str]) -> None:
+    (tmp_path / "demo.py").write_text(SCRIPT, encoding="utf-8")
+    command = [sys.executable, "-m", "pallet", "run", "demo.py"]
+    runs = [
+        subprocess.Popen(
+            command,
+            cwd=tmp_path,
+            env=script_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], results
+    assert sum(err.count("Creating an environment") for _, err in results) == 1
+    environments = Path(script_env["PALLET_CACHE_DIR"]) / "environments-v1"
+    assert len([p for p in environments.iterdir() if p.is_dir()]) == 1
+
+
+def test_a_script_without_dependencies_asks_no_index(
+    tmp_path: Path, script_env: dict[str, str], index: IndexServer
+) -> None:
+    (tmp_path / "plain.py").write_text(
+        "# /// script\n# dependencies = []\n# ///\n"
+        "import sys\nprint(sys.prefix != sys.base_prefix)\n",
+        encoding="utf-8",
+    )
+    proc = pallet(tmp_path, script_env, "run", "plain.py")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "True\n"
+    assert index.requests == []

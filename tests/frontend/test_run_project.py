@@ -1,0 +1,137 @@
+"""``pallet run`` in a project: sync when needed (through ``pallet sync``'s own path), then run;
+the no-op check imports only the standard library; ``--with`` overlays leave .venv untouched."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.dists import make_wheel
+from support.index_server import IndexServer
+from support.lock_tools import lock_pyproject
+
+ENTRY_POINTS = "[console_scripts]\ngreet-hello = greet:main\n"
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    dists = tmp_path_factory.mktemp("run-project-dists")
+    make_wheel(
+        dists,
+        "greet",
+        "1.0",
+        files={
+            "greet.py": "def main():\n    print('hello from greet 1.0')\n",
+            "greet-1.0.dist-info/entry_points.txt": ENTRY_POINTS,
+        },
+    )
+    for version in ("1.0", "2.0"):
+        make_wheel(dists, "colour", version, files={"colour.py": f"NAME = 'colour {version}'\n"})
+    with IndexServer(dists, format="json") as server:
+        yield server
+
+
+@pytest.fixture
+def project(tmp_path: Path, index: IndexServer) -> Path:
+    index.clear()
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(lock_pyproject(index.url, ["greet"]), encoding="utf-8")
+    return root
+
+
+def pallet(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pallet", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def test_run_syncs_then_runs_a_console_script(
+    project: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    proc = pallet(project, env, "run", "greet-hello")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "hello from greet 1.0\n"
+    assert (project / "pylock.toml").is_file()
+    assert (project / ".venv" / "bin" / "greet-hello").is_file()
+
+    # In sync now: the fast path runs it at once, asks no index, imports no packaging,
+    # argparse, resolver or installer.
+    index.clear()
+    fast = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "pallet", "run", "greet-hello"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert fast.returncode == 0, fast.stderr
+    assert fast.stdout == "hello from greet 1.0\n"
+    assert index.requests == []
+    imported = {line.rsplit("|", 1)[-1].strip() for line in fast.stderr.splitlines()}
+    heavy = {
+        name
+        for name in imported
+        if name.split(".")[0] in ("packaging", "argparse", "urllib3", "tomllib", "resolvelib")
+        or name.startswith(("pallet.install", "pallet.resolve", "pallet.index", "pallet.python"))
+    }
+    assert heavy == set()
+    assert "pallet.cli.launch" in imported  # the check could fail: importtime lists modules
+
+
+def test_exit_status_after_a_sync(project: Path, env: dict[str, str]) -> None:
+    proc = pallet(project, env, "run", "python", "-c", "import sys, greet; sys.exit(7)")
+    assert proc.returncode == 7, proc.stderr
+
+
+def test_a_changed_pyproject_is_synced_before_the_run(
+    project: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    assert pallet(project, env, "run", "true").returncode == 0
+    (project / "pyproject.toml").write_text(
+        lock_pyproject(index.url, ["greet", "colour==1.0"]), encoding="utf-8"
+    )
+    proc = pallet(project, env, "run", "python", "-c", "import colour; print(colour.NAME)")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "colour 1.0\n"
+
+
+def test_locked_refuses_a_stale_lock(
+    project: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    assert pallet(project, env, "run", "true").returncode == 0
+    (project / "pyproject.toml").write_text(
+        lock_pyproject(index.url, ["greet", "colour"]), encoding="utf-8"
+    )
+    proc = pallet(project, env, "run", "--locked", "true")
+    assert proc.returncode == 1
+    assert "pylock.toml" in proc.stderr
+
+
+def test_with_overlays_for_one_run_and_wins(project: Path, env: dict[str, str]) -> None:
+    (project / "pyproject.toml").write_text(
+        (project / "pyproject.toml").read_text().replace('["greet"]', '["greet", "colour==1.0"]'),
+        encoding="utf-8",
+    )
+    code = "import colour, greet, sys; print(colour.NAME, sys.prefix != sys.base_prefix)"
+    with_two = pallet(project, env, "run", "--with", "colour==2.0", "python", "-c", code)
+    assert with_two.returncode == 0, with_two.stderr
+    assert with_two.stdout == "colour 2.0 True\n"  # the overlay's version wins
+    # the base is untouched: without --with the project's own version is back
+    plain = pallet(project, env, "run", "python", "-c", code)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout == "colour 1.0 True\n"
+    # and a console script of the base still runs by name through the overlay's PATH
+    script = pallet(project, env, "run", "--with", "colour==2.0", "greet-hello")
+    assert script.stdout == "hello from greet 1.0\n", script.stderr
