@@ -13,6 +13,7 @@ from .errors import SetupError
 __all__ = [
     "PALLET_CACHE_DIR",
     "PALLET_CONCURRENCY",
+    "PALLET_CONCURRENT_DOWNLOADS",
     "PALLET_HTTP_DEADLINE",
     "PALLET_HTTP_RETRIES",
     "PALLET_HTTP_TIMEOUT",
@@ -29,6 +30,9 @@ __all__ = [
 PALLET_CACHE_DIR = "PALLET_CACHE_DIR"
 #: How many HTTP requests run at once (default 16; a whole number, 1 or more).
 PALLET_CONCURRENCY = "PALLET_CONCURRENCY"
+#: How many files ``pallet sync`` downloads (or copies into the cache) at once (default 8; a
+#: whole number, 1 or more).
+PALLET_CONCURRENT_DOWNLOADS = "PALLET_CONCURRENT_DOWNLOADS"
 #: Seconds to wait for a connection, and for each read of an answer, before one attempt of a
 #: request fails (default 30; a positive number).
 PALLET_HTTP_TIMEOUT = "PALLET_HTTP_TIMEOUT"

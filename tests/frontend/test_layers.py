@@ -9,7 +9,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "frontend" / "pallet"
 
 #: docs/architecture.md: errors/envvars/ui -> project -> pep517 -> index -> resolve -> lock
-#: -> python -> cli.
+#: -> python -> install -> cli.
 #: A module may import from its own layer and from layers with a lower rank only.
 LAYERS = {
     "errors": 0,
