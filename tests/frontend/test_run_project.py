@@ -24,12 +24,14 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
         "greet",
         "1.0",
         files={
-            "greet.py": "def main():\n    print('hello from greet 1.0')\n",
+            "greet/__init__.py": "def main():\n    print('hello from greet 1.0')\n",
             "greet-1.0.dist-info/entry_points.txt": ENTRY_POINTS,
         },
     )
     for version in ("1.0", "2.0"):
-        make_wheel(dists, "colour", version, files={"colour.py": f"NAME = 'colour {version}'\n"})
+        make_wheel(
+            dists, "colour", version, files={"colour/__init__.py": f"NAME = 'colour {version}'\n"}
+        )
     with IndexServer(dists, format="json") as server:
         yield server
 
@@ -84,8 +86,9 @@ def test_run_syncs_then_runs_a_console_script(
         name
         for name in imported
         if name.split(".")[0] in ("packaging", "argparse", "urllib3", "tomllib", "resolvelib")
-        or name.startswith(("pallet.install", "pallet.resolve", "pallet.index", "pallet.python"))
+        or name.startswith(("pallet.install.", "pallet.resolve", "pallet.index", "pallet.python"))
     }
+    heavy.discard("pallet.install.stamp")  # the sync stamp's reader: standard library only
     assert heavy == set()
     assert "pallet.cli.launch" in imported  # the check could fail: importtime lists modules
 

@@ -23,11 +23,11 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
         "greet",
         "1.0",
         files={
-            "greet.py": "def main():\n    print('hello from greet 1.0')\n",
+            "greet/__init__.py": "def main():\n    print('hello from greet 1.0')\n",
             "greet-1.0.dist-info/entry_points.txt": ENTRY_POINTS,
         },
     )
-    make_wheel(dists, "colour", "2.0", files={"colour.py": "NAME = 'colour 2.0'\n"})
+    make_wheel(dists, "colour", "2.0", files={"colour/__init__.py": "NAME = 'colour 2.0'\n"})
     with IndexServer(dists, format="json") as server:
         yield server
 

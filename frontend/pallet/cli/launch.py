@@ -161,8 +161,8 @@ def fast_run(argv: Sequence[str]) -> int | None:
         else:
             return None
     only = lists["--only-group"]
-    if only and (lists["--group"] or "--no-dev" in flags):
-        return None  # argparse's and the full command's to explain
+    if (only and (lists["--group"] or "--no-dev" in flags)) or {"--frozen", "--locked"} <= flags:
+        return None  # the full command's to explain
     root = nearest_project(os.getcwd())
     if root is None:
         return None
@@ -171,10 +171,9 @@ def fast_run(argv: Sequence[str]) -> int | None:
         if not os.path.isfile(os.path.join(venv, "pyvenv.cfg")):
             return None  # the full command says what is missing
     else:
-        try:
-            from .uptodate import fast_sync_state, selection_text  # type: ignore[attr-defined]
-        except ImportError:  # TODO(merge h-sync)
-            return None
+        from ..install.stamp import selection_text
+        from .uptodate import fast_sync_state
+
         selection = selection_text(
             extras=lists["--extra"],
             all_extras="--all-extras" in flags,

@@ -214,7 +214,8 @@ def _project_environment(args: argparse.Namespace, *, with_only: bool) -> Path |
 def _sync(args: argparse.Namespace, root: Path) -> None:
     """Sync the project as ``pallet sync`` with the same selection would: its own parser and
     its own `run`, so that run and sync can never disagree on what "in sync" means."""
-    from . import sync
+    from .sync import add_parser as add_sync_parser
+    from .sync import run as run_sync
 
     argv = ["sync", "--project", str(root)]
     for option in ("extra", "group", "no_group", "only_group"):
@@ -226,10 +227,10 @@ def _sync(args: argparse.Namespace, root: Path) -> None:
     if args.python is not None:
         argv += ["--python", args.python]
     parser = argparse.ArgumentParser(prog="pallet")
-    sync.add_parser(parser.add_subparsers(dest="command"))
+    add_sync_parser(parser.add_subparsers(dest="command"))
     sync_args = parser.parse_args(argv)
     sync_args.verbose, sync_args.quiet = args.verbose, args.quiet
-    code = sync.run(sync_args)
+    code = run_sync(sync_args)
     if code != 0:
         raise _SyncFailed(code)
 

@@ -35,7 +35,14 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy kno
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
-__all__ = ["ENV_FORMAT", "READY", "EnvRequest", "cached_environment", "default_indexes"]
+__all__ = [
+    "ENV_FORMAT",
+    "READY",
+    "EnvRequest",
+    "cached_environment",
+    "default_indexes",
+    "normalized",
+]
 
 #: Bumped when what an environment folder holds changes meaning (part of every key).
 ENV_FORMAT = 1
@@ -66,7 +73,7 @@ class EnvRequest:
         data = {
             "format": ENV_FORMAT,
             "pallet": __version__,
-            "requirements": sorted({str(r) for r in self.requirements}),
+            "requirements": sorted({normalized(r) for r in self.requirements}),
             "requires-python": self.requires_python,
             "python": [self.python, self.python_version],
             "indexes": [[i.name, i.url, i.default, i.explicit, i.format] for i in self.indexes],
@@ -75,6 +82,20 @@ class EnvRequest:
         }
         text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def normalized(requirement: Requirement) -> str:
+    """One spelling per meaning: the name and extras normalized (PEP 503/685), specifiers
+    sorted (`SpecifierSet` prints them so), the URL and marker as packaging prints them."""
+    from packaging.utils import canonicalize_name
+
+    text: str = canonicalize_name(requirement.name)
+    if requirement.extras:
+        text += "[" + ",".join(sorted(canonicalize_name(e) for e in requirement.extras)) + "]"
+    text += f" @ {requirement.url} " if requirement.url else str(requirement.specifier)
+    if requirement.marker is not None:
+        text += f"; {requirement.marker}"
+    return text
 
 
 def default_indexes(env: Mapping[str, str]) -> tuple[IndexConfig, ...]:
