@@ -113,7 +113,9 @@ def test_no_interpreter_fits_requires_python(tmp_path: Path, script_env: dict[st
     (tmp_path / "old.py").write_text(
         '# /// script\n# requires-python = "<3.0"\n# ///\n', encoding="utf-8"
     )
-    proc = pallet(tmp_path, script_env, "run", "old.py")
+    # only pallet's own Python to look at (discovery runs each one to say why it does not fit)
+    only = {**script_env, "PATH": str(Path(sys.executable).parent), "PYENV_ROOT": str(tmp_path)}
+    proc = pallet(tmp_path, only, "run", "old.py")
     assert proc.returncode == 1
     assert "no Python interpreter satisfies requires-python <3.0" in proc.stderr
 
@@ -185,3 +187,24 @@ def test_a_script_without_dependencies_asks_no_index(
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "True\n"
     assert index.requests == []
+
+
+def test_script_forces_the_scripts_environment_in_a_project(
+    tmp_path: Path, script_env: dict[str, str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "1"\n')
+    (tmp_path / "demo.py").write_text(SCRIPT, encoding="utf-8")
+    proc = pallet(tmp_path, script_env, "run", "--script", "demo.py")
+    assert proc.returncode == 0, proc.stderr
+    prefix = Path(proc.stdout.splitlines()[1].split(" ", 1)[1])
+    assert prefix.parent.parent == Path(script_env["PALLET_CACHE_DIR"]) / "environments-v1"
+    assert not (tmp_path / ".venv").exists()  # the project's environment was not made
+
+
+def test_outside_a_project_a_plain_command_needs_one(
+    tmp_path: Path, script_env: dict[str, str]
+) -> None:
+    proc = pallet(tmp_path, script_env, "run", "python", "-c", "pass")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: no pyproject.toml found in ")
+    assert proc.stderr.count("\n") == 1

@@ -134,7 +134,7 @@ def _is_python_file(command: str) -> bool:
 
 def _script_path(args: argparse.Namespace, command: str) -> Path | None:
     """The script to run in its own environment: COMMAND with ``--script``; a ``*.py`` file
-    with a PEP 723 block when there is no project."""
+    when there is no project (its PEP 723 block, if any, says what it needs)."""
     from .uptodate import nearest_project
 
     path = Path(command)
@@ -146,9 +146,7 @@ def _script_path(args: argparse.Namespace, command: str) -> Path | None:
         return None
     if nearest_project(str(Path.cwd())) is not None:
         return None
-    from ..install.script_metadata import read_script
-
-    return path if read_script(path) is not None else None
+    return path  # a script without a block gets an environment with no packages
 
 
 def _script_environment(args: argparse.Namespace, script: Path) -> Path:
@@ -173,14 +171,20 @@ def _script_environment(args: argparse.Namespace, script: Path) -> Path:
 def _find_python(
     args: argparse.Namespace, requires_python: Any, project: Path | None
 ) -> tuple[str, str]:
-    """(real path, "Implementation X.Y.Z") of the interpreter for a new environment."""
+    """(real path, "Implementation X.Y.Z") of the interpreter for a new environment: the first
+    that fits in discovery's order, running only those before it (as ``pallet sync`` does);
+    when none fits, discovery's error says why each was rejected."""
     from ..python.discovery import find_python
-    from ..python.facts import FactsCache
+    from ..python.facts import FactsCache, read_facts
+    from .sync import _first_fit  # shared with pallet sync
 
-    found = find_python(requires_python, args.python, project=project, cache=FactsCache.default())
-    facts = found.facts
-    assert facts is not None  # find_python returns only interpreters it could run
-    return os.path.realpath(found.path), f"{facts.implementation_name} {facts.version}"
+    cache = FactsCache.default()
+    start = project or Path.cwd()
+    path = _first_fit(requires_python, args.python, start, cache)
+    if path is None:
+        path = find_python(requires_python, args.python, project=start, cache=cache).path
+    facts = read_facts(path, cache)
+    return os.path.realpath(path), f"{facts.implementation_name} {facts.version}"
 
 
 def _project_environment(args: argparse.Namespace, *, with_only: bool) -> Path | None:

@@ -29,11 +29,12 @@ from pathlib import Path
 
 from .. import __version__, ui
 from ..envvars import PALLET_INDEX_URL
-from ..project.model import IndexConfig
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
+
+    from ..project.model import IndexConfig
 
 __all__ = [
     "ENV_FORMAT",
@@ -100,6 +101,8 @@ def normalized(requirement: Requirement) -> str:
 
 def default_indexes(env: Mapping[str, str]) -> tuple[IndexConfig, ...]:
     """``PALLET_INDEX_URL`` as the one default index; () (PyPI) when it is not set."""
+    from ..project.model import IndexConfig
+
     url = env.get(PALLET_INDEX_URL, "").strip()
     return (IndexConfig(name="default", url=url, default=True),) if url else ()
 

@@ -21,9 +21,10 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName
 
 from ..errors import ProjectError
-from ..project.model import IndexConfig
-from ..project.problems import Problems, did_you_mean, type_name
-from ..project.settings import parse_tool_settings
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from ..project.model import IndexConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -111,6 +112,8 @@ def _line_of(needle: str, content: str, first_line: int) -> int:
 
 
 def _validate(data: dict[str, Any], path: Path, content: str, first_line: int) -> ScriptMetadata:
+    from ..project.problems import did_you_mean, type_name
+
     display = str(path)
 
     def fail(key: str, text: str, needle: str | None = None) -> ProjectError:
@@ -158,6 +161,9 @@ def _tool_pallet(
     raw_tool: object, path: Path, fail: Any
 ) -> tuple[tuple[IndexConfig, ...], dict[NormalizedName, str]]:
     """``[tool.pallet]`` of a script: ``index-url``, or ``index`` and ``sources``."""
+    from ..project.problems import Problems, did_you_mean, type_name
+    from ..project.settings import parse_tool_settings
+
     if raw_tool is None:
         return (), {}
     if not isinstance(raw_tool, dict):
