@@ -29,6 +29,7 @@ from pathlib import Path
 
 from .. import __version__, ui
 from ..envvars import PALLET_INDEX_URL
+from ..errors import PalletError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
@@ -133,6 +134,12 @@ def cached_environment(
         )
         try:
             _build(folder, key, request, offline=offline, env=env)
+        except OSError as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            where = exc.filename or folder
+            raise PalletError(
+                f"{where}: cannot make the environment for {label}: {exc.strerror or exc}"
+            ) from None
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -225,9 +232,14 @@ def _write_base_pth(site_packages: Path, base: Path) -> None:
     both when they differ."""
     from ..python.venv import read_pyvenv_cfg
 
-    read_pyvenv_cfg(base / "pyvenv.cfg")  # a readable venv, else OSError -> the caller says so
-    folders = sorted({str(p) for p in base.glob("lib*/python*/site-packages") if p.is_dir()})
-    lines = [f"import site; site.addsitedir({folder!r})" for folder in folders]
+    read_pyvenv_cfg(base / "pyvenv.cfg")  # a readable venv, else OSError: the caller says so
+    folders: dict[str, str] = {}  # real path -> the path to name (lib64 is often a link to lib)
+    for found in sorted(
+        base.glob("lib*/python*/site-packages"), key=lambda p: p.parents[1].is_symlink()
+    ):
+        if found.is_dir():
+            folders.setdefault(os.path.realpath(found), str(found))
+    lines = [f"import site; site.addsitedir({folder!r})" for folder in sorted(folders.values())]
     (site_packages / BASE_PTH).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
