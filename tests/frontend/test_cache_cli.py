@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from dataclasses import dataclass
@@ -249,3 +250,77 @@ def test_an_unwritable_root_is_one_line(filled: Filled) -> None:
 def test_bad_days_is_an_argparse_error(tmp_path: Path) -> None:
     proc = pallet_cache(tmp_path, "prune", "--days", "soon")
     assert proc.returncode == 2 and "'soon' is not a number of days" in proc.stderr
+
+
+FETCH_ONE = """
+import sys
+from pathlib import Path
+from pallet.install.fetch import Artifact, fetch
+from pallet.install.store import Store
+
+root, url, name, sha = sys.argv[1:]
+a = Artifact("beta", "1.0", name, sha, url, None, None)
+print(fetch([a], Store(Path(root)), env={})[sha])
+"""
+
+
+def test_clean_while_a_download_is_under_way(tmp_path: Path, dists: Path) -> None:
+    root = tmp_path / "cache"
+    name = "beta-1.0-py3-none-any.whl"
+    sha = sha256_of(dists / name)
+    folder = Store(root).archive(sha, name).parent
+    hold = threading.Event()
+    with IndexServer(dists, hold=hold) as index:
+        writer = subprocess.Popen(
+            [sys.executable, "-c", FETCH_ONE, str(root), index.files_url + name, name, sha],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while not (folder.is_dir() and any(folder.iterdir())) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [p.name[0] for p in folder.iterdir()] == ["."]  # the temp file, being written
+        proc = pallet_cache(root, "clean")
+        hold.set()
+        out = writer.communicate(timeout=60)[0]
+    assert proc.returncode == 0, proc.stderr
+    assert writer.returncode == 0
+    assert Path(out.strip()).read_bytes() == (dists / name).read_bytes()
+
+
+def test_cache_dir_and_help_import_nothing_heavy(tmp_path: Path) -> None:
+    code = (
+        "import sys, json, contextlib, io\n"
+        "from pallet.cli.main import run\n"
+        "for argv in (['cache', 'dir'], ['cache', '--help']):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        try:\n"
+        "            run(argv)\n"
+        "        except SystemExit:\n"
+        "            pass\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    env = {**os.environ, "PALLET_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    ).stdout
+    loaded = set(json.loads(out))
+    heavy = {"urllib3", "packaging", "pallet.index.cache", "pallet.install.fetch", "build"}
+    assert not heavy & loaded
+
+
+def test_prune_keeps_the_unpacked_folder_of_a_needed_built_wheel(filled: Filled) -> None:
+    store = Store(filled.root)
+    h_sdist = filled.hashes["gamma-2.0.tar.gz"]
+    built = store.built(h_sdist)
+    assert built is not None
+    h_wheel = sha256_of(built)
+    unpacked = unpack_stand_in(store, built, h_wheel)
+    lock = filled.root.parent / "proj" / "stand-in.lock"
+    lock.parent.mkdir()
+    lock.write_text("")
+    store.record_use(lock, [h_sdist])  # a lock names the sdist; the wheel's hash is pallet's
+    proc = pallet_cache(filled.root, "prune", "--days", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert store.built(h_sdist) == built and (unpacked / ".pallet-unpacked.json").is_file()
+    assert not store.unpacked(filled.hashes["beta-1.0-py3-none-any.whl"]).exists()

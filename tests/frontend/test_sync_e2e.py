@@ -318,3 +318,15 @@ def test_a_lock_by_uv_pip_compile_installs(
     assert proc.returncode == 0, proc.stderr
     sync(project, env, "--lock", str(lock), "--no-install-project")
     assert pip_list(project / ".venv") == {"foo": "1.0", "bar": "2.0", "baz": "1.0"}
+
+
+def test_link_modes_and_compile(project: Path, env: dict[str, str]) -> None:
+    sync(project, env)
+    site = next((project / ".venv" / "lib").glob("python*/site-packages"))
+    assert (site / "foo" / "__init__.py").stat().st_nlink > 1  # hard-linked from the cache
+    assert not (site / "foo" / "__pycache__").exists()
+    second = copy_project(project, project.parent / "copied")
+    sync(second, env, "--link-mode", "copy", "--compile")
+    site = next((second / ".venv" / "lib").glob("python*/site-packages"))
+    assert (site / "foo" / "__init__.py").stat().st_nlink == 1
+    assert list((site / "foo" / "__pycache__").glob("__init__.*.pyc"))

@@ -141,7 +141,7 @@ def test_sigkill_mid_install_is_repaired_by_the_next_sync(
     site = site_packages(venv)
     assert not (site / "big" / "only_in_1_0.py").exists()
     assert (site / "big" / "only_in_2_0.py").exists()
-    assert not list(site.glob(".pallet-stage-*"))
+    assert not list(venv.rglob(".pallet-stage-*"))
     code = "import big, big.m2999; print(big.VERSION, big.m2999.VERSION)"
     run = subprocess.run([venv / "bin" / "python", "-c", code], capture_output=True, text=True)
     assert run.stdout == "2.0 2.0\n"
@@ -170,3 +170,43 @@ def test_two_concurrent_syncs_serialize(
     venv = project / ".venv"
     assert pip_list(venv) == {"foo": "1.0", "bar": "1.0"}
     pip_check(venv)
+
+
+def test_unwritable_site_packages_is_one_line(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    from support.unprivileged import unprivileged_prefix
+
+    prefix = unprivileged_prefix()
+    project = project_with(tmp_path, index, ["foo"])
+    ok(pallet(project, env, "sync"))
+    project_with(tmp_path, index, ["foo", "bar"])
+    ok(pallet(project, env, "lock"))
+    venv = project / ".venv"
+    site = site_packages(venv)
+    before = listing(venv)
+    site.chmod(0o555)
+    try:
+        proc = subprocess.run(
+            [*prefix, sys.executable, "-m", "pallet", "sync", "--frozen"],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        site.chmod(0o755)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "Permission denied" in proc.stderr
+    after = listing(venv)
+    # bar could not be linked, nothing else changed; the journal is left for the next sync
+    assert ".pallet-journal" in after and ".pallet-sync.json" not in after
+    skip = {".pallet-journal", ".pallet-sync.json"}
+    assert {k: v for k, v in after.items() if k not in skip} == {
+        k: v for k, v in before.items() if k not in skip
+    }
+    repaired = ok(pallet(project, env, "sync", "--frozen"))
+    assert "repairing an interrupted sync" in repaired.stderr
+    assert pip_list(venv) == {"foo": "1.0", "bar": "1.0"}

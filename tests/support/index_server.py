@@ -49,6 +49,8 @@ Options (keyword-only):
 - ``drop_after``: ``{filename: n}``: the first answer for that file stops after ``n`` bytes of
   its body (the connection is closed), once; files carry ``ETag`` and ``Last-Modified``, and a
   ``Range`` with an ``If-Range`` that does not match them gets the whole file (RFC 9110 §13.1.5).
+- ``hold``: a `threading.Event`; every answer waits until it is set (to act while a client
+  is certainly mid-request).
 - ``hashes``: False serves pages without any file hash (PEP 503 makes ``#sha256=`` optional),
   and PEP 658 metadata advertised as ``true`` (no hash).
 
@@ -122,11 +124,16 @@ def _project_of(filename: str) -> str | None:
 
 
 def _wheel_metadata(path: Path) -> bytes | None:
-    with zipfile.ZipFile(path) as zf:
-        for name in zf.namelist():
-            parts = name.split("/")
-            if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
-                return zf.read(name)
+    """The wheel's METADATA; None when it has none (or is not a zip file, as a test's stand-in
+    for a large file)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for name in zf.namelist():
+                parts = name.split("/")
+                if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
+                    return zf.read(name)
+    except zipfile.BadZipFile:
+        return None
     return None
 
 
@@ -172,6 +179,7 @@ class IndexServer:
         delay: float = 0.0,
         hashes: bool = True,
         drop_after: Mapping[str, int] | None = None,
+        hold: threading.Event | None = None,
     ) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
@@ -187,6 +195,7 @@ class IndexServer:
         self.delay = delay
         self.hashes = hashes
         self.drop_after = dict(drop_after or {})
+        self.hold = hold
         #: The most requests the server was answering at once (to observe parallel clients).
         self.peak = 0
         self._inflight = 0
@@ -461,6 +470,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._path = unquote(urlsplit(self.path).path)
         if index.delay:
             time.sleep(index.delay)
+        if index.hold is not None:
+            index.hold.wait(60)
         failure = index._should_fail(self._path)
         if failure == "drop":
             index._record(Request(self.command, self._path, self._headers(), 0))

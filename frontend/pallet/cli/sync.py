@@ -138,8 +138,8 @@ def _sync(root: Path, has_project: bool, args: argparse.Namespace) -> list[Chang
     from ..install.store import Store
     from ..install.sync import ProjectInstall, SyncOptions, install_lock
 
-    spec = _read_spec(root) if has_project else None
-    interpreter = _interpreter(root, args, spec.requires_python if spec is not None else None)
+    requires_python, build_installer = _project_facts(root) if has_project else (None, None)
+    interpreter = _interpreter(root, args, requires_python)
     venv = root / VENV
     if not args.dry_run:
         _ensure_venv(venv, interpreter, args)
@@ -152,32 +152,95 @@ def _sync(root: Path, has_project: bool, args: argparse.Namespace) -> list[Chang
         compile=args.compile,
         offline=args.offline,
         keep=keep,
-        build_installer=_build_installer(spec),
+        build_installer=build_installer,
     )
     project = ProjectInstall.of(root) if has_project else None
-    changes = install_lock(
-        lock_path,
-        venv,
-        selection,
-        options,
-        store=Store.default(),
-        project=project,
-        python=Path(interpreter.executable),
-    )
-    return changes
+    sink = _DownloadProgress()
+    with ui.Progress(sink.status):
+        return install_lock(
+            lock_path,
+            venv,
+            selection,
+            options,
+            store=Store.default(),
+            project=project,
+            python=Path(interpreter.executable),
+            progress=sink,
+        )
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"  # pragma: no cover
+
+
+class _DownloadProgress:
+    """The `install.fetch.ProgressSink` behind ``pallet sync``'s status line: files done of
+    those started, bytes and speed, and the largest download under way with its own share (a
+    torch wheel is what one waits for). `ui.Progress` shows it on a terminal only."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._started = time.monotonic()
+        self._files = 0
+        self._done = 0
+        self._bytes = 0
+        self._active: dict[str, tuple[int, int | None]] = {}  # filename -> (done, total)
+
+    def start(self, artifact: Any, total: int | None) -> None:
+        with self._lock:
+            self._files += 1
+            self._active[artifact.filename] = (0, total)
+
+    def advance(self, artifact: Any, nbytes: int) -> None:
+        with self._lock:
+            self._bytes += nbytes
+            done, total = self._active.get(artifact.filename, (0, None))
+            self._active[artifact.filename] = (done + nbytes, total)
+
+    def finish(self, artifact: Any) -> None:
+        with self._lock:
+            self._done += 1
+            self._active.pop(artifact.filename, None)
+
+    def status(self) -> str:
+        with self._lock:
+            if not self._files:
+                return "Preparing packages"
+            speed = self._bytes / max(time.monotonic() - self._started, 1e-3)
+            text = (
+                f"Downloading {self._done}/{self._files} files, {_size(self._bytes)} "
+                f"({_size(speed)}/s)"
+            )
+            if self._active:
+                name, (done, total) = max(self._active.items(), key=lambda i: i[1][1] or 0)
+                share = f"{_size(done)}/{_size(total)}" if total else _size(done)
+                text += f"; {name} {share}"
+            return text
 
 
 def _project_root(args: argparse.Namespace) -> Path:
-    from ..project.pyproject import find_project_root
+    """The project folder (pyproject.toml from here or --project upwards), found with the
+    standard library; with --lock and no project, the current folder."""
+    from ..errors import ProjectError
+    from .uptodate import nearest_project
 
-    if args.project is not None:
-        return find_project_root(args.project)
-    if args.lock is not None:  # a lock file alone is enough: .venv beside it or the project
-        try:
-            return find_project_root(Path.cwd())
-        except PalletError:
-            return Path.cwd().absolute()
-    return find_project_root(Path.cwd())
+    start = args.project if args.project is not None else Path.cwd()
+    found = nearest_project(str(start))
+    if found is not None:
+        return Path(found)
+    if args.lock is not None and args.project is None:
+        return Path.cwd().absolute()
+    raise ProjectError(
+        f"no pyproject.toml found in {Path(start).resolve()} or any parent directory; "
+        "run pallet inside a project or pass --project DIR",
+        path="pyproject.toml",
+    )
 
 
 def _lock_first(root: Path, args: argparse.Namespace) -> None:
@@ -216,10 +279,40 @@ def _lock_first(root: Path, args: argparse.Namespace) -> None:
         raise
 
 
-def _read_spec(root: Path) -> Any:
-    from ..project.pyproject import read_project
+def _project_facts(root: Path) -> tuple[SpecifierSet | None, Any]:
+    """requires-python, and pip restricted to the project's own indexes for isolated builds
+    (sdists, the project itself). Read from pyproject.toml directly, not validated again: the
+    lock step validated it (``--frozen``: a bad value here is ignored; pip's defaults apply)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-    return read_project(root)
+    from ..errors import ProjectError
+    from ..pep517.installers import IndexInstaller
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python < 3.11
+        import tomli as tomllib
+    path = root / "pyproject.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ProjectError(f"{path}: cannot be read: {exc}", path="pyproject.toml") from None
+    project = data.get("project")
+    text = project.get("requires-python") if isinstance(project, dict) else None
+    try:
+        requires_python = SpecifierSet(text) if isinstance(text, str) else None
+    except InvalidSpecifier:
+        requires_python = None
+    tool = data.get("tool")
+    pallet = tool.get("pallet") if isinstance(tool, dict) else None
+    indexes = pallet.get("index") if isinstance(pallet, dict) else None
+    rows = [i for i in indexes if isinstance(i, dict)] if isinstance(indexes, list) else []
+    flat = [str(i["url"]) for i in rows if i.get("format") == "flat" and "url" in i]
+    simple = [i for i in rows if i.get("format", "simple") == "simple" and "url" in i]
+    default = next((i for i in simple if i.get("default")), simple[0] if simple else None)
+    if not rows:
+        return requires_python, None  # PyPI: the machine's pip, as pallet build does
+    return requires_python, IndexInstaller(str(default["url"]) if default else None, flat)
 
 
 def _interpreter(
@@ -299,17 +392,6 @@ def _selection(args: argparse.Namespace) -> Selection:
         no_groups=frozenset(no_groups),
         install_project=not args.no_install_project and not args.only_group,
     )
-
-
-def _build_installer(spec: Any) -> Any:
-    """pip with only the project's own indexes for isolated builds (sdists, the project)."""
-    if spec is None:
-        return None
-    from ..pep517.installers import IndexInstaller
-
-    flat = [i.url for i in spec.indexes if i.format == "flat"]
-    default = spec.default_index
-    return IndexInstaller(default.url if default.format == "simple" else None, flat)
 
 
 def _report(changes: list[Change], args: argparse.Namespace, elapsed: float) -> None:

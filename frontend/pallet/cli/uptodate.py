@@ -20,6 +20,7 @@ import sys
 
 from .. import ui
 from ..errors import LockError
+from ..install.stamp import selection_text
 from ..lock.stamp import is_current_unparsed, stored_fingerprint_of
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
@@ -34,6 +35,7 @@ __all__ = [
     "fast_sync_state",
     "is_fresh",
     "nearest_project",
+    "selection_text",
 ]
 
 LOCK_FILE = "pylock.toml"  # = lock.pylock.LOCK_FILE, repeated to keep the fast path light
@@ -159,7 +161,7 @@ def fast_sync(argv: Sequence[str]) -> int | None:
     ``--dry-run`` and anything unknown take the full path."""
     import time
 
-    from ..install.stamp import SYNC_STAMP, read_stamp, selection_text
+    from ..install.stamp import SYNC_STAMP, read_stamp
 
     started = time.perf_counter()
     verbosity = 0

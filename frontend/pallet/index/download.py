@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, BinaryIO
+from urllib.parse import urlsplit
 
 from .http import RETRY_STATUSES, _explain
 from .simple import strip_credentials
@@ -106,11 +107,12 @@ def stream_download(
             if validator:
                 headers["If-Range"] = validator
         try:
-            token = client.watch.begin(index or url, url)
+            token = client.watch.begin(index or urlsplit(url).netloc, url)  # one notice per host
             try:
                 response = client._open(url, headers)
             finally:
                 client.watch.end(token)
+            complete = False
             try:
                 lower = {k.lower(): v for k, v in response.headers.items()}
                 status = response.status
@@ -148,14 +150,19 @@ def stream_download(
                     if progress is not None:
                         progress(have, total)
                 file.flush()
+                complete = True
                 return digest.hexdigest()
             finally:
+                if not complete:  # a body left unread must not go back to the pool for reuse
+                    response.close()
                 response.release_conn()
         except _WriteFailed as exc:
             raise exc.error from None
         except _Retry as retry:
             failures += 1
-            if not client._sleep_within(started, failures - 1, retry.retry_after):
+            if failures > client.retries or not client._sleep_within(
+                started, failures - 1, retry.retry_after
+            ):
                 detail = f"{retry.reason} after {failures} attempt(s)"
                 raise client._error(index, url, detail, None) from None
         except urllib3.exceptions.LocationValueError as exc:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,8 @@ def _where(artifact: Artifact) -> str:
     """The artifact's source as an error names it (a URL without credentials, or a path)."""
     if artifact.path is not None:
         return str(artifact.path)
+    if artifact.url is not None and artifact.url.lower().startswith("file:"):
+        return str(_file_url_path(artifact.url))
     if artifact.url is not None:
         from ..index.http import redact
 
@@ -86,10 +89,22 @@ def _where(artifact: Artifact) -> str:
     return artifact.filename
 
 
+def _file_url_path(url: str) -> Path:
+    """The local path of a ``file:`` URL (RFC 8089)."""
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    return Path(url2pathname(urlsplit(url).path))
+
+
 def _mismatch(artifact: Artifact, got: str) -> InstallError:
     return InstallError(
         f"{_where(artifact)}: sha256 mismatch: expected {artifact.sha256.lower()}, got {got}"
     )
+
+
+class _Cancelled(Exception):
+    """This file stopped because another one failed."""
 
 
 class _Fetcher:
@@ -111,6 +126,9 @@ class _Fetcher:
         self.progress = progress
         self.jobs = jobs
         self._client = client
+        #: Set when another file failed (or on an interrupt): the others stop at their next
+        #: chunk.
+        self.cancelled = threading.Event()
 
     @property
     def client(self) -> HttpClient:
@@ -134,7 +152,9 @@ class _Fetcher:
         if found is not None and self._link_verified(found, dest, h):
             return dest
         if artifact.path is not None:
-            return self._copy(artifact, dest)
+            return self._copy(artifact, artifact.path, dest)
+        if artifact.url is not None and artifact.url.lower().startswith("file:"):
+            return self._copy(artifact, _file_url_path(artifact.url), dest)
         if artifact.url is not None:
             return self._download(artifact, dest)
         raise InstallError(f"{artifact.filename}: the lock gives neither a url nor a path for it")
@@ -182,9 +202,7 @@ class _Fetcher:
             logger.debug("cannot reuse %s: %s", source, exc)
             return False
 
-    def _copy(self, artifact: Artifact, dest: Path) -> Path:
-        assert artifact.path is not None
-        source = artifact.path
+    def _copy(self, artifact: Artifact, source: Path, dest: Path) -> Path:
         try:
             reader = source.open("rb")
         except IsADirectoryError:
@@ -203,6 +221,8 @@ class _Fetcher:
                         raise InstallError(f"{source}: cannot read: {exc.strerror}") from None
                     if not chunk:
                         return digest.hexdigest()
+                    if self.cancelled.is_set():
+                        raise _Cancelled
                     f.write(chunk)
                     digest.update(chunk)
                     if self.progress is not None:
@@ -219,6 +239,8 @@ class _Fetcher:
         reported = [0, -1]  # bytes reported, started (-1: not yet)
 
         def on_progress(done: int, total: int | None) -> None:
+            if self.cancelled.is_set():
+                raise _Cancelled
             if self.progress is None:
                 return
             if reported[1] < 0:
@@ -259,6 +281,8 @@ def fetch(
     downloaded; `InstallError` lists every file that is neither stored nor local.
     """
     env = os.environ if env is None else env
+    if jobs is None:
+        jobs = concurrent_downloads(env)  # checked even when all is stored: a typo shows at once
     wanted: dict[str, Artifact] = {}
     for artifact in artifacts:
         wanted.setdefault(artifact.sha256.lower(), artifact)
@@ -274,32 +298,49 @@ def fetch(
         else:
             todo.append(artifact)
     if not todo:
-        return result
-    if jobs is None:
-        jobs = concurrent_downloads(env)
+        return {a.sha256: result[a.sha256.lower()] for a in artifacts}
+    from ..index.cache import Cache
+
+    Cache(store.root).check_writable()  # `SetupError` naming the folder, before any work
     fetcher = _Fetcher(store, env, progress, max(jobs, 1), client)
     if offline:
-        missing = [a for a in todo if a.path is None and fetcher.lock_time_copy(a) is None]
+        missing = [a for a in todo if not _local(a) and fetcher.lock_time_copy(a) is None]
         if missing:
             names = ", ".join(sorted(a.filename for a in missing))
             raise InstallError(f"not in the cache (offline): {names}")
     result.update(_run_all(fetcher, todo))
-    return result
+    # keyed as each artifact spells its hash (a lock may write it in upper case)
+    return {a.sha256: result[a.sha256.lower()] for a in artifacts}
+
+
+def _local(artifact: Artifact) -> bool:
+    """A file on this machine (offline is no obstacle)."""
+    url = artifact.url or ""
+    return artifact.path is not None or url.lower().startswith("file:")
 
 
 def _run_all(fetcher: _Fetcher, todo: list[Artifact]) -> dict[str, Path]:
-    """Fetch on a pool of ``fetcher.jobs`` threads; the first failure (in the artifacts'
-    order) is raised once the files already under way are done, and nothing else starts."""
+    """Fetch on a pool of ``fetcher.jobs`` threads. At the first failure nothing else starts,
+    the files under way stop at their next chunk (their temp files removed), and the first
+    failure in the artifacts' order is raised. An interrupt (Ctrl-C) does not wait for them."""
     if len(todo) == 1 or fetcher.jobs == 1:
         return {a.sha256.lower(): fetcher.obtain(a) for a in todo}
     from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
-    with ThreadPoolExecutor(max_workers=min(fetcher.jobs, len(todo))) as pool:
+    pool = ThreadPoolExecutor(max_workers=min(fetcher.jobs, len(todo)))
+    try:
         futures = [pool.submit(fetcher.obtain, a) for a in todo]
-        wait(futures, return_when=FIRST_EXCEPTION)
-        for future in futures:
-            future.cancel()
-    for future in futures:
-        if not future.cancelled() and future.exception() is not None:
-            raise future.exception()  # type: ignore[misc]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        if any(f.exception() is not None for f in done):
+            fetcher.cancelled.set()
+            for future in futures:
+                future.cancel()
+            wait(futures)
+    finally:
+        fetcher.cancelled.set()  # on an interrupt too: the workers stop at their next chunk
+        pool.shutdown(wait=False, cancel_futures=True)
+    errors = [f.exception() for f in futures if not f.cancelled() and f.exception() is not None]
+    first = next((e for e in errors if not isinstance(e, _Cancelled)), None)
+    if first is not None:
+        raise first
     return {a.sha256.lower(): f.result() for a, f in zip(todo, futures)}

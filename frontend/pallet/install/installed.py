@@ -59,13 +59,10 @@ def installed(scheme: Scheme) -> dict[str, InstalledDist]:
 
 def read_dist(dist_info: Path) -> InstalledDist | None:
     """The distribution whose ``.dist-info`` folder is `dist_info`; None if it is not one (not a
-    folder, or no METADATA)."""
+    folder, or no METADATA). Plain os calls: Python's buffered ``open`` would be most of the
+    cost of a scan."""
     path = os.fspath(dist_info)
-    try:
-        inside = os.listdir(path)
-    except OSError:
-        return None
-    if "METADATA" not in inside:
+    if not os.path.exists(f"{path}/METADATA"):
         return None
     stem = os.path.basename(path)[: -len(".dist-info")]
     name, sep, version = stem.partition("-")
@@ -74,20 +71,17 @@ def read_dist(dist_info: Path) -> InstalledDist | None:
         if not name:
             return None
     installer = None
-    if "INSTALLER" in inside:
-        try:
-            with open(os.path.join(path, "INSTALLER"), encoding="utf-8") as f:
-                installer = f.readline().strip() or None
-        except (OSError, UnicodeDecodeError):
-            installer = None
+    data = _read_small(f"{path}/INSTALLER")
+    if data:
+        installer = data.decode("utf-8", "replace").partition("\n")[0].strip() or None
     direct_url: Mapping[str, object] | None = None
-    if "direct_url.json" in inside:
+    data = _read_small(f"{path}/direct_url.json")
+    if data is not None:
         try:
-            with open(os.path.join(path, "direct_url.json"), "rb") as f:
-                loaded = json.loads(f.read())
-            direct_url = loaded if isinstance(loaded, dict) else None
-        except (OSError, ValueError):
-            direct_url = None
+            loaded = json.loads(data)
+        except ValueError:
+            loaded = None
+        direct_url = loaded if isinstance(loaded, dict) else None
     editable = False
     if direct_url is not None:
         dir_info = direct_url.get("dir_info")
@@ -100,6 +94,23 @@ def read_dist(dist_info: Path) -> InstalledDist | None:
         direct_url=direct_url,
         editable=editable,
     )
+
+
+def _read_small(path: str) -> bytes | None:
+    """A small file's bytes; None if it cannot be read (absent, most often)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _metadata_name_version(path: str) -> tuple[str, str]:

@@ -49,7 +49,9 @@ KINDS: dict[str, Kind] = {
     "projects": Kind(PROJECTS, 1, "file"),  # usage records (prune reads them)
 }
 #: The kinds ``prune`` may remove entries of: those a synced lock's record names by hash.
-PRUNED = ("archives", "unpacked", "built")
+#: Built wheels first: the unpacked folder of a kept one (named by the built wheel's own hash,
+#: which no record lists) is kept with it.
+PRUNED = ("built", "archives", "unpacked")
 DAY = 86400.0
 #: A temp name older than this is a crash's leftover (``prune`` removes it).
 STALE = DAY
@@ -300,6 +302,17 @@ def _read_records(root: Path) -> list[tuple[Path, str, set[str], float]]:
     return records
 
 
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
+
 def _mtime(path: Path) -> float:
     try:
         return path.stat().st_mtime
@@ -330,10 +343,14 @@ def prune(root: Path, *, max_age: float = 30 * DAY, now: float | None = None) ->
         kind = KINDS[name]
         for path in list(_entries(root, kind)):
             h = path.name if kind.entry == "folder" else path.parent.name
-            if h in needed:
+            if h in needed or now - max(_mtime(path), last_used.get(h, 0.0)) <= max_age:
+                if name == "built":  # its unpacked folder shares its fate
+                    digest = _file_sha256(path)
+                    if h in needed:
+                        needed.add(digest)
+                    last_used[digest] = max(last_used.get(digest, 0.0), last_used.get(h, 0.0))
                 continue
-            if now - max(_mtime(path), last_used.get(h, 0.0)) > max_age:
-                _remove(removed, name, path)
+            _remove(removed, name, path)
         removed.freed += _remove_stale(root / kind.folder, kind.depth, now)
     return removed
 

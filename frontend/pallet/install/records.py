@@ -17,13 +17,7 @@ from pathlib import Path
 
 from ..errors import InstallError
 
-__all__ = ["hash_of_bytes", "hash_of_hex", "read_record_paths", "record_text"]
-
-
-def hash_of_hex(sha256_hex: str) -> str:
-    """RECORD's ``sha256=<urlsafe b64, no padding>`` for a hex digest."""
-    digest = base64.urlsafe_b64encode(bytes.fromhex(sha256_hex)).rstrip(b"=")
-    return "sha256=" + digest.decode("ascii")
+__all__ = ["hash_of_bytes", "read_record_paths", "record_text"]
 
 
 def hash_of_bytes(data: bytes) -> str:
@@ -32,13 +26,22 @@ def hash_of_bytes(data: bytes) -> str:
 
 
 def record_text(rows: Iterable[tuple[str, str, int | None]], record_path: str) -> str:
-    """RECORD's text: one ``path,hash,size`` row per file, RECORD itself last with no hash."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for path, digest, size in rows:
-        writer.writerow((path, digest, "" if size is None else size))
-    writer.writerow((record_path, "", ""))
-    return buffer.getvalue()
+    """RECORD's text: one ``path,hash,size`` row per file, RECORD itself last with no hash.
+
+    CSV as the csv module writes it (PEP 376); paths without a comma, quote or line break, which
+    is nearly all of them, skip the csv writer."""
+    rows = list(rows)
+    paths = "".join(path for path, _, _ in rows)
+    if any(ch in paths for ch in ',"\r\n'):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        for path, digest, size in rows:
+            writer.writerow((path, digest, "" if size is None else size))
+        writer.writerow((record_path, "", ""))
+        return buffer.getvalue()
+    lines = [f"{path},{digest},{'' if size is None else size}\n" for path, digest, size in rows]
+    lines.append(f"{record_path},,\n")
+    return "".join(lines)
 
 
 def read_record_paths(dist_info: Path, root: Path) -> list[str]:

@@ -34,11 +34,10 @@ from typing import TYPE_CHECKING
 
 from .. import __version__, ui
 from ..errors import InstallError, PalletError
-from ..pep517.installers import MachineInstaller, RequirementInstaller, hook_environment
 from .fetch import Artifact, ProgressSink, fetch
 from .installed import InstalledDist, installed
 from .journal import Journal, clear_journal, read_journal, record_files, write_journal
-from .link import LinkMode, install_wheel, uninstall
+from .link import LinkMode, install_wheel, remove_leftovers, uninstall
 from .plan import Change, Plan, make_plan
 from .scheme import Scheme
 from .select import LockedFile, Selection, Wanted, load_pylock, select_packages
@@ -49,6 +48,8 @@ from .wheelfile import UnpackedWheel, load_unpacked, unpack_wheel
 
 if TYPE_CHECKING:
     from packaging.pylock import Pylock
+
+    from ..pep517.installers import RequirementInstaller
 
 __all__ = [
     "LOCK_FILE_NAME",
@@ -162,7 +163,7 @@ def install_lock(
     exists = (venv / "pyvenv.cfg").is_file()
     if not exists and not options.dry_run:
         raise InstallError(f"{venv}: is not a virtual environment (no pyvenv.cfg)")
-    with _locked(venv) if exists else contextlib.nullcontext():
+    with _locked(venv) if exists and not options.dry_run else contextlib.nullcontext():
         scheme = Scheme.read(venv) if exists else None
         executable = scheme.python if scheme is not None else python
         if executable is None:
@@ -249,7 +250,13 @@ def _sync(
     hashes = {h for p in prepared.values() for h in p.hashes}
     hashes |= _unchanged_hashes(wanted, plan)
     if not plan.empty or journal is not None:
-        _apply(venv, scheme, plan, prepared, options, journal, project)
+        try:
+            _apply(venv, scheme, plan, prepared, options, journal, project)
+        except OSError as exc:  # a full disk, a read-only folder: the journal repairs it later
+            where = exc.filename or venv
+            raise InstallError(
+                f"{where}: {exc.strerror or exc}; the next pallet sync repairs {venv}"
+            ) from None
     store.record_use(lock_path, hashes)
     _write_stamp(venv, scheme, lock_path, selection, options, len(wanted))
     versions = {name: p.wheel.version for name, p in prepared.items()}
@@ -295,8 +302,43 @@ def _prepare(
         if artifacts
         else {}
     )
+    from ..pep517.installers import MachineInstaller
+
     installer = options.build_installer or MachineInstaller()
     wheels: dict[str, tuple[Path, str, list[str]]] = {}  # name -> (wheel file, filename, hashes)
+    scratch: list[Path] = []  # wheels of plain directories: not cached, removed once unpacked
+    try:
+        _gather(steps, archives, wheels, scratch, store, env, installer, options, project)
+        for name, (_wheel, filename, _hashes) in wheels.items():
+            _check_tags(name, filename, target)
+        unpacked = _unpack_all(wheels, store, options.jobs)
+    finally:
+        for folder in scratch:
+            shutil.rmtree(folder, ignore_errors=True)
+    out = {}
+    for item in steps:
+        wheel = unpacked[item.name]
+        if wheel.name != item.name:
+            raise InstallError(
+                f"{wheels[item.name][1]}: is a wheel of {wheel.name!r}, but the lock installs "
+                f"{item.name!r} from it"
+            )
+        out[item.name] = _Prepared(wheel, wheels[item.name][2])
+    return out
+
+
+def _gather(
+    steps: Sequence[Wanted],
+    archives: Mapping[str, Path],
+    wheels: dict[str, tuple[Path, str, list[str]]],
+    scratch: list[Path],
+    store: Store,
+    env: dict[str, str],
+    installer: RequirementInstaller,
+    options: SyncOptions,
+    project: ProjectInstall | None,
+) -> None:
+    """A wheel file for each step: the fetched wheel, the sdist's built wheel, the tree's."""
     for item in steps:
         if item.file is not None:
             archive = archives[item.file.sha256]
@@ -310,10 +352,16 @@ def _prepare(
                 )
                 wheels[item.name] = (built, built.name, [item.file.sha256])
         else:
-            built = _build_tree(item, store, env, installer, options, project)
-            wheels[item.name] = (built, built.name, [])
-    for name, (_wheel, filename, _hashes) in wheels.items():
-        _check_tags(name, filename, target)
+            built, key = _build_tree(item, store, env, installer, options, project)
+            if key is None:
+                scratch.append(built.parent)
+            wheels[item.name] = (built, built.name, [key] if key else [])
+
+
+def _unpack_all(
+    wheels: Mapping[str, tuple[Path, str, list[str]]], store: Store, jobs: int
+) -> dict[str, UnpackedWheel]:
+    """Unpack (validating) every wheel into the store, in parallel; by name."""
 
     def unpack(name: str) -> tuple[str, UnpackedWheel]:
         wheel, filename, _ = wheels[name]
@@ -323,18 +371,8 @@ def _prepare(
             done = unpack_wheel(wheel, store.unpacked(digest), filename=filename)
         return name, done
 
-    with ThreadPoolExecutor(max_workers=max(1, min(options.jobs, len(wheels) or 1))) as pool:
-        unpacked = dict(pool.map(unpack, sorted(wheels)))
-    out = {}
-    for item in steps:
-        wheel = unpacked[item.name]
-        if wheel.name != item.name:
-            raise InstallError(
-                f"{wheels[item.name][1]}: is a wheel of {wheel.name!r}, but the lock installs "
-                f"{item.name!r} from it"
-            )
-        out[item.name] = _Prepared(wheel, wheels[item.name][2])
-    return out
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(wheels) or 1))) as pool:
+        return dict(pool.map(unpack, sorted(wheels)))
 
 
 def _check_tags(name: str, filename: str, target: Target) -> None:
@@ -366,10 +404,12 @@ def _build_tree(
     installer: RequirementInstaller,
     options: SyncOptions,
     project: ProjectInstall | None,
-) -> Path:
+) -> tuple[Path, str | None]:
     """A wheel of a local directory or a git commit, through its own PEP 517 backend (PEP 660
-    editable for an editable directory); editable and git wheels are cached in ``built-v1``."""
+    editable for an editable directory); editable and git wheels are cached in ``built-v1`` under
+    a key (returned too, so that the lock's usage record keeps them from `pallet cache prune`)."""
     from ..pep517.hooks import Pep517Builder
+    from ..pep517.installers import hook_environment
 
     if item.vcs is not None:
         tree, key = _checkout(item, store, env, options)
@@ -386,7 +426,7 @@ def _build_tree(
     if key is not None:
         cached = store.built(key)
         if cached is not None:
-            return cached
+            return cached, key
     if not (tree / "pyproject.toml").is_file() and not (tree / "setup.py").is_file():
         raise InstallError(f"{tree}: {item.name} has no pyproject.toml or setup.py to build")
     builder = Pep517Builder(installer, env=hook_environment(env))
@@ -401,8 +441,8 @@ def _build_tree(
         if key is None:
             keep = Path(tempfile.mkdtemp(dir=work, prefix=".tree-")) / wheel.name
             shutil.move(str(wheel), keep)
-            return keep
-        return store.store_built(key, wheel)
+            return keep, None
+        return store.store_built(key, wheel), key
 
 
 def _checkout(
@@ -491,9 +531,7 @@ def _remove_orphans(scheme: Scheme, old_files: Mapping[str, set[str]]) -> None:
     """Delete files an old version had that no installed RECORD lists any more (what a killed
     sync left between linking a new version and removing the old one's files), and the staging
     folders of packages it was linking (`install.link`)."""
-    for folder in {scheme.purelib, scheme.platlib}:
-        for staged in folder.glob(".pallet-stage-*"):
-            shutil.rmtree(staged, ignore_errors=True)
+    remove_leftovers(scheme)
     claimed: set[str] = set()
     for dist in installed(scheme).values():
         claimed.update(record_files(dist.dist_info))

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 from pallet.install.scheme import Scheme
 from pallet.python.venv import VenvInterpreter, create_venv
 
@@ -49,7 +50,7 @@ def pip(scheme: Scheme, *args: str, check: bool = True) -> subprocess.CompletedP
 
 def pip_list(scheme: Scheme) -> dict[str, str]:
     rows = json.loads(pip(scheme, "list", "--format=json").stdout)
-    return {row["name"].lower(): row["version"] for row in rows}
+    return {canonicalize_name(row["name"]): row["version"] for row in rows}
 
 
 def tree(root: Path) -> set[str]:

@@ -82,6 +82,8 @@ def test_fetch_downloads_verifies_and_stores_by_hash(
     index.clear()
     assert fetch(wanted, store, env={}) == got
     assert index.requests == []  # already stored: not fetched again
+    upper = Artifact(**{**wanted[0].__dict__, "sha256": wanted[0].sha256.upper()})
+    assert fetch([upper], store, env={}) == {upper.sha256: got[wanted[0].sha256]}
 
 
 def test_a_hash_mismatch_names_the_url_and_keeps_nothing(
@@ -243,3 +245,161 @@ def test_two_processes_fetching_one_file_both_succeed(tmp_path: Path, dists: Pat
     assert outputs[0] == outputs[1]
     assert stored_files(tmp_path / "cache") == [Path(outputs[0])]
     assert Path(outputs[0]).read_bytes() == (dists / name).read_bytes()
+
+
+class Recorder:
+    """A ProgressSink that keeps every call (fetch calls it from its worker threads)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.lock = threading.Lock()
+        self.calls: list[tuple[str, str, int | None]] = []
+
+    def start(self, artifact: Artifact, total: int | None) -> None:
+        with self.lock:
+            self.calls.append(("start", artifact.filename, total))
+
+    def advance(self, artifact: Artifact, nbytes: int) -> None:
+        with self.lock:
+            self.calls.append(("advance", artifact.filename, nbytes))
+
+    def finish(self, artifact: Artifact) -> None:
+        with self.lock:
+            self.calls.append(("finish", artifact.filename, None))
+
+
+def test_progress_sees_every_byte_once_per_file(tmp_path: Path, dists: Path) -> None:
+    big, gamma = "big-1.0-py3-none-any.whl", "gamma-2.0.tar.gz"
+    sink = Recorder()
+    with IndexServer(dists, drop_after={big: 50_000}, ranges=False) as index:
+        wanted = [remote(index, dists, big), artifact(dists / gamma, local=True)]
+        fetch(wanted, Store(tmp_path), env={}, progress=sink)
+    for name in (big, gamma):
+        mine = [c for c in sink.calls if c[1] == name]
+        size = (dists / name).stat().st_size
+        assert mine[0] == ("start", name, size) and mine[-1] == ("finish", name, None)
+        assert sum(int(n or 0) for kind, _, n in mine if kind == "advance") == size
+    # the server sent big again from its start: the count went back (a negative advance)
+    assert any(kind == "advance" and (n or 0) < 0 for kind, name, n in sink.calls if name == big)
+
+
+def test_flaky_answers_are_retried(tmp_path: Path, dists: Path) -> None:
+    name = "alpha-1.0-py3-none-any.whl"
+    with IndexServer(dists, flaky_failures=2) as index:  # a dropped connection, then a 503
+        got = fetch([remote(index, dists, name)], Store(tmp_path), env={})
+        assert [r.status for r in index.requests_for(f"/files/{name}")] == [0, 503, 200]
+    assert got[sha256_of(dists / name)].read_bytes() == (dists / name).read_bytes()
+
+
+def test_retries_are_bounded_and_the_error_is_one_line(tmp_path: Path, dists: Path) -> None:
+    name = "alpha-1.0-py3-none-any.whl"
+    env = {"PALLET_HTTP_RETRIES": "1"}
+    with IndexServer(dists, flaky_failures=5) as index:
+        a = remote(index, dists, name)
+        with pytest.raises(IndexError_) as caught:
+            fetch([a], Store(tmp_path), env=env)
+        assert index.count(f"/files/{name}") == 2
+    assert str(caught.value) == f"GET {a.url} failed: HTTP 503 after 2 attempt(s)"
+    assert stored_files(tmp_path) == []
+
+
+def test_credentials_come_from_netrc(tmp_path: Path, dists: Path) -> None:
+    name = "alpha-1.0-py3-none-any.whl"
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login user password secret\n")
+    netrc.chmod(0o600)
+    with IndexServer(dists, auth=("user", "secret")) as index:
+        a = remote(index, dists, name)
+        with pytest.raises(IndexError_, match=r"HTTP 401 \(authentication failed"):
+            fetch([a], Store(tmp_path / "one"), env={"NETRC": str(tmp_path / "none")})
+        got = fetch([a], Store(tmp_path / "two"), env={"NETRC": str(netrc)})
+    assert got[a.sha256].read_bytes() == (dists / name).read_bytes()
+
+
+def test_a_file_url_is_copied_even_offline(tmp_path: Path, dists: Path) -> None:
+    source = dists / "gamma-2.0.tar.gz"
+    a = artifact(source, url=source.as_uri())
+    got = fetch([a], Store(tmp_path), offline=True, env={})
+    assert got[a.sha256].read_bytes() == source.read_bytes()
+
+
+def test_an_unwritable_store_is_one_line(tmp_path: Path, dists: Path) -> None:
+    from support.unprivileged import unprivileged_prefix
+
+    prefix = unprivileged_prefix()
+    root = tmp_path / "cache"
+    root.mkdir()
+    root.chmod(0o555)
+    source = dists / "gamma-2.0.tar.gz"
+    code = textwrap.dedent(
+        f"""
+        from pathlib import Path
+        from pallet.errors import PalletError
+        from pallet.install.fetch import Artifact, fetch
+        from pallet.install.store import Store
+        a = Artifact("gamma", "2.0", {source.name!r}, {sha256_of(source)!r}, None,
+                     Path({str(source)!r}), None)
+        try:
+            fetch([a], Store(Path({str(root)!r})), env={{}})
+        except PalletError as exc:
+            print(exc)
+        """
+    )
+    try:
+        proc = subprocess.run(
+            [*prefix, sys.executable, "-c", code], capture_output=True, text=True, check=False
+        )
+    finally:
+        root.chmod(0o755)
+    assert proc.stdout.startswith(f"cache folder '{root}' (PALLET_CACHE_DIR) cannot be written")
+    assert proc.stderr == ""
+
+
+MEASURE = textwrap.dedent(
+    """
+    import resource, sys
+    from pathlib import Path
+    from pallet.install.fetch import Artifact, fetch
+    from pallet.install.store import Store
+    import urllib3  # imported before the baseline: only the download itself is measured
+
+    root, url, name, sha = sys.argv[1:]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    a = Artifact("huge", "1.0", name, sha, url, None, None)
+    fetch([a], Store(Path(root)), env={})
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+    """
+)
+
+
+def test_a_large_file_is_never_whole_in_memory(tmp_path: Path) -> None:
+    pytest.importorskip("resource")
+    size = 96 << 20
+    dists = tmp_path / "dists"
+    dists.mkdir()
+    name = "huge-1.0-py3-none-any.whl"  # only its name is a wheel's: fetch reads no content
+    with (dists / name).open("wb") as f:
+        f.truncate(size)  # sparse zeros: quick to make
+    sha = hashlib.sha256(bytes(size)).hexdigest()
+    with IndexServer(dists) as index:
+        args = [str(tmp_path / "cache"), index.files_url + name, name, sha]
+        proc = subprocess.run(
+            [sys.executable, "-c", MEASURE, *args], capture_output=True, text=True, check=False
+        )
+    assert proc.returncode == 0, proc.stderr
+    grew_kib = int(proc.stdout)
+    assert grew_kib < 24 << 10, f"peak memory grew by {grew_kib} KiB for a {size >> 20} MiB file"
+
+
+def test_one_failure_among_many_is_raised_and_leaves_no_temp_files(
+    tmp_path: Path, index: IndexServer, dists: Path
+) -> None:
+    good = [remote(index, dists, f"many{n}-1.0-py3-none-any.whl") for n in range(4)]
+    big = remote(index, dists, "big-1.0-py3-none-any.whl")
+    bad = Artifact(**{**good[0].__dict__, "sha256": "3" * 64})
+    with pytest.raises(InstallError, match=r"sha256 mismatch: expected 3{64}"):
+        fetch([bad, big, *good[1:]], Store(tmp_path), env={}, jobs=3)
+    assert not [p for p in tmp_path.rglob(".*") if p.is_file()]
+    for path in stored_files(tmp_path):  # whatever finished is whole and right
+        assert path.read_bytes() == (dists / path.name).read_bytes()
