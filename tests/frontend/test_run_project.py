@@ -138,3 +138,47 @@ def test_with_overlays_for_one_run_and_wins(project: Path, env: dict[str, str]) 
     # and a console script of the base still runs by name through the overlay's PATH
     script = pallet(project, env, "run", "--with", "colour==2.0", "greet-hello")
     assert script.stdout == "hello from greet 1.0\n", script.stderr
+
+
+def test_selection_options_take_the_fast_path_once_synced(
+    project: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    text = (project / "pyproject.toml").read_text()
+    text = text.replace(
+        "\n\n[[tool.pallet.index]]",
+        '\n[project.optional-dependencies]\nc = ["colour==2.0"]\n\n[[tool.pallet.index]]',
+        1,
+    )
+    (project / "pyproject.toml").write_text(text, encoding="utf-8")
+    code = "import colour; print(colour.NAME)"
+    first = pallet(project, env, "run", "--extra", "c", "python", "-c", code)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == "colour 2.0\n"
+    index.clear()
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "pallet",
+            "run",
+            "--extra=c",
+            "python",
+            "-c",
+            code,
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert again.stdout == "colour 2.0\n", again.stderr
+    assert index.requests == []
+    assert " argparse" not in again.stderr and " packaging" not in again.stderr
+    # another selection is another sync (an exact one: the extra goes again)
+    plain = pallet(project, env, "run", "python", "-c", code)
+    assert plain.returncode == 1
+    assert "No module named 'colour'" in plain.stderr
