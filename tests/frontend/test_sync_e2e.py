@@ -330,3 +330,44 @@ def test_link_modes_and_compile(project: Path, env: dict[str, str]) -> None:
     site = next((second / ".venv" / "lib").glob("python*/site-packages"))
     assert (site / "foo" / "__init__.py").stat().st_nlink == 1
     assert list((site / "foo" / "__pycache__").glob("__init__.*.pyc"))
+
+
+def test_seeded_environment_keeps_pip(project: Path, env: dict[str, str]) -> None:
+    sync(project, env, "--seed", "--no-dev")
+    venv = project / ".venv"
+    assert "pip" in pip_list(venv)
+    proc = sync(project, env, "-v")  # exact, without --seed: pip stays, linty comes
+    assert "- pip" not in proc.stderr
+    assert {"pip", "linty"} <= set(pip_list(venv))
+
+
+def test_output_piped_and_quiet(project: Path, env: dict[str, str]) -> None:
+    proc = sync(project, env, "--no-dev")
+    lines = proc.stderr.splitlines()
+    assert lines[-1].startswith("Installed 4 packages in ")  # piped: no per-package lines
+    assert not [line for line in lines if line[:2] in ("+ ", "- ", "~ ")]
+    assert proc.stdout == ""
+    quiet = sync(project, env, "-q")
+    assert quiet.stderr == quiet.stdout == ""
+    assert "linty" in pip_list(project / ".venv")
+
+
+PY312 = Path.home() / ".pyenv" / "versions" / "3.12.1" / "bin" / "python3.12"
+
+
+@pytest.mark.skipif(not PY312.exists(), reason="pyenv 3.12.1 not installed")
+def test_python_option_recreates_the_venv_for_that_interpreter(
+    project: Path, env: dict[str, str]
+) -> None:
+    sync(project, env)
+    proc = sync(project, env, "--python", str(PY312))
+    assert "Recreated" in proc.stderr
+    venv = project / ".venv"
+    assert "version_info = 3.12.1" in (venv / "pyvenv.cfg").read_text()
+    assert pip_list(venv) == expected(project, [], None)
+    pip_check(venv)
+    code = "import demo, foo, sys; print(sys.version_info[:2], demo.VALUE)"
+    run = subprocess.run([venv / "bin" / "python", "-c", code], capture_output=True, text=True)
+    assert run.stdout == "(3, 12) 1\n"
+    # the venv keeps 3.12 on the next plain sync (nothing asks for another)
+    assert "Audited" in sync(project, env).stderr

@@ -210,3 +210,33 @@ def test_unwritable_site_packages_is_one_line(
     repaired = ok(pallet(project, env, "sync", "--frozen"))
     assert "repairing an interrupted sync" in repaired.stderr
     assert pip_list(venv) == {"foo": "1.0", "bar": "1.0"}
+
+
+def test_unreadable_journal_reinstalls_everything(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    """Killed while writing the journal: which packages it named is unknown, so all of them."""
+    project = project_with(tmp_path, index, ["foo", "bar"])
+    ok(pallet(project, env, "sync"))
+    venv = project / ".venv"
+    (venv / ".pallet-journal").write_text('{"names": ["fo', encoding="utf-8")
+    proc = ok(pallet(project, env, "sync", "-v"))
+    assert "repairing an interrupted sync" in proc.stderr
+    assert "~ bar 1.0 -> 1.0" in proc.stderr.splitlines()
+    assert "~ foo 1.0 -> 1.0" in proc.stderr.splitlines()
+    assert not (venv / ".pallet-journal").exists()
+    assert pip_list(venv) == {"foo": "1.0", "bar": "1.0"}
+
+
+def test_importing_a_top_level_module_keeps_the_stamp_valid(
+    tmp_path: Path, env: dict[str, str], index: IndexServer, dists: Path
+) -> None:
+    make_wheel(dists, "solo", "1.0", files={"solo_top.py": "X = 1\n"})
+    project = project_with(tmp_path, index, ["solo"])
+    ok(pallet(project, env, "sync"))
+    venv = project / ".venv"
+    clean = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    run = subprocess.run([venv / "bin" / "python", "-c", "import solo_top"], env=clean, check=False)
+    assert run.returncode == 0
+    assert list((site_packages(venv) / "__pycache__").glob("solo_top.*.pyc"))
+    assert "Audited 1 package in" in ok(pallet(project, env, "sync")).stderr

@@ -320,9 +320,12 @@ def _interpreter(
 ) -> VenvInterpreter:
     """The venv's interpreter: the existing pallet .venv's own when nothing asks for another
     and it still fits requires-python (no discovery, no churn); else discovery's choice."""
+    from ..install.target import venv_interpreter_for
     from ..python.discovery import PYTHON_VERSION_FILE, find_python
     from ..python.facts import FactsCache
-    from ..python.venv import VenvInterpreter, inspect_venv
+    from ..python.venv import inspect_venv
+
+    cache = FactsCache.default()
 
     asked = (
         args.python
@@ -335,12 +338,11 @@ def _interpreter(
         executable = state.config.get("executable", "")
         fits = requires_python is None or requires_python.contains(version, prereleases=True)
         if state.kind == "compatible" and executable and version and fits:
-            return VenvInterpreter.probe(executable)
-    cache = FactsCache.default()
+            return venv_interpreter_for(Path(executable), cache.root.parent)
     path = _first_fit(requires_python, args.python, root, cache)
     if path is None:  # none fits: find_python looks at every one, to say why each does not
         path = find_python(requires_python, args.python, project=root, cache=cache).path
-    return VenvInterpreter.probe(path)
+    return venv_interpreter_for(path, cache.root.parent)
 
 
 def _first_fit(

@@ -230,7 +230,8 @@ def _sync(
     journal = read_journal(venv) if scheme is not None else None
     force: set[str] = set()
     if journal is not None:
-        ui.info(f"repairing an interrupted sync of {venv}")
+        verb = "would repair" if options.dry_run else "repairing"
+        ui.info(f"{verb} an interrupted sync of {venv}")
         force = set(journal.names) if journal.complete else {w.name for w in wanted}
     if project is not None and project.name in have and not _project_current(venv, project):
         force.add(project.name)
@@ -249,6 +250,8 @@ def _sync(
     prepared = _prepare(plan, store, target, env, options, progress, project)
     hashes = {h for p in prepared.values() for h in p.hashes}
     hashes |= _unchanged_hashes(wanted, plan)
+    if project is not None and project.name in plan.unchanged:
+        hashes.add(project.key())  # its editable wheel in built-v1, kept by `pallet cache prune`
     if not plan.empty or journal is not None:
         try:
             _apply(venv, scheme, plan, prepared, options, journal, project)
@@ -257,7 +260,10 @@ def _sync(
             raise InstallError(
                 f"{where}: {exc.strerror or exc}; the next pallet sync repairs {venv}"
             ) from None
-    store.record_use(lock_path, hashes)
+    try:
+        store.record_use(lock_path, hashes)
+    except OSError as exc:  # only `pallet cache prune` would miss it
+        ui.warn(f"{store.root}: cannot record what {lock_path} uses: {exc.strerror or exc}")
     _write_stamp(venv, scheme, lock_path, selection, options, len(wanted))
     versions = {name: p.wheel.version for name, p in prepared.items()}
     return plan.changes(versions)
@@ -582,6 +588,10 @@ def _write_stamp(
     count: int,
 ) -> None:
     try:
+        # Python makes site-packages/__pycache__ at the first import of a top-level module
+        # (six.py), which would change the folder's mtime the stamp records: make it now.
+        for folder in {scheme.purelib, scheme.platlib}:
+            (folder / "__pycache__").mkdir(exist_ok=True)
         write_stamp(
             str(lock_path.parent),
             str(venv),

@@ -18,7 +18,7 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,9 @@ import packaging
 from packaging.tags import Tag, compatible_tags, cpython_tags, generic_tags, platform_tags
 
 from ..errors import InterpreterError
+from ..python.venv import VenvInterpreter
 
-__all__ = ["SCRIPT", "Target", "target_for"]
+__all__ = ["SCRIPT", "Target", "target_for", "venv_interpreter_for"]
 
 #: Seconds the interpreter may take to answer.
 TIMEOUT = 30.0
@@ -234,18 +235,46 @@ def target_for(executable: Path, cache_root: Path) -> Target:
                 return hit
     target = _run(executable)
     if stamp is not None:
-        text = json.dumps(
-            {
-                "stamp": stamp,
-                "target": {"markers": dict(target.markers), "tags": [str(t) for t in target.tags]},
-            }
+        tags = [str(t) for t in target.tags]
+        _write(
+            cached,
+            json.dumps({"stamp": stamp, "target": {"markers": dict(target.markers), "tags": tags}}),
         )
-        try:  # best effort: a cache that cannot be written costs only a later subprocess
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=cached.parent, prefix=".target.", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as stream:
-                stream.write(text)
-            Path(tmp).replace(cached)
-        except OSError:
-            pass
     return target
+
+
+def venv_interpreter_for(executable: Path, cache_root: Path) -> VenvInterpreter:
+    """`VenvInterpreter.probe` of `executable`, cached beside the target (same key): creating
+    a venv for an interpreter already seen starts no process."""
+    stamp = _stamp(executable)
+    cached = (
+        cache_root / "interpreters-v1" / f"venv-{_cache_file(cache_root, executable).stem}.json"
+    )
+    if stamp is not None:
+        try:
+            data = json.loads(cached.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = None
+        if isinstance(data, dict) and data.get("stamp") == stamp:
+            try:
+                facts = dict(data["facts"])
+                facts["version_info"] = tuple(facts["version_info"])
+                return VenvInterpreter(**facts)
+            except (KeyError, TypeError, ValueError):
+                pass
+    found = VenvInterpreter.probe(executable)
+    if stamp is not None:
+        _write(cached, json.dumps({"stamp": stamp, "facts": asdict(found)}))
+    return found
+
+
+def _write(path: Path, text: str) -> None:
+    """Best effort: a cache that cannot be written costs only a later subprocess."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".target.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        Path(tmp).replace(path)
+    except OSError:
+        pass

@@ -68,3 +68,18 @@ def test_other_interpreters_tags_as_their_own_packaging_says(python: Path, tmp_p
     found = target.target_for(python, tmp_path)
     assert [str(t) for t in found.tags] == tags
     assert dict(found.markers) == markers
+
+
+def test_venv_interpreter_is_the_probe_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pallet.python.venv import VenvInterpreter
+
+    expected = VenvInterpreter.probe(sys.executable)
+    assert target.venv_interpreter_for(Path(sys.executable), tmp_path) == expected
+
+    def no_probe(executable: object) -> VenvInterpreter:
+        raise AssertionError("probed again")
+
+    monkeypatch.setattr(VenvInterpreter, "probe", staticmethod(no_probe))
+    assert target.venv_interpreter_for(Path(sys.executable), tmp_path) == expected
