@@ -17,6 +17,7 @@ __all__ = [
     "PALLET_HTTP_DEADLINE",
     "PALLET_HTTP_RETRIES",
     "PALLET_HTTP_TIMEOUT",
+    "PALLET_INDEX_URL",
     "PALLET_NO_PROGRESS",
     "PALLET_PYTHON",
     "PALLET_SLOW_NOTICE",
@@ -49,6 +50,10 @@ PALLET_SLOW_NOTICE = "PALLET_SLOW_NOTICE"
 #: stderr, redrawn while ``pallet lock`` resolves (projects looked up, metadata read, elapsed
 #: time), shown only when stderr is a terminal and ``-q`` is not given, and erased when done.
 PALLET_NO_PROGRESS = "PALLET_NO_PROGRESS"
+#: The package index (a PEP 503/691 simple API URL) of ``pallet run script.py`` and ``pallet run
+#: --with`` outside a project, when the script's ``[tool.pallet]`` names none (default: PyPI).
+#: A project's own indexes are always those of its pyproject.toml (docs/run.md).
+PALLET_INDEX_URL = "PALLET_INDEX_URL"
 #: The Python interpreter to use, as ``--python`` takes it (``3.12``, ``pypy3.10``,
 #: ``cpython3.11``, or a path); ``--python`` wins over it, and it over ``.python-version``
 #: (docs/python.md).

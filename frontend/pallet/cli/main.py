@@ -28,6 +28,7 @@ COMMANDS = {
     "cache": "cache",
     "lock": "lock",
     "python": "python",
+    "run": "run",
     "sync": "sync",
 }
 
@@ -103,22 +104,31 @@ def run(argv: Sequence[str]) -> int:
     if list(argv) == ["--version"]:  # the hot path: no argparse, no sub-command imports
         ui.result(f"pallet {__version__}")
         return 0
-    if "lock" in argv:  # an up-to-date lock is answered before argparse is even imported
+    # The sub-command is the first argument that is not an option; import only its module.
+    first = next((a for a in argv if not a.startswith("-")), None)
+    run_command: list[str] = []
+    if first == "run":  # an environment in sync runs the command before argparse is imported
+        from .launch import fast_run, split_run_argv
+
+        fast = fast_run(argv)
+        if fast is not None:
+            return fast
+        argv, run_command = split_run_argv(argv)  # COMMAND and its arguments are not ours
+    elif "lock" in argv:  # an up-to-date lock is answered before argparse is even imported
         from .uptodate import fast_lock
 
         fast = fast_lock(argv)
         if fast is not None:
             return fast
-    if "sync" in argv:  # so is an environment in sync with an up-to-date lock
+    if first != "run" and "sync" in argv:  # so is an environment in sync with its lock
         from .uptodate import fast_sync
 
         fast = fast_sync(argv)
         if fast is not None:
             return fast
-    # The sub-command is the first argument that is not an option; import only its module.
-    first = next((a for a in argv if not a.startswith("-")), None)
     parser = make_parser(first if first in COMMANDS else None)
     args = parser.parse_args(list(argv))
+    args.run_command = run_command
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
