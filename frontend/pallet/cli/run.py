@@ -176,13 +176,10 @@ def _find_python(
     when none fits, discovery's error says why each was rejected."""
     from ..python.discovery import find_python
     from ..python.facts import FactsCache, read_facts
-    from .sync import _first_fit  # shared with pallet sync
 
     cache = FactsCache.default()
     start = project or Path.cwd()
-    path = _first_fit(requires_python, args.python, start, cache)
-    if path is None:
-        path = find_python(requires_python, args.python, project=start, cache=cache).path
+    path = find_python(requires_python, args.python, project=start, cache=cache).path
     facts = read_facts(path, cache)
     return os.path.realpath(path), f"{facts.implementation_name} {facts.version}"
 

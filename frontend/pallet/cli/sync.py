@@ -339,36 +339,8 @@ def _interpreter(
         fits = requires_python is None or requires_python.contains(version, prereleases=True)
         if state.kind == "compatible" and executable and version and fits:
             return venv_interpreter_for(Path(executable), cache.root.parent)
-    path = _first_fit(requires_python, args.python, root, cache)
-    if path is None:  # none fits: find_python looks at every one, to say why each does not
-        path = find_python(requires_python, args.python, project=root, cache=cache).path
+    path = find_python(requires_python, args.python, project=root, cache=cache).path
     return venv_interpreter_for(path, cache.root.parent)
-
-
-def _first_fit(
-    requires_python: SpecifierSet | None, request: str | None, root: Path, cache: Any
-) -> Path | None:
-    """The first interpreter in discovery's order that fits, running only those before it
-    (discovery runs every candidate, which costs ~0.15 s per pyenv shim)."""
-    from ..errors import InterpreterError
-    from ..python.discovery import Candidate, Found, Machine, candidates, rejection, requests
-    from ..python.facts import read_facts
-
-    machine = Machine.current()
-    wanted = requests(request, machine, root)
-    seen = set()
-    for candidate in candidates(wanted, machine):
-        path = candidate.path.absolute()
-        if path in seen or not path.exists():
-            continue
-        seen.add(path)
-        try:
-            found = Found(Candidate(path, candidate.source), facts=read_facts(path, cache))
-        except InterpreterError:
-            continue
-        if rejection(found, requires_python, wanted) is None:
-            return found.path
-    return None
 
 
 def _ensure_venv(venv: Path, interpreter: VenvInterpreter, args: argparse.Namespace) -> None:
