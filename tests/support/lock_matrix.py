@@ -384,7 +384,10 @@ class LockMatrix:
                     flags = [f for extra in sel["extras"] for f in ("--extra", extra)]
                     flags += [f for group in sel["groups"] or () for f in ("--group", group)]
                     verb = ["install", "-r"] if n == 0 else ["sync"]
-                    args = ["pip", *verb, str(lock), "--python", str(python), *flags, *sources]
+                    # --refresh: the session's one uv cache keys files by URL, and a loopback
+                    # port an earlier test used may now serve other bytes under the same name
+                    args = ["pip", *verb, str(lock), "--python", str(python), "--refresh"]
+                    args += [*flags, *sources]
                     try:
                         self._uv(args, env)
                     except _ToolFailed as exc:
