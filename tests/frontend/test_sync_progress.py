@@ -201,7 +201,11 @@ class Screen:
 
 
 def on_terminal(
-    project: Path, env: dict[str, str], *args: str, interrupt_when: str | None = None
+    project: Path,
+    env: dict[str, str],
+    *args: str,
+    interrupt_when: str | None = None,
+    term: str = "xterm",
 ) -> tuple[int, str]:
     """Run pallet with stderr on a pseudo-terminal COLUMNS wide; its exit code and all it wrote
     there. `interrupt_when`: send SIGINT once this text has appeared."""
@@ -210,7 +214,7 @@ def on_terminal(
     proc = subprocess.Popen(
         [sys.executable, "-m", "pallet", *args],
         cwd=project,
-        env=dict(env, TERM="xterm"),
+        env=dict(env, TERM=term),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=slave,
@@ -256,6 +260,17 @@ def test_a_terminal_shows_bars_and_counts_then_only_the_changes(
     assert lines[1:3] == ["+ big 1.0", "+ small 1.0"]
     assert re.fullmatch(r"Installed 2 packages in \d+\.\d\d s", lines[3])
     assert len(lines) == 4, lines
+
+
+def test_a_dumb_terminal_gets_one_status_line(project: Path, env: dict[str, str]) -> None:
+    code, raw = on_terminal(project, env, "sync", "--no-install-project", term="dumb")
+    assert code == 0, raw
+    assert "\x1b[1A" not in raw and f"{BIG} [" not in raw  # no cursor moves, no bars
+    assert re.search(r"[\r\n]Downloading [01]/2 files, [^\r\n]* MiB/s \(\d+\.\ds\)", raw), raw
+    screen = Screen()
+    screen.feed(raw)
+    assert screen.lines()[1:3] == ["+ big 1.0", "+ small 1.0"]
+    assert len(screen.lines()) == 4
 
 
 def test_ctrl_c_clears_the_display_before_the_error(
