@@ -266,7 +266,7 @@ def test_a_dumb_terminal_gets_one_status_line(project: Path, env: dict[str, str]
     code, raw = on_terminal(project, env, "sync", "--no-install-project", term="dumb")
     assert code == 0, raw
     assert "\x1b[1A" not in raw and f"{BIG} [" not in raw  # no cursor moves, no bars
-    assert re.search(r"[\r\n]Downloading [01]/2 files, [^\r\n]* MiB/s \(\d+\.\ds\)", raw), raw
+    assert re.search(r"Downloading [01]/2 files, [^\r\n]*B/s \(\d+\.\ds\)", raw), raw
     screen = Screen()
     screen.feed(raw)
     assert screen.lines()[1:3] == ["+ big 1.0", "+ small 1.0"]
