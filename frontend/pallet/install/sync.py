@@ -338,7 +338,8 @@ def _prepare(
     """Fetch, build and unpack every wheel the plan installs; name -> prepared wheel."""
     steps = [s.wanted for s in plan.install]
     artifacts = [_artifact(w.file) for w in steps if w.file is not None]
-    phases.downloading(_not_stored(artifacts, store))
+    if not isinstance(phases, _NoPhases):  # a stat per file, only for a display
+        phases.downloading(_not_stored(artifacts, store))
     archives = (
         fetch(
             artifacts, store, offline=options.offline, env=env, progress=progress, jobs=options.jobs
