@@ -16,7 +16,7 @@ from .envvars import PALLET_NO_PROGRESS
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
     import threading
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from typing import TextIO
 
 __all__ = ["Progress", "error", "info", "result", "set_verbosity", "verbose", "warn"]
@@ -80,23 +80,35 @@ def result(text: str) -> None:
 
 
 class Progress:
-    """One status line on stderr, redrawn in place while a long step runs.
+    """A status display on stderr, redrawn in place while a long step runs.
 
     Shown only when stderr is a terminal, ``-q`` is not given and ``PALLET_NO_PROGRESS`` is
-    unset (or ``0``); otherwise every method does nothing, so piped output stays clean. A
-    background thread redraws ``status()`` every `interval` seconds after the first `delay`
-    (a quick step shows nothing); the line is erased before any other message and at `stop`.
+    unset (or ``0``); otherwise every method does nothing, so piped output stays clean. One
+    background thread redraws it every `interval` seconds after the first `delay` (a quick step
+    shows nothing); it is erased before any other message and at `stop` (an exception, Ctrl-C
+    included, leaves through `__exit__` too, so the error line prints on a clean screen).
+
+    ``status()`` is one line (the time taken is added). With ``lines``, a terminal that can move
+    its cursor (``TERM`` other than ``dumb``) shows ``lines(width)`` instead: several lines, each
+    cut to the terminal's width, redrawn with ANSI cursor-up and erase (ECMA-48 CUU, EL, ED).
     Use as a context manager.
     """
 
     def __init__(
-        self, status: Callable[[], str], *, delay: float = 0.5, interval: float = 0.1
+        self,
+        status: Callable[[], str],
+        *,
+        lines: Callable[[int], Sequence[str]] | None = None,
+        delay: float = 0.5,
+        interval: float = 0.1,
     ) -> None:
         self._status = status
+        self._lines = lines
         self._delay = delay
         self._interval = interval
         self._stream = sys.stderr
-        self._shown = False
+        self._multi = lines is not None and os.environ.get("TERM", "") != "dumb"
+        self._shown = 0  # lines on screen; the cursor is at the end of the last one
         self._thread: threading.Thread | None = None
         self._done: threading.Event | None = None
         self._lock: threading.Lock | None = None
@@ -134,29 +146,50 @@ class Progress:
         if self._done.wait(self._delay):
             return
         while not self._done.is_set():
-            self._draw(f"{self._status()} ({time.monotonic() - started:.1f}s)")
+            width = self._width()
+            if self._multi and self._lines is not None:
+                frame = list(self._lines(width))
+            else:
+                frame = [f"{self._status()} ({time.monotonic() - started:.1f}s)"]
+            self._draw([line[: max(width - 1, 1)] for line in frame])
             self._done.wait(self._interval)
 
-    def _draw(self, text: str) -> None:
+    def _width(self) -> int:
+        """The terminal's columns now (it may have been resized), else ``COLUMNS`` or 80."""
+        try:
+            return os.get_terminal_size(self._stream.fileno()).columns or 80
+        except (OSError, ValueError, AttributeError):
+            columns = os.environ.get("COLUMNS", "")
+            return int(columns) if columns.isdigit() and int(columns) > 0 else 80
+
+    def _home(self) -> str:
+        """To the start of the display's first line, erasing from there down."""
+        if not self._shown:
+            return ""
+        if not self._multi:
+            return "\r\033[K"
+        up = f"\033[{self._shown - 1}A" if self._shown > 1 else ""
+        return f"\r{up}\033[J"
+
+    def _draw(self, frame: Sequence[str]) -> None:
+        # Every line is shorter than the terminal, so none wraps and the cursor-up count holds.
         assert self._lock is not None
         with self._lock:
-            self._stream.write(f"\r\033[K{text}")
+            self._stream.write(self._home() + "\n".join(frame))
             self._stream.flush()
-            self._shown = True
+            self._shown = len(frame)
 
     def clear(self) -> None:
-        """Erase the line."""
+        """Erase the display."""
         self.write_above("")
 
     def write_above(self, text: str) -> None:
-        """Erase the line and write `text` in its place; the next redraw comes below it."""
+        """Erase the display and write `text` in its place; the next redraw comes below it."""
         if self._lock is None:
             self._stream.write(text)
             self._stream.flush()
             return
         with self._lock:
-            if self._shown:
-                self._stream.write("\r\033[K")
-                self._shown = False
-            self._stream.write(text)
+            self._stream.write(self._home() + text)
+            self._shown = 0
             self._stream.flush()

@@ -51,6 +51,8 @@ Options (keyword-only):
   ``Range`` with an ``If-Range`` that does not match them gets the whole file (RFC 9110 §13.1.5).
 - ``hold``: a `threading.Event`; every answer waits until it is set (to act while a client
   is certainly mid-request).
+- ``throttle``: bytes per second: file bodies are sent in 64 KiB pieces at about this rate
+  (a 2 MiB wheel at 2 MiB/s takes a second: a client's progress display can be watched).
 - ``hashes``: False serves pages without any file hash (PEP 503 makes ``#sha256=`` optional),
   and PEP 658 metadata advertised as ``true`` (no hash).
 
@@ -180,6 +182,7 @@ class IndexServer:
         hashes: bool = True,
         drop_after: Mapping[str, int] | None = None,
         hold: threading.Event | None = None,
+        throttle: float | None = None,
     ) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
@@ -196,6 +199,7 @@ class IndexServer:
         self.hashes = hashes
         self.drop_after = dict(drop_after or {})
         self.hold = hold
+        self.throttle = throttle
         #: The most requests the server was answering at once (to observe parallel clients).
         self.peak = 0
         self._inflight = 0
@@ -438,6 +442,7 @@ class _Handler(BaseHTTPRequestHandler):
         *,
         head: bool = False,
         cut: int | None = None,
+        paced: bool = False,
     ) -> None:
         # Logged before answering, so a client that got the answer sees it in the log.
         self.index._record(Request(self.command, self._path, self._headers(), status))
@@ -451,6 +456,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(body[:cut])
                 self.wfile.flush()
                 self.close_connection = True
+                return
+            rate = self.index.throttle
+            if paced and rate:
+                piece = 64 * 1024
+                for start in range(0, len(body), piece):
+                    self.wfile.write(body[start : start + piece])
+                    self.wfile.flush()
+                    time.sleep(min(piece, len(body) - start) / rate)
                 return
             self.wfile.write(body)
 
@@ -589,9 +602,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             start, end = span
             headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
-            self._send(206, data[start : end + 1], headers, head=head, cut=cut)
+            self._send(206, data[start : end + 1], headers, head=head, cut=cut, paced=True)
             return
-        self._send(200, data, headers, head=head, cut=cut)
+        self._send(200, data, headers, head=head, cut=cut, paced=True)
 
     @staticmethod
     def _range(spec: str, total: int) -> tuple[int, int] | None:

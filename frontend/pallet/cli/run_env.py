@@ -269,12 +269,17 @@ def _install(lock_path: Path, venv: Path, *, offline: bool, env: Mapping[str, st
     """Install the lock's packages for this venv, through the one installer `pallet sync` uses."""
     from ..install.store import Store
     from ..install.sync import Selection, SyncOptions, install_lock
+    from .sync_progress import SyncDisplay
 
-    install_lock(
-        lock_path,
-        venv,
-        Selection(),
-        SyncOptions(offline=offline),
-        store=Store.default(env),
-        env=env,
-    )
+    display = SyncDisplay()  # the display pallet sync shows, on a terminal only
+    with ui.Progress(display.status, lines=display.lines):
+        install_lock(
+            lock_path,
+            venv,
+            Selection(),
+            SyncOptions(offline=offline),
+            store=Store.default(env),
+            env=env,
+            progress=display,
+            phases=display,
+        )

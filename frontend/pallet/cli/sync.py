@@ -155,8 +155,10 @@ def _sync(root: Path, has_project: bool, args: argparse.Namespace) -> list[Chang
         build_installer=build_installer,
     )
     project = ProjectInstall.of(root) if has_project else None
-    sink = _DownloadProgress()
-    with ui.Progress(sink.status):
+    from .sync_progress import SyncDisplay
+
+    display = SyncDisplay()
+    with ui.Progress(display.status, lines=display.lines):
         return install_lock(
             lock_path,
             venv,
@@ -165,63 +167,9 @@ def _sync(root: Path, has_project: bool, args: argparse.Namespace) -> list[Chang
             store=Store.default(),
             project=project,
             python=Path(interpreter.executable),
-            progress=sink,
+            progress=display,
+            phases=display,
         )
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"  # pragma: no cover
-
-
-class _DownloadProgress:
-    """The `install.fetch.ProgressSink` behind ``pallet sync``'s status line: files done of
-    those started, bytes and speed, and the largest download under way with its own share (a
-    torch wheel is what one waits for). `ui.Progress` shows it on a terminal only."""
-
-    def __init__(self) -> None:
-        import threading
-
-        self._lock = threading.Lock()
-        self._started = time.monotonic()
-        self._files = 0
-        self._done = 0
-        self._bytes = 0
-        self._active: dict[str, tuple[int, int | None]] = {}  # filename -> (done, total)
-
-    def start(self, artifact: Any, total: int | None) -> None:
-        with self._lock:
-            self._files += 1
-            self._active[artifact.filename] = (0, total)
-
-    def advance(self, artifact: Any, nbytes: int) -> None:
-        with self._lock:
-            self._bytes += nbytes
-            done, total = self._active.get(artifact.filename, (0, None))
-            self._active[artifact.filename] = (done + nbytes, total)
-
-    def finish(self, artifact: Any) -> None:
-        with self._lock:
-            self._done += 1
-            self._active.pop(artifact.filename, None)
-
-    def status(self) -> str:
-        with self._lock:
-            if not self._files:
-                return "Preparing packages"
-            speed = self._bytes / max(time.monotonic() - self._started, 1e-3)
-            text = (
-                f"Downloading {self._done}/{self._files} files, {_size(self._bytes)} "
-                f"({_size(speed)}/s)"
-            )
-            if self._active:
-                name, (done, total) = max(self._active.items(), key=lambda i: i[1][1] or 0)
-                share = f"{_size(done)}/{_size(total)}" if total else _size(done)
-                text += f"; {name} {share}"
-            return text
 
 
 def _project_root(args: argparse.Namespace) -> Path:

@@ -30,7 +30,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .. import __version__, ui
 from ..errors import InstallError, PalletError
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LOCK_FILE_NAME",
     "Change",
+    "PhaseSink",
     "ProjectInstall",
     "Selection",
     "SyncOptions",
@@ -142,6 +143,26 @@ class _Prepared:
     hashes: list[str] = field(default_factory=list)
 
 
+class PhaseSink(Protocol):
+    """What `install_lock` reports besides each download (`fetch.ProgressSink`), for a display
+    (``pallet sync``'s, `cli.sync_progress`). Called from worker threads: must be thread-safe."""
+
+    def downloading(self, artifacts: Sequence[Artifact]) -> None:
+        """These files are about to be fetched (those the store does not hold)."""
+
+    def phase(self, label: str, done: int, total: int) -> None:
+        """A step after the downloads: ``("Unpacking", 3, 35)``, ``("Building demo", 0, 0)``
+        (total 0: no count), ``("Installing", 12, 35)``, ``("Removing", 1, 2)``."""
+
+
+class _NoPhases:
+    def downloading(self, artifacts: Sequence[Artifact]) -> None:
+        pass
+
+    def phase(self, label: str, done: int, total: int) -> None:
+        pass
+
+
 def install_lock(
     lock_path: Path,
     venv: Path,
@@ -153,10 +174,12 @@ def install_lock(
     progress: ProgressSink | None = None,
     project: ProjectInstall | None = None,
     python: Path | None = None,
+    phases: PhaseSink | None = None,
 ) -> list[Change]:
     """Install what the lock at `lock_path` selects into the venv at `venv`; the changes made
     (or, with ``dry_run``, those that would be made). `python`: the interpreter to plan for
-    when `venv` does not exist yet (a dry run)."""
+    when `venv` does not exist yet (a dry run). `progress` hears of each download, `phases`
+    of the steps (both for a display)."""
     env = dict(os.environ if env is None else env)
     lock_path = lock_path.absolute()
     venv = venv.absolute()
@@ -171,7 +194,18 @@ def install_lock(
             raise InstallError(f"{venv}: does not exist, and no interpreter was given")
         target = target_for(executable, store.root)
         return _sync(
-            lock, lock_path, venv, scheme, target, selection, options, store, env, progress, project
+            lock,
+            lock_path,
+            venv,
+            scheme,
+            target,
+            selection,
+            options,
+            store,
+            env,
+            progress,
+            project,
+            phases or _NoPhases(),
         )
 
 
@@ -218,6 +252,7 @@ def _sync(
     env: dict[str, str],
     progress: ProgressSink | None,
     project: ProjectInstall | None,
+    phases: PhaseSink,
 ) -> list[Change]:
     wanted = select_packages(lock, lock_path, target, selection)
     if project is not None and selection.install_project:
@@ -248,14 +283,14 @@ def _sync(
     if options.dry_run:
         return plan.changes()
     assert scheme is not None
-    prepared = _prepare(plan, store, target, env, options, progress, project)
+    prepared = _prepare(plan, store, target, env, options, progress, project, phases)
     hashes = {h for p in prepared.values() for h in p.hashes}
     hashes |= _unchanged_hashes(wanted, plan)
     if project is not None and project.name in plan.unchanged:
         hashes.add(project.key())  # its editable wheel in built-v1, kept by `pallet cache prune`
     if not plan.empty or journal is not None:
         try:
-            _apply(venv, scheme, plan, prepared, options, journal, project)
+            _apply(venv, scheme, plan, prepared, options, journal, project, phases)
         except OSError as exc:  # a full disk, a read-only folder: the journal repairs it later
             where = exc.filename or venv
             raise InstallError(
@@ -298,10 +333,13 @@ def _prepare(
     options: SyncOptions,
     progress: ProgressSink | None,
     project: ProjectInstall | None,
+    phases: PhaseSink,
 ) -> dict[str, _Prepared]:
     """Fetch, build and unpack every wheel the plan installs; name -> prepared wheel."""
     steps = [s.wanted for s in plan.install]
     artifacts = [_artifact(w.file) for w in steps if w.file is not None]
+    if not isinstance(phases, _NoPhases):  # a stat per file, only for a display
+        phases.downloading(_not_stored(artifacts, store))
     archives = (
         fetch(
             artifacts, store, offline=options.offline, env=env, progress=progress, jobs=options.jobs
@@ -315,10 +353,10 @@ def _prepare(
     wheels: dict[str, tuple[Path, str, list[str]]] = {}  # name -> (wheel file, filename, hashes)
     scratch: list[Path] = []  # wheels of plain directories: not cached, removed once unpacked
     try:
-        _gather(steps, archives, wheels, scratch, store, env, installer, options, project)
+        _gather(steps, archives, wheels, scratch, store, env, installer, options, project, phases)
         for name, (_wheel, filename, _hashes) in wheels.items():
             _check_tags(name, filename, target)
-        unpacked = _unpack_all(wheels, store, options.jobs or 8)
+        unpacked = _unpack_all(wheels, store, options.jobs or 8, phases)
     finally:
         for folder in scratch:
             shutil.rmtree(folder, ignore_errors=True)
@@ -334,6 +372,19 @@ def _prepare(
     return out
 
 
+def _not_stored(artifacts: Sequence[Artifact], store: Store) -> list[Artifact]:
+    """The artifacts `fetch` will fetch (one per hash), for the display's count."""
+    out: dict[str, Artifact] = {}
+    for artifact in artifacts:
+        try:
+            stored = store.has_archive(artifact.sha256.lower(), artifact.filename)
+        except ValueError:  # a bad hash or file name: fetch says so
+            stored = None
+        if stored is None:
+            out.setdefault(artifact.sha256.lower(), artifact)
+    return list(out.values())
+
+
 def _gather(
     steps: Sequence[Wanted],
     archives: Mapping[str, Path],
@@ -344,6 +395,7 @@ def _gather(
     installer: RequirementInstaller,
     options: SyncOptions,
     project: ProjectInstall | None,
+    phases: PhaseSink,
 ) -> None:
     """A wheel file for each step: the fetched wheel, the sdist's built wheel, the tree's."""
     for item in steps:
@@ -354,11 +406,13 @@ def _gather(
             else:
                 from .build import wheel_for_sdist
 
+                phases.phase(f"Building {item.name}", 0, 0)
                 built = wheel_for_sdist(
                     _artifact(item.file), archive, store, env=env, installer=installer
                 )
                 wheels[item.name] = (built, built.name, [item.file.sha256])
         else:
+            phases.phase(f"Building {item.name}", 0, 0)
             built, key = _build_tree(item, store, env, installer, options, project)
             if key is None:
                 scratch.append(built.parent)
@@ -366,9 +420,13 @@ def _gather(
 
 
 def _unpack_all(
-    wheels: Mapping[str, tuple[Path, str, list[str]]], store: Store, jobs: int
+    wheels: Mapping[str, tuple[Path, str, list[str]]], store: Store, jobs: int, phases: PhaseSink
 ) -> dict[str, UnpackedWheel]:
     """Unpack (validating) every wheel into the store, in parallel; by name."""
+    import threading
+
+    count, counting = [0], threading.Lock()
+    phases.phase("Unpacking", 0, len(wheels))
 
     def unpack(name: str) -> tuple[str, UnpackedWheel]:
         wheel, filename, hashes = wheels[name]
@@ -379,6 +437,9 @@ def _unpack_all(
         done = load_unpacked(store.unpacked(digest))
         if done is None:
             done = unpack_wheel(wheel, store.unpacked(digest), filename=filename)
+        with counting:
+            count[0] += 1
+            phases.phase("Unpacking", count[0], len(wheels))
         return name, done
 
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(wheels) or 1))) as pool:
@@ -499,6 +560,7 @@ def _apply(
     options: SyncOptions,
     journal: Journal | None,
     project: ProjectInstall | None,
+    phases: PhaseSink,
 ) -> None:
     (venv / SYNC_STAMP).unlink(missing_ok=True)
     old_files: dict[str, set[str]] = {
@@ -515,10 +577,12 @@ def _apply(
     names = {d.name for d in plan.remove} | {s.wanted.name for s in plan.install}
     names |= set(journal.names) if journal else set()
     write_journal(venv, names, old_files)
-    for dist in plan.remove:
+    for i, dist in enumerate(plan.remove):
         assert isinstance(dist, InstalledDist)
+        phases.phase("Removing", i, len(plan.remove))
         uninstall(dist, scheme)
-    for step in plan.install:
+    for i, step in enumerate(plan.install):
+        phases.phase("Installing", i, len(plan.install))
         replaces = step.replaces
         assert replaces is None or isinstance(replaces, InstalledDist)
         install_wheel(
