@@ -320,8 +320,11 @@ def report(
             }
         row["packages"] = len(res.installed)
         row["installed"] = sorted(res.installed)
-        differs = base is not None and res.installed and not res.error
-        row["differs_from_uv"] = sorted(res.installed ^ base.installed) if differs else None
+        row["differs_from_uv"] = (
+            sorted(res.installed ^ base.installed)
+            if base is not None and res.installed and not res.error
+            else None
+        )
         row["error"] = res.error or None
         row["skipped"] = res.skipped or None
         rows.append(row)
@@ -346,10 +349,11 @@ def print_table(data: dict[str, object]) -> None:
     def sec(value: object) -> str:
         return f"{value:7.3f}" if isinstance(value, float) else f"{'-':>7}"
 
+    reps, fast = data["repetitions"], data["fast_per_repetition"]
+    assert isinstance(reps, int) and isinstance(fast, int)
     print(
         f"install {lock.PROJECT}'s lock (37 packages) into a fresh .venv from a loopback index; "
-        f"median of {data['repetitions']} cold/warm/no-op syncs, "
-        f"{data['repetitions'] * data['fast_per_repetition']} run/--version (seconds)"  # type: ignore[operator]
+        f"median of {reps} cold/warm/no-op syncs, {reps * fast} run/--version (seconds)"
     )
     head = f"{'tool':<7} {'version':<8}"
     for kind in PHASES:
