@@ -55,6 +55,7 @@ from _common import (
     BENCH,
     add_choices,
     chosen,
+    copy_from_tree,
     emit,
     ensure_venv,
     machine_info,
@@ -107,13 +108,14 @@ def version_command(tool: Tool) -> list[str]:
 def env_for(tool: Tool, cache: Path) -> dict[str, str]:
     env = lock.tool_env(tool, cache, work=WORK)
     env.update(
-        PALLET_PYTHON=sys.executable,
         POETRY_VIRTUALENVS_IN_PROJECT="true",
         POETRY_VIRTUALENVS_CREATE="true",
         PDM_VENV_IN_PROJECT="true",
         PIP_NO_INPUT="1",
         PIP_DISABLE_PIP_VERSION_CHECK="1",
     )
+    # pallet: no PALLET_PYTHON (with it, each sync runs the whole interpreter discovery); it
+    # finds this Python first on PATH, in its own venv's bin (checked after each sync).
     # pdm: let it make its own in-project venv (PDM_PYTHON would make it install into that
     # interpreter itself); it finds the base interpreter on PATH after its own venv's bin
     env.pop("PDM_PYTHON", None)
@@ -125,13 +127,17 @@ def env_for(tool: Tool, cache: Path) -> dict[str, str]:
 # -- set-up ---------------------------------------------------------------------------------
 
 
-def prepare_venv(tool: Tool) -> None:
-    """The tool's venv (lock.py's, or pip's); pallet gets the console script pip would write."""
+def prepare_venv(tool: Tool, tree: Path | None) -> None:
+    """The tool's venv (lock.py's, or pip's); pallet from ``tree`` (default: the work tree)
+    with the console script pip would write."""
     if tool.key == "pip":
         ensure_venv(tool.venv, tool.requires())
         return
     lock.prepare_venv(tool)
     if tool.key == "pallet":
+        if tree is not None:
+            python = tool.venv / "bin" / "python"
+            copy_from_tree(python, [tree / "frontend" / "pallet", tree / "backend" / "pallet_core"])
         script = tool.venv / "bin" / "pallet"
         script.write_text(
             f"#!{tool.venv / 'bin' / 'python'}\nimport sys\nfrom pallet.__main__ import main\n"
@@ -176,7 +182,8 @@ class Result:
     version: str = "?"
     times: dict[str, list[float]] = field(default_factory=lambda: {p: [] for p in PHASES})
     installed: set[str] = field(default_factory=set)
-    error: str = ""
+    error: str = ""  # the tool could not lock or sync: nothing more runs for it
+    failed: dict[str, str] = field(default_factory=dict)  # run/version failures, by phase
     skipped: str = ""
 
 
@@ -243,7 +250,7 @@ def fast_once(res: Result, project: Path, kind: str) -> None:
     cmd = run_command(tool, project) if kind == "run" else version_command(tool)
     elapsed, error = timed(cmd, project, env_for(tool, WORK / "cache" / tool.key))
     if error:
-        res.error = f"{kind}: {error}"
+        res.failed[kind] = error
     else:
         res.times[kind].append(elapsed)
 
@@ -292,7 +299,7 @@ def measure(results: list[Result], url: str, reps: int, fast: int) -> dict[str, 
         for kind in ("run", "version"):
             for _ in range(fast):
                 for res in live:
-                    if not res.error:
+                    if not res.error and kind not in res.failed:
                         fast_once(res, projects[res.tool.key], kind)
         uv_venv = projects.get("uv", WORK) / ".venv"
         measure_floors(floors, next(uv_venv.glob("lib/python3*/site-packages"), None), fast)
@@ -311,7 +318,9 @@ def report(
     for res in results:
         row: dict[str, object] = {"tool": res.tool.key, "tool_version": res.version}
         for kind in PHASES:
-            value = median_or_none(res.times[kind], bool(res.error or res.skipped))
+            value = median_or_none(
+                res.times[kind], bool(res.error or res.skipped or kind in res.failed)
+            )
             ref = median_or_none(base.times[kind], False) if base else None
             row[kind] = {
                 "median_s": value,
@@ -326,6 +335,7 @@ def report(
             else None
         )
         row["error"] = res.error or None
+        row["failed"] = res.failed or None
         row["skipped"] = res.skipped or None
         rows.append(row)
     floors = extra["floors"]
@@ -386,6 +396,8 @@ def print_table(data: dict[str, object]) -> None:
             print(f"SKIPPED {row['tool']}: {row['skipped']}")
         if row["error"]:
             print(f"FAILED {row['tool']}: {row['error']}")
+        for kind, error in (row["failed"] or {}).items():
+            print(f"FAILED {row['tool']} {kind}: {error}")
 
 
 def main() -> int:
@@ -395,6 +407,12 @@ def main() -> int:
         "--fast", type=int, default=3, help="run and --version calls per tool and repetition"
     )
     add_choices(parser, "--tools", list(TOOLS))
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        default=None,
+        help="take pallet from this checkout (frontend/, backend/) instead of the work tree",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--no-netns", action="store_true", help="do not use a network namespace")
     parser.add_argument("--in-netns", action="store_true", help=argparse.SUPPRESS)
@@ -413,7 +431,7 @@ def main() -> int:
         WORK.mkdir(parents=True, exist_ok=True)
         for res in results:
             try:
-                prepare_venv(res.tool)
+                prepare_venv(res.tool, args.tree)
             except (RuntimeError, subprocess.TimeoutExpired) as exc:
                 raise SystemExit(f"setting up {res.tool.key}'s venv failed: {exc}") from exc
         if not args.no_netns:
@@ -438,7 +456,7 @@ def main() -> int:
     data = report(results, args, args.in_netns, extra)
     RESULTS.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     emit(data, args.json, print_table)
-    return 0 if all(not r.error for r in results) else 1
+    return 0 if all(not r.error and not r.failed for r in results) else 1
 
 
 if __name__ == "__main__":
