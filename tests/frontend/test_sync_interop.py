@@ -164,7 +164,7 @@ def test_a_lock_exported_by_uv_installs_as_uv_installs_it(
 
 
 def test_pallet_sync_installs_the_locks_selection_and_pip_check_passes(
-    project: Path, env: dict[str, str]
+    tmp_path: Path, project: Path, env: dict[str, str]
 ) -> None:
     locked = run_pallet_lock(project, env, timeout=TIMEOUT)
     assert locked.returncode == 0, locked.stderr
@@ -177,6 +177,8 @@ def test_pallet_sync_installs_the_locks_selection_and_pip_check_passes(
     assert pip_list(venv) == pylock_selection(lock, [], None)
     assert pip_list(venv) == {"alpha": "1.0", "beta": "2.0"}
     assert_pip_check(venv)
+    lock_path = project / "pylock.toml"
+    assert uv_install(UV, tmp_path / "uv-side", lock_path, timeout=TIMEOUT) == pip_list(venv)
 
     pallet_sync(project, env, "--extra", "fast", "--group", "test")
     wanted = pylock_selection(lock, ["fast"], [*defaults, "test"])
