@@ -13,9 +13,11 @@ from .errors import SetupError
 __all__ = [
     "PALLET_CACHE_DIR",
     "PALLET_CONCURRENCY",
+    "PALLET_CONCURRENT_DOWNLOADS",
     "PALLET_HTTP_DEADLINE",
     "PALLET_HTTP_RETRIES",
     "PALLET_HTTP_TIMEOUT",
+    "PALLET_INDEX_URL",
     "PALLET_NO_PROGRESS",
     "PALLET_PYTHON",
     "PALLET_SLOW_NOTICE",
@@ -28,6 +30,9 @@ __all__ = [
 PALLET_CACHE_DIR = "PALLET_CACHE_DIR"
 #: How many HTTP requests run at once (default 16; a whole number, 1 or more).
 PALLET_CONCURRENCY = "PALLET_CONCURRENCY"
+#: How many files ``pallet sync`` downloads (or copies into the cache) at once (default 8; a
+#: whole number, 1 or more).
+PALLET_CONCURRENT_DOWNLOADS = "PALLET_CONCURRENT_DOWNLOADS"
 #: Seconds to wait for a connection, and for each read of an answer, before one attempt of a
 #: request fails (default 30; a positive number).
 PALLET_HTTP_TIMEOUT = "PALLET_HTTP_TIMEOUT"
@@ -45,6 +50,10 @@ PALLET_SLOW_NOTICE = "PALLET_SLOW_NOTICE"
 #: stderr, redrawn while ``pallet lock`` resolves (projects looked up, metadata read, elapsed
 #: time), shown only when stderr is a terminal and ``-q`` is not given, and erased when done.
 PALLET_NO_PROGRESS = "PALLET_NO_PROGRESS"
+#: The package index (a PEP 503/691 simple API URL) of ``pallet run script.py`` and ``pallet run
+#: --with`` outside a project, when the script's ``[tool.pallet]`` names none (default: PyPI).
+#: A project's own indexes are always those of its pyproject.toml (docs/run.md).
+PALLET_INDEX_URL = "PALLET_INDEX_URL"
 #: The Python interpreter to use, as ``--python`` takes it (``3.12``, ``pypy3.10``,
 #: ``cpython3.11``, or a path); ``--python`` wins over it, and it over ``.python-version``
 #: (docs/python.md).

@@ -5,8 +5,9 @@ Anything that is a user's problem (bad input, unreachable index, unsatisfiable r
 exception escaping a command is a bug in pallet.
 
 Exit codes, the same for every command (listed by ``pallet --help``, `cli.main.EXIT_CODES`):
-1 the command ran and failed (`ResolutionError`, `LockError`, `BuildFailed`); 2 bad input, the
-default (`ProjectError`, a bad option, a path that cannot be used); 3 `IndexError_`.
+1 the command ran and failed (`ResolutionError`, `LockError`, `BuildFailed`, `InstallError`);
+2 bad input, the default (`ProjectError`, a bad option, a path that cannot be used);
+3 `IndexError_`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 __all__ = [
     "BuildFailed",
     "IndexError_",
+    "InstallError",
     "InterpreterError",
     "LockError",
     "PalletError",
@@ -81,5 +83,13 @@ class BuildFailed(PalletError):
 class InterpreterError(PalletError):
     """No Python interpreter fits (the message lists each one found and why it was rejected),
     or one interpreter cannot be run or does not answer like a Python."""
+
+    exit_code = 1
+
+
+class InstallError(PalletError):
+    """Installing failed: a hash mismatch, a bad wheel (unsafe paths, a RECORD that does not match
+    its files, a name that disagrees with its file name), a failed install or uninstall. The
+    message names the file or path and the problem."""
 
     exit_code = 1

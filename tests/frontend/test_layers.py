@@ -9,7 +9,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "frontend" / "pallet"
 
 #: docs/architecture.md: errors/envvars/ui -> project -> pep517 -> index -> resolve -> lock
-#: -> python -> cli.
+#: -> python -> install -> cli.
 #: A module may import from its own layer and from layers with a lower rank only.
 LAYERS = {
     "errors": 0,
@@ -21,8 +21,9 @@ LAYERS = {
     "resolve": 4,
     "lock": 5,
     "python": 6,
-    "cli": 7,
-    "__main__": 7,
+    "install": 7,
+    "cli": 8,
+    "__main__": 8,
 }
 
 

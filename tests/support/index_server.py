@@ -46,11 +46,17 @@ Options (keyword-only):
   match get 304.
 - ``cache_control``: a ``Cache-Control`` value for pages (e.g. ``"max-age=600"``).
 - ``delay``: seconds to sleep before answering each request (to observe concurrency).
+- ``drop_after``: ``{filename: n}``: the first answer for that file stops after ``n`` bytes of
+  its body (the connection is closed), once; files carry ``ETag`` and ``Last-Modified``, and a
+  ``Range`` with an ``If-Range`` that does not match them gets the whole file (RFC 9110 §13.1.5).
+- ``hold``: a `threading.Event`; every answer waits until it is set (to act while a client
+  is certainly mid-request).
 - ``hashes``: False serves pages without any file hash (PEP 503 makes ``#sha256=`` optional),
   and PEP 658 metadata advertised as ``true`` (no hash).
 
 Every request is logged as a `Request` (``method``, ``path``, ``headers`` with lower-case names,
-``status``); see `IndexServer.requests`, `count`, `requests_for`, `clear`.
+``status``); see `IndexServer.requests`, `count`, `requests_for`, `clear`; `IndexServer.peak` is
+the most requests it answered at once.
 """
 
 from __future__ import annotations
@@ -118,11 +124,16 @@ def _project_of(filename: str) -> str | None:
 
 
 def _wheel_metadata(path: Path) -> bytes | None:
-    with zipfile.ZipFile(path) as zf:
-        for name in zf.namelist():
-            parts = name.split("/")
-            if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
-                return zf.read(name)
+    """The wheel's METADATA; None when it has none (or is not a zip file, as a test's stand-in
+    for a large file)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for name in zf.namelist():
+                parts = name.split("/")
+                if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
+                    return zf.read(name)
+    except zipfile.BadZipFile:
+        return None
     return None
 
 
@@ -167,6 +178,8 @@ class IndexServer:
         cache_control: str | None = None,
         delay: float = 0.0,
         hashes: bool = True,
+        drop_after: Mapping[str, int] | None = None,
+        hold: threading.Event | None = None,
     ) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
@@ -181,6 +194,11 @@ class IndexServer:
         self.cache_control = cache_control
         self.delay = delay
         self.hashes = hashes
+        self.drop_after = dict(drop_after or {})
+        self.hold = hold
+        #: The most requests the server was answering at once (to observe parallel clients).
+        self.peak = 0
+        self._inflight = 0
         self._lock = threading.Lock()
         self._log: list[Request] = []
         self._failures: dict[str, int] = {}
@@ -271,6 +289,11 @@ class IndexServer:
     def _record(self, request: Request) -> None:
         with self._lock:
             self._log.append(request)
+
+    def _take_drop(self, filename: str) -> int | None:
+        """Bytes to send before dropping this answer for ``filename`` (once per file)."""
+        with self._lock:
+            return self.drop_after.pop(filename, None)
 
     def _should_fail(self, path: str) -> Literal["drop", "503", None]:
         with self._lock:
@@ -414,6 +437,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers: Mapping[str, str] | None = None,
         *,
         head: bool = False,
+        cut: int | None = None,
     ) -> None:
         # Logged before answering, so a client that got the answer sees it in the log.
         self.index._record(Request(self.command, self._path, self._headers(), status))
@@ -423,13 +447,31 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if not head and body:
+            if cut is not None:  # a dropped connection after `cut` bytes of the body
+                self.wfile.write(body[:cut])
+                self.wfile.flush()
+                self.close_connection = True
+                return
             self.wfile.write(body)
 
     def _handle(self, head: bool) -> None:
         index = self.index
+        with index._lock:
+            index._inflight += 1
+            index.peak = max(index.peak, index._inflight)
+        try:
+            self._answer(head)
+        finally:
+            with index._lock:
+                index._inflight -= 1
+
+    def _answer(self, head: bool) -> None:
+        index = self.index
         self._path = unquote(urlsplit(self.path).path)
         if index.delay:
             time.sleep(index.delay)
+        if index.hold is not None:
+            index.hold.wait(60)
         failure = index._should_fail(self._path)
         if failure == "drop":
             index._record(Request(self.command, self._path, self._headers(), 0))
@@ -525,8 +567,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b"not found\n", head=head)
             return
         data = target.read_bytes()
-        headers = {"Content-Type": "application/octet-stream"}
+        mtime = target.stat().st_mtime
+        etag = '"' + self.index._digest(target)[0][:32] + '"'
+        headers = {
+            "Content-Type": "application/octet-stream",
+            "ETag": etag,
+            "Last-Modified": formatdate(mtime, usegmt=True),
+        }
         header = self.headers.get("Range")
+        if_range = self.headers.get("If-Range")
+        if if_range is not None and if_range not in (etag, headers["Last-Modified"]):
+            header = None  # the file changed since: the whole file (RFC 9110 §13.1.5)
+        cut = None if head else self.index._take_drop(filename)
         if self.index.ranges:
             headers["Accept-Ranges"] = "bytes"
         if self.index.ranges and header and header.startswith("bytes=") and "," not in header:
@@ -537,9 +589,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             start, end = span
             headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
-            self._send(206, data[start : end + 1], headers, head=head)
+            self._send(206, data[start : end + 1], headers, head=head, cut=cut)
             return
-        self._send(200, data, headers, head=head)
+        self._send(200, data, headers, head=head, cut=cut)
 
     @staticmethod
     def _range(spec: str, total: int) -> tuple[int, int] | None:

@@ -25,8 +25,11 @@ __all__ = ["COMMANDS", "make_parser", "route_logging", "run"]
 #: sub-command name -> module under pallet.cli (``--help`` lists exactly these)
 COMMANDS = {
     "build": "build",
+    "cache": "cache",
     "lock": "lock",
     "python": "python",
+    "run": "run",
+    "sync": "sync",
 }
 
 #: The exit codes every command keeps to (also in docs/lock.md and `pallet.errors`).
@@ -101,16 +104,31 @@ def run(argv: Sequence[str]) -> int:
     if list(argv) == ["--version"]:  # the hot path: no argparse, no sub-command imports
         ui.result(f"pallet {__version__}")
         return 0
-    if "lock" in argv:  # an up-to-date lock is answered before argparse is even imported
+    # The sub-command is the first argument that is not an option; import only its module.
+    first = next((a for a in argv if not a.startswith("-")), None)
+    run_command: list[str] = []
+    if first == "run":  # an environment in sync runs the command before argparse is imported
+        from .launch import fast_run, split_run_argv
+
+        fast = fast_run(argv)
+        if fast is not None:
+            return fast
+        argv, run_command = split_run_argv(argv)  # COMMAND and its arguments are not ours
+    elif "lock" in argv:  # an up-to-date lock is answered before argparse is even imported
         from .uptodate import fast_lock
 
         fast = fast_lock(argv)
         if fast is not None:
             return fast
-    # The sub-command is the first argument that is not an option; import only its module.
-    first = next((a for a in argv if not a.startswith("-")), None)
+    if first != "run" and "sync" in argv:  # so is an environment in sync with its lock
+        from .uptodate import fast_sync
+
+        fast = fast_sync(argv)
+        if fast is not None:
+            return fast
     parser = make_parser(first if first in COMMANDS else None)
     args = parser.parse_args(list(argv))
+    args.run_command = run_command
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2

@@ -1,5 +1,5 @@
 # ruff: noqa: PTH100, PTH109, PTH113, PTH118, PTH120
-"""The fast path of ``pallet lock``: "Lock is up to date" before argparse or ``packaging`` load.
+"""The fast paths of ``pallet lock`` and ``pallet sync``: answered before argparse or ``packaging``.
 
 `cli.main` calls `fast_lock` first for ``pallet lock`` with only the options this module knows
 (``--project DIR``, ``--offline``, ``-v``, ``-q``); anything else, and any lock that is not
@@ -7,6 +7,10 @@ certainly up to date, goes on to the full command (`cli.lock`), which checks aga
 Only the standard library, `ui` and `lock.stamp` are imported here (tomllib and
 `lock.fingerprint` only when pyproject.toml changed since the lock), and paths are
 ``os.path`` strings: not even pathlib is imported on this path.
+
+`fast_sync` does the same for ``pallet sync``: the lock is fresh (as above) and the environment's
+stamp (`install.stamp`) matches the lock, the project, the interpreter and the flags;
+`fast_sync_state` is the check itself, which ``pallet run`` shares.
 """
 
 from __future__ import annotations
@@ -16,13 +20,23 @@ import sys
 
 from .. import ui
 from ..errors import LockError
+from ..install.stamp import selection_text
 from ..lock.stamp import is_current_unparsed, stored_fingerprint_of
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["LOCK_FILE", "PYPROJECT", "fast_lock", "is_fresh", "nearest_project"]
+__all__ = [
+    "LOCK_FILE",
+    "PYPROJECT",
+    "fast_lock",
+    "fast_sync",
+    "fast_sync_state",
+    "is_fresh",
+    "nearest_project",
+    "selection_text",
+]
 
 LOCK_FILE = "pylock.toml"  # = lock.pylock.LOCK_FILE, repeated to keep the fast path light
 PYPROJECT = "pyproject.toml"
@@ -108,3 +122,94 @@ def is_fresh(root: str) -> bool:
         and bool(stored.raw_inputs)
         and (stored.raw_inputs == raw_input_digest(raw))
     )
+
+
+# -- pallet sync (and pallet run) -------------------------------------------------------------
+
+_SYNC_SWITCHES = {
+    "--all-extras": "all-extras",
+    "--no-dev": "no-dev",
+    "--inexact": "inexact",
+    "--no-install-project": "no-install-project",
+    "--frozen": "frozen",
+    "--locked": "locked",
+    "--offline": "offline",
+}
+_SYNC_LISTS = {
+    "--extra": "extra",
+    "--group": "group",
+    "--no-group": "no-group",
+    "--only-group": "only-group",
+}
+
+
+def fast_sync_state(project_dir: str, venv: str, selection: str, *, frozen: bool = False) -> bool:
+    """The environment at `venv` holds what ``<project_dir>/pylock.toml`` selects for
+    `selection` (`install.stamp.selection_text`; ``selection_text()`` for a plain ``pallet
+    sync``), as the last sync left it, and (unless `frozen`) the lock is up to date for
+    pyproject.toml. Standard library only; False is "not certain": sync properly."""
+    from ..install.stamp import stamp_matches
+
+    if stamp_matches(project_dir, venv, selection) is None:
+        return False
+    return frozen or is_fresh(project_dir)
+
+
+def fast_sync(argv: Sequence[str]) -> int | None:
+    """0 when ``pallet sync`` has nothing to do (stamp, lock and project unchanged); None to run
+    the full command. Only plain forms are answered here: ``--python``, ``--lock``,
+    ``--dry-run`` and anything unknown take the full path."""
+    import time
+
+    from ..install.stamp import SYNC_STAMP, read_stamp
+
+    started = time.perf_counter()
+    verbosity = 0
+    project: str | None = None
+    lists: dict[str, list[str]] = {v: [] for v in _SYNC_LISTS.values()}
+    switches: set[str] = set()
+    seen_sync = False
+    args = iter(argv)
+    for arg in args:
+        if arg == "sync" and not seen_sync:
+            seen_sync = True
+        elif arg in ("-v", "--verbose", "-q", "--quiet"):
+            if verbosity and _FLAGS[arg] != verbosity:
+                return None
+            verbosity = _FLAGS[arg]
+        elif arg in _SYNC_SWITCHES:
+            switches.add(_SYNC_SWITCHES[arg])
+        elif arg in _SYNC_LISTS or arg == "--project":
+            value = next(args, None)
+            if value is None or value.startswith("-"):
+                return None
+            if arg == "--project":
+                project = value
+            else:
+                lists[_SYNC_LISTS[arg]].append(value)
+        else:
+            return None
+    if not seen_sync or (lists["only-group"] and (lists["group"] or "no-dev" in switches)):
+        return None
+    if {"frozen", "locked"} <= switches:
+        return None  # argparse says why
+    root = os.path.abspath(project) if project is not None else nearest_project(os.getcwd())
+    if root is None:
+        return None
+    text = selection_text(
+        extras=lists["extra"],
+        all_extras="all-extras" in switches,
+        groups=lists["only-group"] or None,
+        add_groups=lists["group"],
+        no_groups=lists["no-group"] + (["dev"] if "no-dev" in switches else []),
+        exact="inexact" not in switches,
+        install_project="no-install-project" not in switches and not lists["only-group"],
+    )
+    venv = os.path.join(root, ".venv")
+    if not fast_sync_state(root, venv, text, frozen="frozen" in switches):
+        return None
+    ui.set_verbosity(verbosity)
+    count = (read_stamp(os.path.join(venv, SYNC_STAMP)) or {}).get("packages", "?")
+    elapsed = time.perf_counter() - started
+    ui.info(f"Audited {count} package{'' if count == '1' else 's'} in {elapsed:.3f} s")
+    return 0

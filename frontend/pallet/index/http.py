@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import unquote, urljoin, urlsplit
 
 from .. import envvars
@@ -29,6 +29,8 @@ from .watch import SlowWatch
 
 if TYPE_CHECKING:
     import urllib3
+
+    from .download import Progress
 
 __all__ = [
     "Credentials",
@@ -240,7 +242,8 @@ class HttpClient:
         )
 
     def _error(self, index: str, url: str, detail: str, status: int | None) -> HttpStatusError:
-        message = f"index {index!r}: GET {redact(url)} failed: {detail}"
+        where = f"index {index!r}: " if index else ""  # a file named by a lock has no index name
+        message = f"{where}GET {redact(url)} failed: {detail}"
         return HttpStatusError(message, index=index, url=redact(url), status=status)
 
     def get(
@@ -267,6 +270,20 @@ class HttpClient:
             return self._get(url, index, headers or {}, ok, sink, sink_hashes or {}, max_bytes)
         finally:
             self.watch.end(token)
+
+    def download(
+        self,
+        url: str,
+        file: BinaryIO,
+        *,
+        index: str = "",
+        progress: Progress | None = None,
+    ) -> str:
+        """Stream the whole file at ``url`` into ``file`` and return its sha256 hex digest;
+        a dropped connection is resumed with a Range request (`download.stream_download`)."""
+        from .download import stream_download
+
+        return stream_download(self, url, file, index=index, progress=progress)
 
     def _get(
         self,

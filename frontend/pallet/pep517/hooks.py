@@ -26,7 +26,7 @@ from .sdists import unpack_sdist
 
 __all__ = ["Distribution", "Pep517Builder", "hook_error_message"]
 
-Distribution = Literal["sdist", "wheel"]
+Distribution = Literal["sdist", "wheel", "editable"]  # editable: PEP 660
 #: Lines of a failed hook's own output shown before its exception.
 OUTPUT_LINES = 10
 ConfigSettings = Mapping[str, "str | list[str]"]

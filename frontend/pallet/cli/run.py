@@ -1,0 +1,325 @@
+"""``pallet run CMD ...``: sync when needed, then run CMD inside the environment.
+
+Three kinds of environment (docs/run.md):
+
+- the project's ``.venv`` (a pyproject.toml in the current folder or above): synced first
+  through the path ``pallet sync`` takes, unless it is already in sync, which `cli.main`
+  finds before argparse is imported (`cli.launch.fast_run`);
+- a PEP 723 script's own cached environment (``pallet run script.py`` outside a project, or
+  ``--script``), keyed by its requirements (`cli.run_env`);
+- a ``--with`` overlay on top of either (or alone, outside a project).
+
+The command then replaces pallet (`cli.launch.exec_command`): its exit status and signals are
+its own. ``pallet run script.py`` runs the environment's ``python script.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from ..errors import PalletError, ProjectError
+from .launch import exec_command, venv_environ
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from packaging.requirements import Requirement
+
+    from .run_env import EnvRequest
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubParsersAction
+    """Register ``pallet run`` on the top-level sub-parsers."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "run",
+        help="run a command in the project's environment (syncing it first when needed)",
+        usage="pallet run [options] [--] COMMAND [ARGS...]",
+        description=(
+            "Sync the project's .venv when it is not up to date with pylock.toml, then run "
+            "COMMAND in it (PATH and VIRTUAL_ENV set). Everything from COMMAND on belongs to "
+            "COMMAND. `pallet run script.py` outside a project runs a PEP 723 script in a "
+            "cached environment made from its inline metadata. The exit status is COMMAND's."
+        ),
+    )
+    selection = parser.add_argument_group("what the project's environment holds (as pallet sync)")
+    selection.add_argument(
+        "--extra", action="append", default=[], metavar="NAME", help="include this extra"
+    )
+    selection.add_argument("--all-extras", action="store_true", help="include every extra")
+    selection.add_argument(
+        "--group", action="append", default=[], metavar="NAME", help="include this group"
+    )
+    selection.add_argument(
+        "--no-group", action="append", default=[], metavar="NAME", help="leave out this group"
+    )
+    selection.add_argument(
+        "--only-group",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this group (not the project's dependencies)",
+    )
+    selection.add_argument("--no-dev", action="store_true", help="leave out the 'dev' group")
+    sync = parser.add_argument_group("syncing")
+    sync.add_argument(
+        "--no-sync", action="store_true", help="run in .venv as it is; never sync or lock"
+    )
+    sync.add_argument(
+        "--frozen", action="store_true", help="install pylock.toml as it is; never lock"
+    )
+    sync.add_argument(
+        "--locked", action="store_true", help="fail if pylock.toml is missing or out of date"
+    )
+    sync.add_argument("--offline", action="store_true", help="use only the cache; no network")
+    parser.add_argument(
+        "--python",
+        metavar="PYTHON",
+        default=None,
+        help="the interpreter for a new environment (3.12, pypy3.10, a path)",
+    )
+    parser.add_argument(
+        "--with",
+        dest="with_",
+        action="append",
+        default=[],
+        metavar="REQ",
+        help="also make these packages available, for this run only (repeatable; "
+        "comma-separated lists too)",
+    )
+    parser.add_argument(
+        "--script",
+        action="store_true",
+        help="run COMMAND (a file) as a PEP 723 script in its own environment, even in a project",
+    )
+    parser.add_argument(
+        "--project",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="the project directory (default: the nearest one holding pyproject.toml)",
+    )
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``pallet run``: find or make the environment, then hand the process to COMMAND."""
+    command: list[str] = list(getattr(args, "run_command", None) or [])
+    if not command:
+        raise PalletError("pallet run: no command given; usage: pallet run [options] COMMAND ...")
+    if args.locked and args.frozen:
+        raise PalletError("--locked and --frozen cannot be combined")
+    extra = _with_requirements(args.with_)
+    script = _script_path(args, command[0])
+    base: Path | None
+    if script is not None:
+        base = _script_environment(args, script)
+    else:
+        base = _project_environment(args, with_only=bool(extra))
+    if script is not None or _is_python_file(command[0]):
+        command = ["python", *command]  # found on PATH: the overlay's python, if any
+    overlays = [str(_overlay(args, extra, base))] if extra else []
+    if base is None:  # --with outside a project: the overlay alone
+        return exec_command(command, venv_environ(overlays[0], os.environ))
+    return exec_command(command, venv_environ(str(base), os.environ, also=overlays))
+
+
+def _is_python_file(command: str) -> bool:
+    return command.endswith(".py") and Path(command).is_file()
+
+
+def _script_path(args: argparse.Namespace, command: str) -> Path | None:
+    """The script to run in its own environment: COMMAND with ``--script``; a ``*.py`` file
+    when there is no project (its PEP 723 block, if any, says what it needs)."""
+    from .uptodate import nearest_project
+
+    path = Path(command)
+    if args.script:
+        if not path.is_file():
+            raise PalletError(f"{command}: --script needs a script file; there is none")
+        return path
+    if args.project is not None or not _is_python_file(command):
+        return None
+    if nearest_project(str(Path.cwd())) is not None:
+        return None
+    return path  # a script without a block gets an environment with no packages
+
+
+def _script_environment(args: argparse.Namespace, script: Path) -> Path:
+    """The cached environment of a PEP 723 script (one with no block gets an empty one)."""
+    from ..install.script_metadata import read_script
+    from .run_env import EnvRequest, cached_environment, default_indexes
+
+    metadata = read_script(script)
+    requires_python = metadata.requires_python if metadata else None
+    found = _find_python(args, requires_python, project=None)
+    request = EnvRequest(
+        requirements=metadata.dependencies if metadata else (),
+        python=found[0],
+        python_version=found[1],
+        indexes=(metadata.indexes if metadata else ()) or default_indexes(os.environ),
+        sources={str(k): v for k, v in metadata.sources.items()} if metadata else {},
+        requires_python=str(requires_python or ""),
+    )
+    return cached_environment(request, label=str(script), offline=args.offline)
+
+
+def _find_python(
+    args: argparse.Namespace, requires_python: Any, project: Path | None
+) -> tuple[str, str]:
+    """(real path, "Implementation X.Y.Z") of the interpreter for a new environment: the first
+    that fits in discovery's order, running only those before it (as ``pallet sync`` does);
+    when none fits, discovery's error says why each was rejected."""
+    from ..python.discovery import find_python
+    from ..python.facts import FactsCache, read_facts
+    from .sync import _first_fit  # shared with pallet sync
+
+    cache = FactsCache.default()
+    start = project or Path.cwd()
+    path = _first_fit(requires_python, args.python, start, cache)
+    if path is None:
+        path = find_python(requires_python, args.python, project=start, cache=cache).path
+    facts = read_facts(path, cache)
+    return os.path.realpath(path), f"{facts.implementation_name} {facts.version}"
+
+
+def _project_environment(args: argparse.Namespace, *, with_only: bool) -> Path | None:
+    """The project's .venv, synced unless ``--no-sync``; None outside a project when only a
+    ``--with`` overlay is wanted."""
+    from ..project.pyproject import find_project_root
+
+    root: Path
+    if args.project is not None:
+        root = Path(args.project).resolve()
+        if not (root / "pyproject.toml").is_file():
+            raise ProjectError(f"{root}: no pyproject.toml in this folder (--project)")
+    else:
+        try:
+            root = find_project_root(Path.cwd())
+        except ProjectError:
+            if with_only:
+                return None
+            raise
+    venv = root / ".venv"
+    if args.no_sync:
+        if not (venv / "pyvenv.cfg").is_file():
+            raise PalletError(
+                f"{venv}: no environment to run in; run `pallet sync` (or drop --no-sync)"
+            )
+        return venv
+    _sync(args, root)
+    return venv
+
+
+def _sync(args: argparse.Namespace, root: Path) -> None:
+    """Sync the project as ``pallet sync`` with the same selection would: its own parser and
+    its own `run`, so that run and sync can never disagree on what "in sync" means."""
+    from .sync import add_parser as add_sync_parser
+    from .sync import run as run_sync
+
+    argv = ["sync", "--project", str(root)]
+    for option in ("extra", "group", "no_group", "only_group"):
+        for value in getattr(args, option):
+            argv += [f"--{option.replace('_', '-')}", value]
+    for flag in ("all_extras", "no_dev", "frozen", "locked", "offline"):
+        if getattr(args, flag):
+            argv.append(f"--{flag.replace('_', '-')}")
+    if args.python is not None:
+        argv += ["--python", args.python]
+    parser = argparse.ArgumentParser(prog="pallet")
+    add_sync_parser(parser.add_subparsers(dest="command"))
+    sync_args = parser.parse_args(argv)
+    sync_args.verbose, sync_args.quiet = args.verbose, args.quiet
+    code = run_sync(sync_args)
+    if code != 0:
+        raise _SyncFailed(code)
+
+
+class _SyncFailed(PalletError):
+    """``pallet sync`` failed and said why; ``pallet run`` exits with its code."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__("pallet run: the environment could not be synced")
+        self.exit_code = code
+
+
+def _with_requirements(values: list[str]) -> tuple[Requirement, ...]:
+    """``--with a --with "b>=2,c"`` -> requirements; a bad one is an error naming it."""
+    if not values:
+        return ()
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    out = []
+    for value in values:
+        for item in _split_commas(value):
+            try:
+                out.append(Requirement(item))
+            except InvalidRequirement as exc:
+                first = str(exc).splitlines()[0]
+                raise PalletError(f"--with {item!r}: not a valid requirement: {first}") from None
+    return tuple(out)
+
+
+def _split_commas(value: str) -> list[str]:
+    """Split at the commas that separate requirements, not those inside a specifier
+    (``"a>=1,<2, b"`` -> ``a>=1,<2`` and ``b``): a new item starts where a name starts."""
+    import re
+
+    items: list[str] = []
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if items and not re.match(r"^[A-Za-z0-9]", part):
+            items[-1] += "," + part  # "<2" continues the specifier before it
+        else:
+            items.append(part)
+    return items
+
+
+def _overlay(args: argparse.Namespace, extra: tuple[Requirement, ...], base: Path | None) -> Path:
+    """The ``--with`` environment: the extra requirements alone, for the base's interpreter,
+    appending the base's site-packages (`cli.run_env`)."""
+    from .run_env import EnvRequest, cached_environment, default_indexes
+
+    if base is not None:
+        from ..python.venv import read_pyvenv_cfg
+
+        config = read_pyvenv_cfg(base / "pyvenv.cfg")
+        python = os.path.realpath(config.get("executable", "") or base / "bin" / "python")
+        version = f"{config.get('implementation', '')} {config.get('version_info', '')}"
+    else:
+        python, version = _find_python(args, None, project=None)
+    indexes, sources = _indexes_for(base)
+    request: EnvRequest = EnvRequest(
+        requirements=extra,
+        python=python,
+        python_version=version,
+        indexes=indexes or default_indexes(os.environ),
+        sources=sources,
+        base=os.path.realpath(base) if base is not None else None,
+    )
+    label = "--with " + ", ".join(str(r) for r in extra)
+    return cached_environment(request, label=label, offline=args.offline)
+
+
+def _indexes_for(base: Path | None) -> tuple[tuple[Any, ...], dict[str, str]]:
+    """A project's overlay resolves from the project's indexes (flat paths made absolute); a
+    script's or a bare one from ``PALLET_INDEX_URL`` (else PyPI)."""
+    if base is None or base.name != ".venv" or not (base.parent / "pyproject.toml").is_file():
+        return (), {}
+    import dataclasses
+
+    from ..project.pyproject import read_project
+
+    spec = read_project(base.parent)
+    indexes = []
+    for index in spec.indexes:
+        if index.format == "flat" and "://" not in index.url and not Path(index.url).is_absolute():
+            index = dataclasses.replace(index, url=str(spec.root / index.url))
+        indexes.append(index)
+    return tuple(indexes), {str(k): v for k, v in spec.sources.items()}

@@ -1,0 +1,428 @@
+"""``pallet sync``: lock if needed, make ``.venv``, install exactly what the lock selects.
+
+An environment already in sync is answered before argparse by `cli.uptodate.fast_sync`; what
+reaches `run` takes the full path: the lock first (`cli.lock`, unless ``--frozen``, ``--lock``
+or ``--dry-run``; ``--locked`` only checks), the interpreter (`python.discovery`), the venv
+(`python.venv.ensure_venv`), then `install.sync.install_lock`. docs/sync.md is the user's page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import ui
+from ..errors import LockError, PalletError
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
+
+    from ..install.plan import Change
+    from ..install.select import Selection
+    from ..python.venv import VenvInterpreter
+
+__all__ = ["ROUTES_LOGGING", "add_parser", "run"]
+
+ROUTES_LOGGING = True
+VENV = ".venv"
+#: In a venv made with --seed: exact syncs keep these unless the lock names them.
+SEED_MARKER = ".pallet-seeded"
+SEED_PACKAGES = frozenset({"pip", "setuptools", "wheel"})
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubParsersAction
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "sync",
+        help="install the lock into the project's .venv (locking first when needed)",
+        description=(
+            "Make the project's .venv hold exactly the packages pylock.toml selects for it "
+            "(PEP 751), and the project itself, editable. Locks first when pylock.toml is "
+            "missing or out of date. See docs/sync.md."
+        ),
+    )
+    add = parser.add_argument
+    add("--extra", action="append", default=[], metavar="X", help="install this extra; repeatable")
+    add("--all-extras", action="store_true", help="install every extra the lock declares")
+    add(
+        "--group",
+        action="append",
+        default=[],
+        metavar="G",
+        help="install this dependency group too (besides the lock's default-groups); repeatable",
+    )
+    add(
+        "--no-group",
+        action="append",
+        default=[],
+        metavar="G",
+        help="leave out this dependency group (even a default one); repeatable",
+    )
+    add(
+        "--only-group",
+        action="append",
+        default=[],
+        metavar="G",
+        help="install only these groups (no default groups, not the project itself); repeatable",
+    )
+    add("--no-dev", action="store_true", help="leave out the dev group (as --no-group dev)")
+    add("--no-install-project", action="store_true", help="do not install the project itself")
+    add("--inexact", action="store_true", help="keep installed packages the lock does not name")
+    add("--dry-run", action="store_true", help="print what would change; change nothing")
+    when = parser.add_mutually_exclusive_group()
+    when.add_argument(
+        "--locked",
+        action="store_true",
+        help="fail (exit 1) instead of locking when pylock.toml is missing or out of date",
+    )
+    when.add_argument(
+        "--frozen", action="store_true", help="install pylock.toml as it is; never lock"
+    )
+    add(
+        "--lock",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="install this PEP 751 file (pylock.<name>.toml, or one by uv or pip); no locking",
+    )
+    add(
+        "--link-mode",
+        choices=("hardlink", "clone", "copy", "symlink"),
+        default="hardlink",
+        help="how files get from the cache into .venv (default: hardlink, falling back to "
+        "clone or copy across filesystems)",
+    )
+    add("--compile", action="store_true", help="byte-compile the installed .py files")
+    add("--offline", action="store_true", help="no network: install from the cache only")
+    add("--python", metavar="REQUEST", help="the interpreter: 3.12, pypy3.10 or a path")
+    add("--force", action="store_true", help="replace a .venv that pallet did not create")
+    add("--seed", action="store_true", help="install pip into a new .venv (and keep it)")
+    add(
+        "--project",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the project directory (default: the nearest one holding pyproject.toml)",
+    )
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    from .main import route_logging
+
+    route_logging(getattr(args, "verbose", False))
+    if args.only_group and (args.group or args.no_dev):
+        raise PalletError("--only-group cannot be combined with --group or --no-dev")
+    root = _project_root(args)
+    has_project = (root / "pyproject.toml").is_file()
+    from ..install.sync import locked_project
+
+    with contextlib.nullcontext() if args.dry_run else locked_project(root):
+        changes = _sync(root, has_project, args)
+    _report(changes, args, time.perf_counter() - started)
+    return 0
+
+
+def _sync(root: Path, has_project: bool, args: argparse.Namespace) -> list[Change]:
+    lock_path = args.lock.absolute() if args.lock is not None else root / "pylock.toml"
+    if args.lock is None:
+        _lock_first(root, args)
+    elif not lock_path.is_file():
+        raise PalletError(f"{lock_path}: does not exist")
+
+    from ..install.store import Store
+    from ..install.sync import ProjectInstall, SyncOptions, install_lock
+
+    requires_python, build_installer = _project_facts(root) if has_project else (None, None)
+    interpreter = _interpreter(root, args, requires_python)
+    venv = root / VENV
+    if not args.dry_run:
+        _ensure_venv(venv, interpreter, args)
+    selection = _selection(args)
+    keep = SEED_PACKAGES if (args.seed or (venv / SEED_MARKER).exists()) else frozenset()
+    options = SyncOptions(
+        exact=not args.inexact,
+        dry_run=args.dry_run,
+        link_mode=args.link_mode,
+        compile=args.compile,
+        offline=args.offline,
+        keep=keep,
+        build_installer=build_installer,
+    )
+    project = ProjectInstall.of(root) if has_project else None
+    sink = _DownloadProgress()
+    with ui.Progress(sink.status):
+        return install_lock(
+            lock_path,
+            venv,
+            selection,
+            options,
+            store=Store.default(),
+            project=project,
+            python=Path(interpreter.executable),
+            progress=sink,
+        )
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"  # pragma: no cover
+
+
+class _DownloadProgress:
+    """The `install.fetch.ProgressSink` behind ``pallet sync``'s status line: files done of
+    those started, bytes and speed, and the largest download under way with its own share (a
+    torch wheel is what one waits for). `ui.Progress` shows it on a terminal only."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._started = time.monotonic()
+        self._files = 0
+        self._done = 0
+        self._bytes = 0
+        self._active: dict[str, tuple[int, int | None]] = {}  # filename -> (done, total)
+
+    def start(self, artifact: Any, total: int | None) -> None:
+        with self._lock:
+            self._files += 1
+            self._active[artifact.filename] = (0, total)
+
+    def advance(self, artifact: Any, nbytes: int) -> None:
+        with self._lock:
+            self._bytes += nbytes
+            done, total = self._active.get(artifact.filename, (0, None))
+            self._active[artifact.filename] = (done + nbytes, total)
+
+    def finish(self, artifact: Any) -> None:
+        with self._lock:
+            self._done += 1
+            self._active.pop(artifact.filename, None)
+
+    def status(self) -> str:
+        with self._lock:
+            if not self._files:
+                return "Preparing packages"
+            speed = self._bytes / max(time.monotonic() - self._started, 1e-3)
+            text = (
+                f"Downloading {self._done}/{self._files} files, {_size(self._bytes)} "
+                f"({_size(speed)}/s)"
+            )
+            if self._active:
+                name, (done, total) = max(self._active.items(), key=lambda i: i[1][1] or 0)
+                share = f"{_size(done)}/{_size(total)}" if total else _size(done)
+                text += f"; {name} {share}"
+            return text
+
+
+def _project_root(args: argparse.Namespace) -> Path:
+    """The project folder (pyproject.toml from here or --project upwards), found with the
+    standard library; with --lock and no project, the current folder."""
+    from ..errors import ProjectError
+    from .uptodate import nearest_project
+
+    start = args.project if args.project is not None else Path.cwd()
+    found = nearest_project(str(start))
+    if found is not None:
+        return Path(found)
+    if args.lock is not None and args.project is None:
+        return Path.cwd().absolute()
+    raise ProjectError(
+        f"no pyproject.toml found in {Path(start).resolve()} or any parent directory; "
+        "run pallet inside a project or pass --project DIR",
+        path="pyproject.toml",
+    )
+
+
+def _lock_first(root: Path, args: argparse.Namespace) -> None:
+    """Lock when pylock.toml is missing or stale; ``--locked`` fails instead, ``--frozen`` and
+    ``--dry-run`` use the file as it is (a dry run writes nothing, the lock included)."""
+    from .uptodate import LOCK_FILE, is_fresh
+
+    lock_path = root / LOCK_FILE
+    if args.frozen or (args.dry_run and not args.locked):
+        if not lock_path.is_file():
+            raise LockError(f"{LOCK_FILE} does not exist in {root}; run `pallet lock`")
+        if args.dry_run and not args.frozen and not is_fresh(str(root)):
+            ui.warn(f"{LOCK_FILE} may be out of date; the plan is for the lock as it is")
+        return
+    if is_fresh(str(root)):
+        return
+    from . import lock as lock_command
+
+    lock_args = argparse.Namespace(
+        check=bool(args.locked),
+        upgrade=False,
+        upgrade_package=[],
+        exclude_newer=None,
+        offline=args.offline,
+        refresh=False,
+        no_build=False,
+        no_binary=False,
+        project=root,
+        verbose=getattr(args, "verbose", False),
+    )
+    try:
+        lock_command.run(lock_args)
+    except LockError as exc:
+        if args.locked:
+            raise LockError(f"--locked: {exc}") from None
+        raise
+
+
+def _project_facts(root: Path) -> tuple[SpecifierSet | None, Any]:
+    """requires-python, and pip restricted to the project's own indexes for isolated builds
+    (sdists, the project itself). Read from pyproject.toml directly, not validated again: the
+    lock step validated it (``--frozen``: a bad value here is ignored; pip's defaults apply)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    from ..errors import ProjectError
+    from ..pep517.installers import IndexInstaller
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python < 3.11
+        import tomli as tomllib
+    path = root / "pyproject.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ProjectError(f"{path}: cannot be read: {exc}", path="pyproject.toml") from None
+    project = data.get("project")
+    text = project.get("requires-python") if isinstance(project, dict) else None
+    try:
+        requires_python = SpecifierSet(text) if isinstance(text, str) else None
+    except InvalidSpecifier:
+        requires_python = None
+    tool = data.get("tool")
+    pallet = tool.get("pallet") if isinstance(tool, dict) else None
+    indexes = pallet.get("index") if isinstance(pallet, dict) else None
+    rows = [i for i in indexes if isinstance(i, dict)] if isinstance(indexes, list) else []
+    flat = [str(i["url"]) for i in rows if i.get("format") == "flat" and "url" in i]
+    simple = [i for i in rows if i.get("format", "simple") == "simple" and "url" in i]
+    default = next((i for i in simple if i.get("default")), simple[0] if simple else None)
+    if not rows:
+        return requires_python, None  # PyPI: the machine's pip, as pallet build does
+    return requires_python, IndexInstaller(str(default["url"]) if default else None, flat)
+
+
+def _interpreter(
+    root: Path, args: argparse.Namespace, requires_python: SpecifierSet | None
+) -> VenvInterpreter:
+    """The venv's interpreter: the existing pallet .venv's own when nothing asks for another
+    and it still fits requires-python (no discovery, no churn); else discovery's choice."""
+    from ..install.target import venv_interpreter_for
+    from ..python.discovery import PYTHON_VERSION_FILE, find_python
+    from ..python.facts import FactsCache
+    from ..python.venv import inspect_venv
+
+    cache = FactsCache.default()
+
+    asked = (
+        args.python
+        or os.environ.get("PALLET_PYTHON")
+        or any((d / PYTHON_VERSION_FILE).is_file() for d in (root, *root.parents))
+    )
+    if not asked:
+        state = inspect_venv(root / VENV)
+        version = state.config.get("version_info", "")
+        executable = state.config.get("executable", "")
+        fits = requires_python is None or requires_python.contains(version, prereleases=True)
+        if state.kind == "compatible" and executable and version and fits:
+            return venv_interpreter_for(Path(executable), cache.root.parent)
+    path = _first_fit(requires_python, args.python, root, cache)
+    if path is None:  # none fits: find_python looks at every one, to say why each does not
+        path = find_python(requires_python, args.python, project=root, cache=cache).path
+    return venv_interpreter_for(path, cache.root.parent)
+
+
+def _first_fit(
+    requires_python: SpecifierSet | None, request: str | None, root: Path, cache: Any
+) -> Path | None:
+    """The first interpreter in discovery's order that fits, running only those before it
+    (discovery runs every candidate, which costs ~0.15 s per pyenv shim)."""
+    from ..errors import InterpreterError
+    from ..python.discovery import Candidate, Found, Machine, candidates, rejection, requests
+    from ..python.facts import read_facts
+
+    machine = Machine.current()
+    wanted = requests(request, machine, root)
+    seen = set()
+    for candidate in candidates(wanted, machine):
+        path = candidate.path.absolute()
+        if path in seen or not path.exists():
+            continue
+        seen.add(path)
+        try:
+            found = Found(Candidate(path, candidate.source), facts=read_facts(path, cache))
+        except InterpreterError:
+            continue
+        if rejection(found, requires_python, wanted) is None:
+            return found.path
+    return None
+
+
+def _ensure_venv(venv: Path, interpreter: VenvInterpreter, args: argparse.Namespace) -> None:
+    from ..python.venv import ensure_venv
+
+    action = ensure_venv(venv, interpreter, force=args.force, seed=args.seed)
+    if action != "reused":
+        what = "Created" if action == "created" else "Recreated"
+        ui.info(f"{what} {venv} ({interpreter.implementation} {interpreter.version})")
+        if args.seed:
+            (venv / SEED_MARKER).write_text("pip\n", encoding="utf-8")
+
+
+def _selection(args: argparse.Namespace) -> Selection:
+    from ..install.select import Selection
+
+    no_groups = [*args.no_group, *(["dev"] if args.no_dev else [])]
+    return Selection(
+        extras=frozenset(args.extra),
+        groups=frozenset(args.only_group) if args.only_group else None,
+        all_extras=args.all_extras,
+        add_groups=frozenset(args.group),
+        no_groups=frozenset(no_groups),
+        install_project=not args.no_install_project and not args.only_group,
+    )
+
+
+def _report(changes: list[Change], args: argparse.Namespace, elapsed: float) -> None:
+    """The changes (on a terminal, with -v, or for a dry run), then one summary line."""
+    show = args.dry_run or sys.stderr.isatty()
+    for change in changes:
+        if args.dry_run:
+            ui.result(str(change))
+        elif show:
+            ui.info(str(change))
+        else:
+            ui.verbose(str(change))
+    added = sum(c.kind == "+" for c in changes)
+    updated = sum(c.kind == "~" for c in changes)
+    removed = sum(c.kind == "-" for c in changes)
+
+    def count(n: int, verb: str) -> str:
+        return f"{verb} {n} package{'' if n == 1 else 's'}"
+
+    parts = [
+        count(n, verb)
+        for n, verb in ((added, "installed"), (updated, "updated"), (removed, "removed"))
+        if n
+    ]
+    took = f" in {elapsed:.2f} s"
+    if args.dry_run:
+        ui.info(("Would have " + ", ".join(parts) if parts else "Would change nothing") + took)
+    elif parts:
+        text = ", ".join(parts)
+        ui.info(text[0].upper() + text[1:] + took)
+    else:
+        ui.info(f"Nothing to change{took}")
