@@ -114,8 +114,8 @@ def env_for(tool: Tool, cache: Path) -> dict[str, str]:
         PIP_NO_INPUT="1",
         PIP_DISABLE_PIP_VERSION_CHECK="1",
     )
-    # pallet: no PALLET_PYTHON (with it, no sync takes the fast path: discovery runs each time); it
-    # finds this Python first on PATH, in its own venv's bin (checked after each sync).
+    # pallet: no PALLET_PYTHON (with it, no sync takes the fast path: discovery runs each
+    # time); it finds its own venv's python first on PATH: the same base 3.11 as the others.
     # pdm: let it make its own in-project venv (PDM_PYTHON would make it install into that
     # interpreter itself); it finds the base interpreter on PATH after its own venv's bin
     env.pop("PDM_PYTHON", None)
