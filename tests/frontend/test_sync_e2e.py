@@ -369,5 +369,10 @@ def test_python_option_recreates_the_venv_for_that_interpreter(
     code = "import demo, foo, sys; print(sys.version_info[:2], demo.VALUE)"
     run = subprocess.run([venv / "bin" / "python", "-c", code], capture_output=True, text=True)
     assert run.stdout == "(3, 12) 1\n"
+    # the same request again takes the fast path (no discovery, no packaging import)
+    assert "Audited" in sync(project, env, "--python", str(PY312)).stderr
+    assert "Audited" in sync(project, dict(env, PALLET_PYTHON=str(PY312))).stderr
     # the venv keeps 3.12 on the next plain sync (nothing asks for another)
+    sync(project, env)
     assert "Audited" in sync(project, env).stderr
+    assert "version_info = 3.12.1" in (venv / "pyvenv.cfg").read_text()

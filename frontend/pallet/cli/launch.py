@@ -130,7 +130,7 @@ def fast_run(argv: Sequence[str]) -> int | None:
     """Run the command now when the project's environment is certainly in sync; None sends the
     call to the full command (`cli.run`), which decides properly. Understands ``-v``/``-q``, the
     selection options (``--extra``, ``--group``, ...) and `_FAST_RUN` flags; ``--with``,
-    ``--script``, ``--python``, ``--project`` or anything else takes the full path."""
+    ``--script``, ``--project`` or anything else takes the full path."""
     from .uptodate import nearest_project
 
     mine, command = split_run_argv(argv)
@@ -138,7 +138,7 @@ def fast_run(argv: Sequence[str]) -> int | None:
         return None
     verbosity = 0
     flags: set[str] = set()
-    lists: dict[str, list[str]] = {name: [] for name in _FAST_LISTS}
+    lists: dict[str, list[str]] = {name: [] for name in (*_FAST_LISTS, "--python")}
     seen_run = False
     args = iter(mine)
     for arg in args:
@@ -152,7 +152,7 @@ def fast_run(argv: Sequence[str]) -> int | None:
             verbosity = level
         elif seen_run and arg in _FAST_RUN:
             flags.add(arg)
-        elif seen_run and name in _FAST_LISTS:
+        elif seen_run and (name in _FAST_LISTS or name == "--python"):
             if not eq:
                 value = next(args, "")
             if not value or value.startswith("-"):
@@ -161,6 +161,8 @@ def fast_run(argv: Sequence[str]) -> int | None:
         else:
             return None
     only = lists["--only-group"]
+    if len(lists["--python"]) > 1:
+        return None
     if (only and (lists["--group"] or "--no-dev" in flags)) or {"--frozen", "--locked"} <= flags:
         return None  # the full command's to explain
     root = nearest_project(os.getcwd())
@@ -182,7 +184,8 @@ def fast_run(argv: Sequence[str]) -> int | None:
             no_groups=lists["--no-group"] + (["dev"] if "--no-dev" in flags else []),
             install_project=not only,
         )
-        if not fast_sync_state(root, venv, selection, frozen="--frozen" in flags):
+        request = lists["--python"][0] if lists["--python"] else ""
+        if not fast_sync_state(root, venv, selection, frozen="--frozen" in flags, request=request):
             return None
     ui.set_verbosity(verbosity)
     if command[0].endswith(".py") and os.path.isfile(command[0]):

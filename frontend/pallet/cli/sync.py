@@ -153,6 +153,7 @@ def _sync(root: Path, has_project: bool, args: argparse.Namespace) -> list[Chang
         offline=args.offline,
         keep=keep,
         build_installer=build_installer,
+        python_request=args.python or "",
     )
     project = ProjectInstall.of(root) if has_project else None
     from .sync_progress import SyncDisplay

@@ -143,21 +143,24 @@ _SYNC_LISTS = {
 }
 
 
-def fast_sync_state(project_dir: str, venv: str, selection: str, *, frozen: bool = False) -> bool:
+def fast_sync_state(
+    project_dir: str, venv: str, selection: str, *, frozen: bool = False, request: str = ""
+) -> bool:
     """The environment at `venv` holds what ``<project_dir>/pylock.toml`` selects for
     `selection` (`install.stamp.selection_text`; ``selection_text()`` for a plain ``pallet
     sync``), as the last sync left it, and (unless `frozen`) the lock is up to date for
-    pyproject.toml. Standard library only; False is "not certain": sync properly."""
+    pyproject.toml. `request` is ``--python``'s: the last sync must have had the same one.
+    Standard library only; False is "not certain": sync properly."""
     from ..install.stamp import stamp_matches
 
-    if stamp_matches(project_dir, venv, selection) is None:
+    if stamp_matches(project_dir, venv, selection, request=request) is None:
         return False
     return frozen or is_fresh(project_dir)
 
 
 def fast_sync(argv: Sequence[str]) -> int | None:
     """0 when ``pallet sync`` has nothing to do (stamp, lock and project unchanged); None to run
-    the full command. Only plain forms are answered here: ``--python``, ``--lock``,
+    the full command. Only plain forms are answered here: ``--lock``,
     ``--dry-run`` and anything unknown take the full path."""
     import time
 
@@ -166,6 +169,7 @@ def fast_sync(argv: Sequence[str]) -> int | None:
     started = time.perf_counter()
     verbosity = 0
     project: str | None = None
+    request = ""
     lists: dict[str, list[str]] = {v: [] for v in _SYNC_LISTS.values()}
     switches: set[str] = set()
     seen_sync = False
@@ -179,12 +183,14 @@ def fast_sync(argv: Sequence[str]) -> int | None:
             verbosity = _FLAGS[arg]
         elif arg in _SYNC_SWITCHES:
             switches.add(_SYNC_SWITCHES[arg])
-        elif arg in _SYNC_LISTS or arg == "--project":
+        elif arg in _SYNC_LISTS or arg in ("--project", "--python"):
             value = next(args, None)
-            if value is None or value.startswith("-"):
+            if value is None or value.startswith("-") or (arg == "--python" and request):
                 return None
             if arg == "--project":
                 project = value
+            elif arg == "--python":
+                request = value
             else:
                 lists[_SYNC_LISTS[arg]].append(value)
         else:
@@ -206,7 +212,7 @@ def fast_sync(argv: Sequence[str]) -> int | None:
         install_project="no-install-project" not in switches and not lists["only-group"],
     )
     venv = os.path.join(root, ".venv")
-    if not fast_sync_state(root, venv, text, frozen="frozen" in switches):
+    if not fast_sync_state(root, venv, text, frozen="frozen" in switches, request=request):
         return None
     ui.set_verbosity(verbosity)
     count = (read_stamp(os.path.join(venv, SYNC_STAMP)) or {}).get("packages", "?")

@@ -121,10 +121,19 @@ def _file_digest(path: str) -> str:
         return ""
 
 
-def stamp_values(project_dir: str, venv: str, lock_path: str) -> dict[str, str]:
+def python_request(request: str | None) -> str:
+    """The interpreter request a sync acts on: ``--python``, else ``PALLET_PYTHON``, else none."""
+    return request or os.environ.get("PALLET_PYTHON", "")
+
+
+def stamp_values(
+    project_dir: str, venv: str, lock_path: str, request: str | None = None
+) -> dict[str, str]:
     """What a stamp records of the project, lock and environment as they are now (besides the
-    selection, the site-packages folder and the package count)."""
+    selection, the site-packages folder and the package count). `request` is ``--python``'s."""
     return {
+        # the same request finds the same interpreter (as an unchanged .python-version does)
+        "python-request": python_request(request),
         "pallet": __version__,
         "lock-path": lock_path,
         "lock": _file_digest(lock_path),
@@ -141,11 +150,12 @@ def write_stamp(
     selection: str,
     site_packages: str,
     packages: int,
+    request: str | None = None,
 ) -> None:
     """Write the stamp (atomically; last thing a successful sync does)."""
     import json
 
-    values = stamp_values(project_dir, venv, lock_path)
+    values = stamp_values(project_dir, venv, lock_path, request)
     values["selection"] = selection
     values["site-packages"] = site_packages
     values["site"] = str(os.stat(site_packages).st_mtime_ns)
@@ -159,20 +169,20 @@ def write_stamp(
 
 
 def stamp_matches(
-    project_dir: str, venv: str, selection: str, lock_path: str = ""
+    project_dir: str, venv: str, selection: str, lock_path: str = "", request: str | None = None
 ) -> Mapping[str, str] | None:
     """The stamp when the environment at `venv` is as the last sync of the lock (default
     ``<project_dir>/pylock.toml``) with this `selection` left it, and nothing it depends on has
-    changed since; None otherwise (also while a journal says a sync was interrupted, or
-    ``PALLET_PYTHON`` asks for a particular interpreter). The lock's freshness for
+    changed since, the interpreter request (`request`, ``PALLET_PYTHON``) included; None
+    otherwise (also while a journal says a sync was interrupted). The lock's freshness for
     pyproject.toml is not checked here (`cli.uptodate.fast_sync_state` does)."""
-    if os.environ.get("PALLET_PYTHON") or os.path.exists(os.path.join(venv, SYNC_JOURNAL)):
+    if os.path.exists(os.path.join(venv, SYNC_JOURNAL)):
         return None
     stamp = read_stamp(os.path.join(venv, SYNC_STAMP))
     if stamp is None or stamp.get("selection") != selection:
         return None
     lock_path = lock_path or os.path.join(project_dir, "pylock.toml")
-    for key, value in stamp_values(project_dir, venv, lock_path).items():
+    for key, value in stamp_values(project_dir, venv, lock_path, request).items():
         if stamp.get(key) != value:
             return None
     if not stamp["lock"] or not stamp["python"] or not os.path.exists(stamp["python"]):

@@ -81,6 +81,8 @@ class SyncOptions:
     offline: bool = False
     #: parallel downloads and unpacks; None: ``PALLET_CONCURRENT_DOWNLOADS`` (default 8)
     jobs: int | None = None
+    #: ``--python``'s request, recorded in the sync stamp (with ``PALLET_PYTHON``)
+    python_request: str = ""
     keep: frozenset[str] = frozenset()
     build_installer: RequirementInstaller | None = field(default=None, compare=False)
 
@@ -667,6 +669,7 @@ def _write_stamp(
             selection_text_of(selection, options),
             str(scheme.purelib),
             count,
+            options.python_request,
         )
     except OSError as exc:  # the environment is right; only the next sync's fast path is lost
         ui.warn(f"{venv / SYNC_STAMP}: cannot be written: {exc.strerror or exc}")

@@ -86,3 +86,27 @@ def test_escaped_values_fall_back_to_json(tmp_path: Path) -> None:
     assert read_stamp(str(path)) == {"python": "C:\\py\\python.exe", "n": "1"}
     os.remove(path)
     assert read_stamp(str(path)) is None
+
+
+def test_the_same_interpreter_request_keeps_the_stamp_valid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync made with ``--python X`` (or ``PALLET_PYTHON=X``) stays valid for the same request
+    and for no other: the fast path need not run discovery to know the venv is the one asked."""
+    monkeypatch.delenv("PALLET_PYTHON", raising=False)
+    project = tmp_path / "project"
+    site = project / ".venv" / "lib" / "python3.11" / "site-packages"
+    site.mkdir(parents=True)
+    python = tmp_path / "python3"
+    python.write_text("")
+    venv = project / ".venv"
+    (venv / "pyvenv.cfg").write_text(f"home = {tmp_path}\nexecutable = {python}\n")
+    (project / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (project / "lock.toml").write_text("lock-version = '1.0'\n")
+    lock = LOCK(project)
+    write_stamp(str(project), str(venv), lock, selection_text(), str(site), 1, "3.12")
+    assert stamp_matches(str(project), str(venv), selection_text(), lock, "3.12") is not None
+    assert stamp_matches(str(project), str(venv), selection_text(), lock, "3.11") is None
+    assert stamp_matches(str(project), str(venv), selection_text(), lock) is None
+    monkeypatch.setenv("PALLET_PYTHON", "3.12")  # the same request, from the environment
+    assert stamp_matches(str(project), str(venv), selection_text(), lock) is not None
