@@ -281,8 +281,9 @@ def tool_version(tool: Tool) -> str:
     return found.group(0) if found else "?"
 
 
-def tool_env(tool: Tool, cache: Path) -> dict[str, str]:
-    home = WORK / "home"
+def tool_env(tool: Tool, cache: Path, work: Path = WORK) -> dict[str, str]:
+    """The tool's environment: HOME and XDG dirs under ``work``, its cache under ``cache``."""
+    home = work / "home"
     env = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TERM", "TMPDIR")}
     env.update(
         PATH=path_with(tool.venv / "bin"),
@@ -319,8 +320,8 @@ def tool_env(tool: Tool, cache: Path) -> dict[str, str]:
     return env
 
 
-def write_project(tool: Tool, url: str, added: tuple[str, ...] = ()) -> Path:
-    project = WORK / tool.key
+def write_project(tool: Tool, url: str, added: tuple[str, ...] = (), work: Path = WORK) -> Path:
+    project = work / tool.key
     if not added:
         shutil.rmtree(project, ignore_errors=True)
     project.mkdir(parents=True, exist_ok=True)
@@ -521,14 +522,14 @@ def print_table(data: dict[str, object]) -> None:
             print(f"FAILED {row['tool']}: {row['error']}")
 
 
-def isolate(argv: list[str]) -> int | None:
-    """Re-run this script's timed phase in a new network namespace; None if that is impossible."""
+def isolate(argv: list[str], script: str = __file__) -> int | None:
+    """Re-run ``script``'s timed phase in a new network namespace; None if that is impossible."""
     unshare = shutil.which("unshare")
     if unshare is None or run([unshare, "--net", "true"], 30).returncode != 0:
         print("warning: unshare --net unavailable; relying on dead proxies only", file=sys.stderr)
         return None
-    script = 'ip link set lo up && exec "$@"'
-    cmd = [unshare, "--net", "--", "sh", "-c", script, "sh", sys.executable, __file__, *argv]
+    up = 'ip link set lo up && exec "$@"'
+    cmd = [unshare, "--net", "--", "sh", "-c", up, "sh", sys.executable, script, *argv]
     return subprocess.run(cmd, timeout=RUN_TIMEOUT * 40, check=False).returncode
 
 
