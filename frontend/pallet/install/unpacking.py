@@ -1,11 +1,16 @@
 """Unpacking a large wheel in a child process, so that it uses another core.
 
-Unpacking is per-file Python work under the GIL (zipfile's reads, file creation, hashing): the
-threads that unpack 35 wheels share one core. A wheel at least `PROCESS_MIN_BYTES` long (numpy,
-pandas) is unpacked instead by ``python -I`` running this module's `main`, which calls the very
-same `wheelfile.unpack_wheel`: the same checks before a byte is written, the same hidden sibling
-renamed into place, first writer wins. The parent reads the result back with `load_unpacked`.
-A child costs ~50 ms to start (interpreter and imports), so smaller wheels stay in-process.
+Unpacking is partly per-file Python work under the GIL. A wheel at least `PROCESS_MIN_BYTES`
+long (numpy, pandas) is unpacked instead by ``python -I`` running this module's `main`, which
+calls the very same `wheelfile.unpack_wheel`: the same checks before a byte is written, the same
+hidden sibling renamed into place, first writer wins. The parent reads the result back with
+`load_unpacked`. A child costs ~50 ms of CPU to start (interpreter and imports), so smaller
+wheels stay in-process.
+
+Only with `PROCESS_MIN_CORES` cores or more: on the 2-core test machine the unpacking threads
+already keep both cores busy (zlib, file creation and hashing release the GIL; the 38 wheels
+of bench/lock.py's project took ~2.3 s of CPU in ~1.2 s of wall time), and children made it
+no faster and cost ~10 % more CPU (docs/install.md, "Speed").
 
 A wheel the child refuses (`InstallError`) makes it exit with `_REFUSED` and the one-line
 message on stderr, which the parent raises as its own `InstallError`. Any other failure of the
@@ -25,9 +30,11 @@ from .wheelfile import UnpackedWheel, load_unpacked, unpack_wheel
 
 __all__ = ["PROCESS_MIN_BYTES", "main", "unpack_any", "unpack_in_child"]
 
-#: Wheels at least this long (compressed) are unpacked in a child process, when the machine has
-#: more than one core. numpy's 17 MB take ~0.4 s in-process; a child starts in ~0.05 s.
+#: Wheels at least this long (compressed) are unpacked in a child process, on a machine with
+#: `PROCESS_MIN_CORES`. numpy's 17 MB take ~0.4 s in-process; a child starts in ~0.05 s.
 PROCESS_MIN_BYTES = 4 << 20
+#: Children are used only on a machine with at least this many cores (see above).
+PROCESS_MIN_CORES = 4
 #: The child's exit status for a wheel it refused (its message on stderr).
 _REFUSED = 3
 #: Where `pallet` is imported from, for the child (it may not be on the child's default path).
@@ -46,7 +53,7 @@ def _cores() -> int:
 
 
 def unpack_any(archive: Path, dest: Path, *, filename: str) -> UnpackedWheel:
-    """`unpack_wheel`, in a child process for a large wheel on a machine with several cores."""
+    """`unpack_wheel`, in a child process for a large wheel on a machine with many cores."""
     done = load_unpacked(dest)
     if done is not None:
         return done
@@ -54,7 +61,7 @@ def unpack_any(archive: Path, dest: Path, *, filename: str) -> UnpackedWheel:
         big = os.path.getsize(archive) >= PROCESS_MIN_BYTES
     except OSError:
         big = False
-    if big and _cores() > 1:
+    if big and _cores() >= PROCESS_MIN_CORES:
         done = unpack_in_child(archive, dest, filename=filename)
         if done is not None:
             return done

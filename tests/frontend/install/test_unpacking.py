@@ -74,7 +74,7 @@ def test_a_big_wheel_goes_to_a_child(tmp_path: Path, monkeypatch: pytest.MonkeyP
         raise AssertionError("unpacked in-process")
 
     monkeypatch.setattr(unpacking, "PROCESS_MIN_BYTES", 1)
-    monkeypatch.setattr(unpacking, "_cores", lambda: 2)
+    monkeypatch.setattr(unpacking, "_cores", lambda: unpacking.PROCESS_MIN_CORES)
     monkeypatch.setattr(unpacking, "unpack_wheel", in_process)  # the child has its own
     done = unpacking.unpack_any(wheel, tmp_path / "store" / "h", filename=FILENAME)
     assert done == load_unpacked(tmp_path / "store" / "h")
@@ -93,13 +93,24 @@ def test_the_child_refuses_a_bad_record_as_the_parent_does(tmp_path: Path) -> No
     assert list((tmp_path / "b").iterdir()) == []  # nothing landed, no temp sibling
 
 
+def test_few_cores_keep_big_wheels_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wheel = _bulk_wheel(tmp_path)
+    monkeypatch.setattr(unpacking, "PROCESS_MIN_BYTES", 1)
+    monkeypatch.setattr(unpacking, "_cores", lambda: unpacking.PROCESS_MIN_CORES - 1)
+    monkeypatch.setattr(unpacking, "unpack_in_child", None)  # calling it would fail
+    done = unpacking.unpack_any(wheel, tmp_path / "h", filename=FILENAME)
+    assert done == load_unpacked(tmp_path / "h")
+
+
 def test_a_child_that_fails_falls_back_to_unpacking_in_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     wheel = _bulk_wheel(tmp_path)
     monkeypatch.setattr(unpacking.sys, "executable", str(tmp_path / "no-such-python"))
     monkeypatch.setattr(unpacking, "PROCESS_MIN_BYTES", 1)
-    monkeypatch.setattr(unpacking, "_cores", lambda: 2)
+    monkeypatch.setattr(unpacking, "_cores", lambda: unpacking.PROCESS_MIN_CORES)
     done = unpacking.unpack_any(wheel, tmp_path / "h", filename=FILENAME)
     assert done == load_unpacked(tmp_path / "h")
 
