@@ -272,6 +272,7 @@ def fetch(
     progress: ProgressSink | None = None,
     jobs: int | None = None,
     client: HttpClient | None = None,
+    on_ready: Callable[[str, Path], None] | None = None,
 ) -> dict[str, Path]:
     """sha256 -> the verified archive in the store, for every artifact.
 
@@ -279,6 +280,9 @@ def fetch(
     ``client`` is the HTTP client to use (one that knows the project's index credentials);
     by default one with the environment's (netrc, ``PALLET_INDEX_*``). ``offline``: nothing is
     downloaded; `InstallError` lists every file that is neither stored nor local.
+    ``on_ready(sha256, path)`` is called (from a worker thread) as soon as each archive is
+    verified, so that the caller can start on it while the others download; it must not block.
+    The largest files start first (they take longest, and so does unpacking them).
     """
     env = os.environ if env is None else env
     if jobs is None:
@@ -295,6 +299,8 @@ def fetch(
             raise InstallError(f"{artifact.filename}: {exc}") from None
         if found is not None:
             result[h] = found
+            if on_ready is not None:
+                on_ready(h, found)
         else:
             todo.append(artifact)
     if not todo:
@@ -308,7 +314,8 @@ def fetch(
         if missing:
             names = ", ".join(sorted(a.filename for a in missing))
             raise InstallError(f"not in the cache (offline): {names}")
-    result.update(_run_all(fetcher, todo))
+    todo.sort(key=lambda a: -(a.size or 0))
+    result.update(_run_all(fetcher, todo, on_ready))
     # keyed as each artifact spells its hash (a lock may write it in upper case)
     return {a.sha256: result[a.sha256.lower()] for a in artifacts}
 
@@ -319,17 +326,28 @@ def _local(artifact: Artifact) -> bool:
     return artifact.path is not None or url.lower().startswith("file:")
 
 
-def _run_all(fetcher: _Fetcher, todo: list[Artifact]) -> dict[str, Path]:
+def _run_all(
+    fetcher: _Fetcher,
+    todo: list[Artifact],
+    on_ready: Callable[[str, Path], None] | None = None,
+) -> dict[str, Path]:
     """Fetch on a pool of ``fetcher.jobs`` threads. At the first failure nothing else starts,
     the files under way stop at their next chunk (their temp files removed), and the first
     failure in the artifacts' order is raised. An interrupt (Ctrl-C) does not wait for them."""
+
+    def obtain(artifact: Artifact) -> Path:
+        path = fetcher.obtain(artifact)
+        if on_ready is not None:
+            on_ready(artifact.sha256.lower(), path)
+        return path
+
     if len(todo) == 1 or fetcher.jobs == 1:
-        return {a.sha256.lower(): fetcher.obtain(a) for a in todo}
+        return {a.sha256.lower(): obtain(a) for a in todo}
     from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
     pool = ThreadPoolExecutor(max_workers=min(fetcher.jobs, len(todo)))
     try:
-        futures = [pool.submit(fetcher.obtain, a) for a in todo]
+        futures = [pool.submit(obtain, a) for a in todo]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         if any(f.exception() is not None for f in done):
             fetcher.cancelled.set()

@@ -26,8 +26,9 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -44,7 +45,8 @@ from .select import LockedFile, Selection, Wanted, load_pylock, select_packages
 from .stamp import SYNC_STAMP, selection_text, write_stamp
 from .store import Store
 from .target import Target, target_for
-from .wheelfile import UnpackedWheel, load_unpacked, unpack_wheel
+from .unpacking import unpack_any
+from .wheelfile import UnpackedWheel, load_unpacked
 
 if TYPE_CHECKING:
     from packaging.pylock import Pylock
@@ -337,40 +339,88 @@ def _prepare(
     project: ProjectInstall | None,
     phases: PhaseSink,
 ) -> dict[str, _Prepared]:
-    """Fetch, build and unpack every wheel the plan installs; name -> prepared wheel."""
+    """Fetch, build and unpack every wheel the plan installs; name -> prepared wheel. A wheel
+    from the lock is unpacked as soon as it is fetched, while the others download."""
     steps = [s.wanted for s in plan.install]
+    for item in steps:  # a wheel that cannot fit is refused before anything is fetched
+        if item.file is not None and item.file.filename.endswith(".whl"):
+            _check_tags(item.name, item.file.filename, target)
     artifacts = [_artifact(w.file) for w in steps if w.file is not None]
     if not isinstance(phases, _NoPhases):  # a stat per file, only for a display
         phases.downloading(_not_stored(artifacts, store))
-    archives = (
-        fetch(
-            artifacts, store, offline=options.offline, env=env, progress=progress, jobs=options.jobs
-        )
-        if artifacts
-        else {}
-    )
+    by_hash: dict[str, list[Wanted]] = {}
+    for item in steps:
+        if item.file is not None and item.file.filename.endswith(".whl"):
+            by_hash.setdefault(item.file.sha256.lower(), []).append(item)
     from ..pep517.installers import MachineInstaller
 
     installer = options.build_installer or MachineInstaller()
     wheels: dict[str, tuple[Path, str, list[str]]] = {}  # name -> (wheel file, filename, hashes)
     scratch: list[Path] = []  # wheels of plain directories: not cached, removed once unpacked
+    jobs = options.jobs or 8
+    pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(steps) or 1)))
+    started: dict[str, Future[UnpackedWheel]] = {}
+    lock = threading.Lock()
+
+    # wheels to unpack, unpacked, downloads over (the display shows the downloads until then)
+    unpacking = [0, 0, 0]
+
+    def unpack(wheel: Path, filename: str, hashes: list[str]) -> UnpackedWheel:
+        done = _unpack_one(wheel, filename, hashes, store)
+        with lock:
+            unpacking[1] += 1
+            if unpacking[2]:
+                phases.phase("Unpacking", unpacking[1], unpacking[0])
+        return done
+
+    def start(name: str, wheel: Path, filename: str, hashes: list[str]) -> None:
+        with lock:
+            if name not in started:
+                unpacking[0] = max(unpacking[0], len(by_hash), len(started) + 1)
+                started[name] = pool.submit(unpack, wheel, filename, hashes)
+
+    def on_ready(sha256: str, path: Path) -> None:
+        for item in by_hash.get(sha256, ()):
+            assert item.file is not None
+            start(item.name, path, item.file.filename, [item.file.sha256])
+
     try:
+        archives = (
+            fetch(
+                artifacts,
+                store,
+                offline=options.offline,
+                env=env,
+                progress=progress,
+                jobs=options.jobs,
+                on_ready=on_ready,
+            )
+            if artifacts
+            else {}
+        )
+        with lock:
+            unpacking[2] = 1
+            phases.phase("Unpacking", unpacking[1], max(unpacking[0], unpacking[1]))
         _gather(steps, archives, wheels, scratch, store, env, installer, options, project, phases)
-        for name, (_wheel, filename, _hashes) in wheels.items():
+        with lock:
+            unpacking[0] = len(wheels)
+        for name, (archive, filename, hashes) in wheels.items():
             _check_tags(name, filename, target)
-        unpacked = _unpack_all(wheels, store, options.jobs or 8, phases)
+            start(name, archive, filename, hashes)
+        unpacked = {name: started[name].result() for name in sorted(wheels)}
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         for folder in scratch:
             shutil.rmtree(folder, ignore_errors=True)
     out = {}
     for item in steps:
-        wheel = unpacked[item.name]
-        if wheel.name != item.name:
+        done = unpacked[item.name]
+        if done.name != item.name:
             raise InstallError(
-                f"{wheels[item.name][1]}: is a wheel of {wheel.name!r}, but the lock installs "
+                f"{wheels[item.name][1]}: is a wheel of {done.name!r}, but the lock installs "
                 f"{item.name!r} from it"
             )
-        out[item.name] = _Prepared(wheel, wheels[item.name][2])
+        out[item.name] = _Prepared(done, wheels[item.name][2])
     return out
 
 
@@ -421,31 +471,16 @@ def _gather(
             wheels[item.name] = (built, built.name, [key] if key else [])
 
 
-def _unpack_all(
-    wheels: Mapping[str, tuple[Path, str, list[str]]], store: Store, jobs: int, phases: PhaseSink
-) -> dict[str, UnpackedWheel]:
-    """Unpack (validating) every wheel into the store, in parallel; by name."""
-    import threading
-
-    count, counting = [0], threading.Lock()
-    phases.phase("Unpacking", 0, len(wheels))
-
-    def unpack(name: str) -> tuple[str, UnpackedWheel]:
-        wheel, filename, hashes = wheels[name]
-        # A wheel from the lock was checked against its sha256 by `fetch`: that is its key, and a
-        # 2 GB wheel is not read again. A wheel pallet built is hashed here.
-        from_lock = bool(hashes) and wheel == store.archive(hashes[0], filename)
-        digest = hashes[0].lower() if from_lock else _sha256_file(wheel)
-        done = load_unpacked(store.unpacked(digest))
-        if done is None:
-            done = unpack_wheel(wheel, store.unpacked(digest), filename=filename)
-        with counting:
-            count[0] += 1
-            phases.phase("Unpacking", count[0], len(wheels))
-        return name, done
-
-    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(wheels) or 1))) as pool:
-        return dict(pool.map(unpack, sorted(wheels)))
+def _unpack_one(wheel: Path, filename: str, hashes: list[str], store: Store) -> UnpackedWheel:
+    """Unpack (validating) one wheel into the store, unless it is there already."""
+    # A wheel from the lock was checked against its sha256 by `fetch`: that is its key, and a
+    # 2 GB wheel is not read again. A wheel pallet built is hashed here.
+    from_lock = bool(hashes) and wheel == store.archive(hashes[0], filename)
+    digest = hashes[0].lower() if from_lock else _sha256_file(wheel)
+    done = load_unpacked(store.unpacked(digest))
+    if done is None:
+        done = unpack_any(wheel, store.unpacked(digest), filename=filename)
+    return done
 
 
 def _check_tags(name: str, filename: str, target: Target) -> None:

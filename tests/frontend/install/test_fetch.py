@@ -403,3 +403,17 @@ def test_one_failure_among_many_is_raised_and_leaves_no_temp_files(
     assert not [p for p in tmp_path.rglob(".*") if p.is_file()]
     for path in stored_files(tmp_path):  # whatever finished is whole and right
         assert path.read_bytes() == (dists / path.name).read_bytes()
+
+
+def test_on_ready_reports_each_verified_archive_largest_first(
+    tmp_path: Path, index: IndexServer, dists: Path
+) -> None:
+    store = Store(tmp_path / "cache")
+    names = ["alpha-1.0-py3-none-any.whl", "big-1.0-py3-none-any.whl", "gamma-2.0.tar.gz"]
+    wanted = [remote(index, dists, n) for n in names]
+    fetch(wanted[:1], store, env={})  # alpha is stored already: reported before any download
+    ready: list[tuple[str, Path]] = []
+    got = fetch(wanted, store, env={}, jobs=1, on_ready=lambda h, p: ready.append((h, p)))
+    assert [p.name for _, p in ready] == [names[0], names[1], names[2]]  # big before gamma
+    assert dict(ready) == got  # every archive once, verified, at its store path
+    assert all(sha256_of(p) == h for h, p in ready)
