@@ -490,7 +490,7 @@ def _check_tags(name: str, filename: str, target: Target) -> None:
         tags = parse_wheel_filename(filename)[3]
     except InvalidWheelFilename as exc:
         raise InstallError(f"{filename}: not a valid wheel file name: {exc}") from None
-    if not tags & set(target.tags):
+    if tags.isdisjoint(target.tag_set):
         raise InstallError(
             f"{filename} ({name}): does not fit this environment's interpreter "
             f"(its tags: {', '.join(sorted(map(str, tags)))})"

@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +144,11 @@ class Target:
 
     markers: Mapping[str, str]
     tags: tuple[Tag, ...]
+
+    @cached_property
+    def tag_set(self) -> frozenset[Tag]:
+        """`tags` as a set, made once: each wheel of a sync is checked against it."""
+        return frozenset(self.tags)
 
 
 def _parse(data: object) -> Target | None:
