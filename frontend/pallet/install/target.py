@@ -12,11 +12,8 @@ mtime and size, and the ``packaging`` version (as `python.facts` caches interpre
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import subprocess
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from functools import cached_property
@@ -27,6 +24,7 @@ import packaging
 from packaging.tags import Tag, compatible_tags, cpython_tags, generic_tags, platform_tags
 
 from ..errors import InterpreterError
+from ..python.facts import FactsCache
 from ..python.venv import VenvInterpreter
 
 __all__ = ["SCRIPT", "Target", "target_for", "venv_interpreter_for"]
@@ -175,24 +173,8 @@ def _parse(data: object) -> Target | None:
     return Target(markers=dict(markers), tags=tuple(parsed))
 
 
-def _stamp(executable: Path) -> dict[str, object] | None:
-    try:
-        real = executable.resolve()
-        st = real.stat()
-    except (OSError, RuntimeError):
-        return None
-    return {
-        "path": str(executable),
-        "real": str(real),
-        "mtime_ns": st.st_mtime_ns,
-        "size": st.st_size,
-        "packaging": packaging.__version__,
-    }
-
-
-def _cache_file(cache_root: Path, executable: Path) -> Path:
-    digest = hashlib.sha256(str(executable).encode()).hexdigest()[:32]
-    return cache_root / "interpreters-v1" / f"target-{digest}.json"
+#: the answers depend on pallet's ``packaging`` too (it computes the tags)
+_EXTRA = {"packaging": packaging.__version__}
 
 
 def _run(executable: Path) -> Target:
@@ -228,59 +210,28 @@ def _run(executable: Path) -> Target:
 def target_for(executable: Path, cache_root: Path) -> Target:
     """The markers and tags of the interpreter at `executable` (cached while its file and
     pallet's ``packaging`` are unchanged)."""
-    stamp = _stamp(executable)
-    cached = _cache_file(cache_root, executable)
-    if stamp is not None:
-        try:
-            data = json.loads(cached.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = None
-        if isinstance(data, dict) and data.get("stamp") == stamp:
-            hit = _parse(data.get("target"))
-            if hit is not None:
-                return hit
+    cache = FactsCache(cache_root)
+    hit = _parse(cache.load(executable, kind="target-", key="target", extra=_EXTRA))
+    if hit is not None:
+        return hit
     target = _run(executable)
-    if stamp is not None:
-        tags = [str(t) for t in target.tags]
-        _write(
-            cached,
-            json.dumps({"stamp": stamp, "target": {"markers": dict(target.markers), "tags": tags}}),
-        )
+    answer = {"markers": dict(target.markers), "tags": [str(t) for t in target.tags]}
+    cache.store(executable, answer, kind="target-", key="target", extra=_EXTRA)
     return target
 
 
 def venv_interpreter_for(executable: Path, cache_root: Path) -> VenvInterpreter:
     """`VenvInterpreter.probe` of `executable`, cached beside the target (same key): creating
     a venv for an interpreter already seen starts no process."""
-    stamp = _stamp(executable)
-    cached = (
-        cache_root / "interpreters-v1" / f"venv-{_cache_file(cache_root, executable).stem}.json"
-    )
-    if stamp is not None:
+    cache = FactsCache(cache_root)
+    data = cache.load(executable, kind="venv-target-", extra=_EXTRA)
+    if isinstance(data, dict):
         try:
-            data = json.loads(cached.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = None
-        if isinstance(data, dict) and data.get("stamp") == stamp:
-            try:
-                facts = dict(data["facts"])
-                facts["version_info"] = tuple(facts["version_info"])
-                return VenvInterpreter(**facts)
-            except (KeyError, TypeError, ValueError):
-                pass
+            facts = dict(data)
+            facts["version_info"] = tuple(facts["version_info"])
+            return VenvInterpreter(**facts)
+        except (KeyError, TypeError, ValueError):
+            pass
     found = VenvInterpreter.probe(executable)
-    if stamp is not None:
-        _write(cached, json.dumps({"stamp": stamp, "facts": asdict(found)}))
+    cache.store(executable, asdict(found), kind="venv-target-", extra=_EXTRA)
     return found
-
-
-def _write(path: Path, text: str) -> None:
-    """Best effort: a cache that cannot be written costs only a later subprocess."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".target.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        Path(tmp).replace(path)
-    except OSError:
-        pass

@@ -166,7 +166,7 @@ class FactsCache:
         return cls(Path(platformdirs.user_cache_dir("pallet")))
 
     @staticmethod
-    def _stamp(path: Path) -> dict[str, object] | None:
+    def _stamp(path: Path, extra: Mapping[str, object] | None) -> dict[str, object] | None:
         try:
             real = path.resolve()
             st = real.stat()
@@ -177,30 +177,50 @@ class FactsCache:
             "real": str(real),
             "mtime_ns": st.st_mtime_ns,
             "size": st.st_size,
+            **(extra or {}),
         }
 
-    def _file(self, path: Path) -> Path:
-        return self.root / (hashlib.sha256(str(path).encode()).hexdigest()[:32] + ".json")
+    def _file(self, path: Path, kind: str) -> Path:
+        return self.root / (kind + hashlib.sha256(str(path).encode()).hexdigest()[:32] + ".json")
 
-    def get(self, path: Path) -> Facts | None:
-        stamp = self._stamp(path)
+    def load(
+        self,
+        path: Path,
+        *,
+        kind: str = "",
+        key: str = "facts",
+        extra: Mapping[str, object] | None = None,
+    ) -> object | None:
+        """What `store` kept under `key` for the interpreter at `path`, while its file (and
+        `extra`, e.g. the version of the code that read it) is unchanged; None otherwise.
+        `kind` keeps answers of different probes apart (``target-`` for the installer's)."""
+        stamp = self._stamp(path, extra)
         if stamp is None:
             return None
         try:
-            data = json.loads(self._file(path).read_text(encoding="utf-8"))
+            data = json.loads(self._file(path, kind).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
         if not isinstance(data, dict) or data.get("stamp") != stamp:
             return None
-        return Facts.from_json(data.get("facts"))
+        return data.get(key)
 
-    def put(self, path: Path, facts: Facts) -> None:
-        """Store (best effort: a cache that cannot be written only costs a later subprocess)."""
-        stamp = self._stamp(path)
+    def store(
+        self,
+        path: Path,
+        value: object,
+        *,
+        kind: str = "",
+        key: str = "facts",
+        extra: Mapping[str, object] | None = None,
+    ) -> None:
+        """Keep `value` (best effort: a cache that cannot be written only costs a later
+        subprocess)."""
+        stamp = self._stamp(path, extra)
         if stamp is None:
             return
-        text = json.dumps({"stamp": stamp, "facts": asdict(facts)}, sort_keys=True)
-        target = self._file(path)
+        text = json.dumps({"stamp": stamp, key: value}, sort_keys=True)
+        target = self._file(path, kind)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".facts.", suffix=".tmp")
@@ -209,6 +229,12 @@ class FactsCache:
             Path(tmp).replace(target)
         except OSError:
             return
+
+    def get(self, path: Path) -> Facts | None:
+        return Facts.from_json(self.load(path))
+
+    def put(self, path: Path, facts: Facts) -> None:
+        self.store(path, asdict(facts))
 
 
 def read_facts(path: Path, cache: FactsCache | None) -> Facts:
