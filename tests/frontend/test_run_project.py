@@ -12,6 +12,7 @@ import pytest
 from support.dists import make_wheel
 from support.index_server import IndexServer
 from support.lock_tools import lock_pyproject
+from support.sync_tools import pallet
 
 ENTRY_POINTS = "[console_scripts]\ngreet-hello = greet:main\n"
 
@@ -43,18 +44,6 @@ def project(tmp_path: Path, index: IndexServer) -> Path:
     root.mkdir()
     (root / "pyproject.toml").write_text(lock_pyproject(index.url, ["greet"]), encoding="utf-8")
     return root
-
-
-def pallet(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pallet", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
 
 
 def test_run_syncs_then_runs_a_console_script(

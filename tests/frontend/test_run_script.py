@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from support.dists import make_wheel
 from support.index_server import IndexServer
+from support.sync_tools import pallet
 
 ENTRY_POINTS = "[console_scripts]\ngreet-hello = greet:main\n"
 
@@ -36,18 +37,6 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
 def script_env(env: dict[str, str], index: IndexServer) -> dict[str, str]:
     index.clear()
     return {**env, "PALLET_INDEX_URL": index.url}
-
-
-def pallet(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pallet", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 SCRIPT = """\
