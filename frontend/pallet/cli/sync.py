@@ -138,7 +138,9 @@ def _sync(root: Path, has_project: bool, args: argparse.Namespace) -> list[Chang
     from ..install.store import Store
     from ..install.sync import ProjectInstall, SyncOptions, install_lock
 
-    requires_python, build_installer = _project_facts(root) if has_project else (None, None)
+    requires_python, build_installer, pyproject = (
+        _project_facts(root) if has_project else (None, None, {})
+    )
     interpreter = _interpreter(root, args, requires_python)
     venv = root / VENV
     if not args.dry_run:
@@ -155,7 +157,7 @@ def _sync(root: Path, has_project: bool, args: argparse.Namespace) -> list[Chang
         build_installer=build_installer,
         python_request=args.python or "",
     )
-    project = ProjectInstall.of(root) if has_project else None
+    project = ProjectInstall.of(root, pyproject) if has_project else None
     from .sync_progress import SyncDisplay
 
     display = SyncDisplay()
@@ -228,10 +230,11 @@ def _lock_first(root: Path, args: argparse.Namespace) -> None:
         raise
 
 
-def _project_facts(root: Path) -> tuple[SpecifierSet | None, Any]:
-    """requires-python, and pip restricted to the project's own indexes for isolated builds
-    (sdists, the project itself). Read from pyproject.toml directly, not validated again: the
-    lock step validated it (``--frozen``: a bad value here is ignored; pip's defaults apply)."""
+def _project_facts(root: Path) -> tuple[SpecifierSet | None, Any, dict[str, Any]]:
+    """requires-python, pip restricted to the project's own indexes for isolated builds
+    (sdists, the project itself), and the parsed file (read once). Read from pyproject.toml
+    directly, not validated again: the lock step validated it (``--frozen``: a bad value here is
+    ignored; pip's defaults apply)."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
     from ..errors import ProjectError
@@ -260,8 +263,8 @@ def _project_facts(root: Path) -> tuple[SpecifierSet | None, Any]:
     simple = [i for i in rows if i.get("format", "simple") == "simple" and "url" in i]
     default = next((i for i in simple if i.get("default")), simple[0] if simple else None)
     if not rows:
-        return requires_python, None  # PyPI: the machine's pip, as pallet build does
-    return requires_python, IndexInstaller(str(default["url"]) if default else None, flat)
+        return requires_python, None, data  # PyPI: the machine's pip, as pallet build does
+    return requires_python, IndexInstaller(str(default["url"]) if default else None, flat), data
 
 
 def _interpreter(

@@ -31,7 +31,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import __version__, ui
 from ..errors import InstallError, PalletError
@@ -98,24 +98,14 @@ class ProjectInstall:
     editable: bool = True
 
     @classmethod
-    def of(cls, root: Path) -> ProjectInstall | None:
-        """The project at `root`; None when it is virtual (no ``[build-system]``: its
-        dependencies are installed, not itself, as uv does)."""
-        import sys
-
+    def of(cls, root: Path, pyproject: Mapping[str, Any]) -> ProjectInstall | None:
+        """The project at `root`, given its parsed ``pyproject.toml``; None when it is virtual
+        (no ``[build-system]``: its dependencies are installed, not itself, as uv does)."""
         from packaging.utils import canonicalize_name
 
-        if sys.version_info >= (3, 11):
-            import tomllib
-        else:  # pragma: no cover - Python < 3.11
-            import tomli as tomllib
-        path = root / "pyproject.toml"
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise InstallError(f"{path}: cannot be read: {exc}") from None
-        name = data.get("project", {}).get("name")
-        if "build-system" not in data or not isinstance(name, str):
+        project = pyproject.get("project")
+        name = project.get("name") if isinstance(project, dict) else None
+        if "build-system" not in pyproject or not isinstance(name, str):
             return None
         return cls(root.absolute(), canonicalize_name(name))
 
