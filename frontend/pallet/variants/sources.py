@@ -183,6 +183,9 @@ def _visible(
     device (CUDA C Programming Guide, "CUDA Environment Variables")."""
     if setting is None or not gpus:
         return gpus
+    if "MIG-" in setting:  # MIG instances name no whole GPU; every GPU stays a candidate
+        notes.append(f"{name}={setting!r}: MIG instances; every GPU considered")
+        return gpus
     visible: list[Gpu] = []
     for entry in (e.strip() for e in setting.split(",")):
         match = [

@@ -199,6 +199,8 @@ def test_cuda_visible_devices() -> None:
     # UUID prefixes, and the list stops at the first entry that names no GPU (CUDA's rule)
     uuid = facts_of("two-gpus", CUDA_VISIBLE_DEVICES="GPU-2c5e8cd2,7,0").nvidia_gpus()
     assert [g.index for g in uuid] == [1]
+    mig = facts_of("two-gpus", CUDA_VISIBLE_DEVICES="MIG-4f2a3b1c-9d8e-5f6a-7b8c-9d0e1f2a3b4c")
+    assert len(mig.nvidia_gpus()) == 2
     hidden = facts_of("two-gpus", CUDA_VISIBLE_DEVICES="")
     assert hidden.nvidia_gpus() == () and hidden.cuda == (12, 6)
 
