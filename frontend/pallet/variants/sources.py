@@ -67,7 +67,7 @@ def _version_override(env: Mapping[str, str], name: str, example: str) -> tuple[
     if not raw:
         return None
     parts = raw.split(".")
-    if not 1 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+    if not 1 <= len(parts) <= 3 or not all(p.isascii() and p.isdigit() for p in parts):
         raise SetupError(f"{name}={raw!r}: must be a version like {example}")
     return tuple(int(p) for p in parts)
 
@@ -131,7 +131,7 @@ def _sm_override(raw: str) -> tuple[Gpu, ...]:
     gpus = []
     for index, part in enumerate(raw.split(",")):
         major, dot, minor = part.strip().partition(".")
-        if not (dot and major.isdigit() and minor.isdigit()):
+        if not (dot and (major + minor).isascii() and major.isdigit() and minor.isdigit()):
             raise SetupError(
                 f"{envvars.PALLET_GPU_SM}={raw!r}: must be compute capabilities like 6.1,8.6"
             )

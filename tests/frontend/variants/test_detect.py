@@ -179,6 +179,7 @@ def test_no_gpu_ignores_every_gpu() -> None:
             "PALLET_CUDA_DRIVER='latest': must be a driver version like 560.35.03",
         ),
         ("PALLET_CUDA", "12.x", "PALLET_CUDA='12.x': must be a version like 12.6"),
+        ("PALLET_CUDA", "1²", "PALLET_CUDA='1²': must be a version like 12.6"),
         ("PALLET_GPU_SM", "86", "PALLET_GPU_SM='86': must be compute capabilities like 6.1,8.6"),
         ("PALLET_ROCM", "six", "PALLET_ROCM='six': must be a version like 6.2"),
         ("PALLET_GFX", "rdna3", "PALLET_GFX='rdna3': must be gfx targets like gfx90a,gfx942"),
