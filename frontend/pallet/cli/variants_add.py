@@ -76,7 +76,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
 
 def run(args: argparse.Namespace) -> int:
     """Edit pyproject.toml, then lock; user problems raise `PalletError` (the caller prints)."""
-    from ..project.pyproject import find_project_root
+    from ..project.pyproject import find_project_root, load_toml
     from ..project.variants_edit import PYTORCH_INDEX_PATTERN, add_variants, make_plan
 
     root = args.project.resolve() if args.project else find_project_root(Path.cwd())
@@ -93,10 +93,8 @@ def run(args: argparse.Namespace) -> int:
         raise ProjectError(
             f"{_PYPROJECT}: cannot be read ({path}): {exc.strerror}", path=_PYPROJECT
         ) from exc
-    try:
-        text = before.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ProjectError(f"{_PYPROJECT}: not UTF-8 text ({exc.reason})") from exc
+    load_toml(path, _PYPROJECT)  # not UTF-8 or bad TOML: the message every command gives
+    text = before.decode("utf-8")
     after = add_variants(text, plan)
     _replace(path, after.encode("utf-8"))
     names = ", ".join(b.extra for b in plan.backends)
