@@ -265,6 +265,12 @@ def test_add_then_lock(project: Path, torch_index: TorchIndex, env: dict[str, st
     assert data["tool"]["pallet"]["index"][1]["url"] == torch_index.url("cu126")
     lock = tomllib.loads((project / "pylock.toml").read_text())
     assert lock["extras"] == ["cpu", "cu126"]
+    tail = lock["tool"]["pallet"]["variants"]
+    assert [(v["name"], v.get("requires"), v.get("default", False)) for v in tail] == [
+        ("cu126", "cuda>=12.6", False),
+        ("cpu", None, True),
+    ]
+    assert [v["index"] for v in tail] == [torch_index.url("cu126"), torch_index.url("cpu")]
     # the lock is the one `pallet lock` itself takes for up to date
     env = {**env, "PALLET_CACHE_DIR": os.environ["PALLET_CACHE_DIR"]}
     check = run_pallet_lock(project, env, "--check", timeout=TIMEOUT)
