@@ -308,3 +308,18 @@ def test_the_parser_imports_no_tomlkit() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert proc.stdout.split("\n")[:2] == ["[]", "True"]
+
+
+def test_options_of_pallet_variants_before_add(tmp_path: Path) -> None:
+    """``pallet variants --project DIR add ...``: the parent command's ``--project``
+    (cli/variants.py registers ``add`` under its own parser) is not replaced by ``add``'s absent
+    one."""
+    parser = argparse.ArgumentParser(prog="pallet variants")
+    parser.add_argument("--project", type=Path, default=None)
+    parser.add_argument("--offline", action="store_true")
+    variants_add.add_parser(parser.add_subparsers(dest="variants_command"))
+    argv = ["--project", str(tmp_path), "--offline", "add", "torch", "--backends", "cpu,cu126"]
+    args = parser.parse_args(argv)
+    assert (args.project, args.offline, args.packages) == (tmp_path, True, ["torch"])
+    args = parser.parse_args(["add", "torch", "--backends", "cpu,cu126", "--project", "elsewhere"])
+    assert args.project == Path("elsewhere")

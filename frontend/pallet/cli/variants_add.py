@@ -64,11 +64,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
     parser.add_argument(
         "--no-lock", action="store_true", help="only edit pyproject.toml; do not lock"
     )
+    # SUPPRESS: no default of ours replaces a ``pallet variants --project DIR`` given before ``add``
     parser.add_argument(
         "--project",
         metavar="DIR",
         type=Path,
-        default=None,
+        default=argparse.SUPPRESS,
         help="the project directory (default: the nearest one holding pyproject.toml)",
     )
     return parser
@@ -79,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
     from ..project.pyproject import find_project_root, load_toml
     from ..project.variants_edit import PYTORCH_INDEX_PATTERN, add_variants, make_plan
 
-    root = args.project.resolve() if args.project else find_project_root(Path.cwd())
+    project: Path | None = getattr(args, "project", None)
+    root = project.resolve() if project else find_project_root(Path.cwd())
     path = root / _PYPROJECT
     plan = make_plan(
         args.packages,
@@ -118,7 +120,8 @@ def _lock(root: Path, args: argparse.Namespace) -> int:
     from . import lock
 
     parser = argparse.ArgumentParser(prog="pallet")
-    lock_args = lock.add_parser(parser.add_subparsers()).parse_args(["--project", str(root)])
+    argv = ["--project", str(root)] + (["--offline"] if getattr(args, "offline", False) else [])
+    lock_args = lock.add_parser(parser.add_subparsers()).parse_args(argv)
     lock_args.verbose = getattr(args, "verbose", False)
     lock_args.quiet = getattr(args, "quiet", False)
     code: int = lock.run(lock_args)
