@@ -32,6 +32,7 @@ Usage (module scope pays: ~60 small wheels are built once)::
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -81,7 +82,7 @@ class Build:
     hip: str | None = None
 
 
-#: What each index path serves: platform -> local label ("" index path "simple" is PyPI).
+#: What each index path serves: platform -> local label (None: the plain version); "simple" is PyPI.
 BUILDS: Mapping[str, Build] = {
     "simple": Build({p: None for p in PLATFORM_TAGS}, cuda="12.4"),
     "cpu": Build({**{p: "cpu" for p in _LINUX_WINDOWS}, **{p: None for p in _MACOS}}),
@@ -98,8 +99,6 @@ _PY = "py3-none"  # one wheel per platform serves every CPython (the tests need 
 
 def variant_extra(backend: str) -> str:
     """The extra named for a backend: its PEP 685 normalized form (``rocm6.2`` -> ``rocm6-2``)."""
-    import re
-
     return re.sub(r"[-_.]+", "-", backend).lower()
 
 
