@@ -323,3 +323,53 @@ def test_options_of_pallet_variants_before_add(tmp_path: Path) -> None:
     assert (args.project, args.offline, args.packages) == (tmp_path, True, ["torch"])
     args = parser.parse_args(["add", "torch", "--backends", "cpu,cu126", "--project", "elsewhere"])
     assert args.project == Path("elsewhere")
+
+
+BARE = '[project]\nname = "demo"\nversion = "1.0"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            BARE + '\n[tool.pallet]\nindex = [{ name = "m", url = "https://m" }]\n',
+            r"\[tool.pallet\] 'index': is an inline array",
+        ),
+        (BARE + "\n[tool]\npallet = { default-groups = [] }\n", r"\[tool.pallet\]: is an inline"),
+        ("tool = { x = 1 }\n\n" + BARE, r"\[tool\]: is an inline table"),
+    ],
+)
+def test_inline_tables_are_refused(text: str, message: str) -> None:
+    with pytest.raises(ProjectError, match=f"^pyproject.toml: {message}"):
+        add_variants(text, make_plan(["torch"], ["cu126", "cpu"]))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        BARE.replace(
+            'version = "1.0"\n', 'version = "1.0"\noptional-dependencies = { dev = ["x"] }\n'
+        ),
+        "tool.pallet.default-groups = []\n\n" + BARE,
+        BARE + '\n[tool.pallet.resolution]\nexclude-newer = "2025-01-01"\n',
+    ],
+)
+def test_unusual_layouts_read_back_exactly(text: str) -> None:
+    """Inline extras, dotted keys, a [tool.pallet] that exists only through a sub-table: the
+    result reads (tomllib) as the old file plus the new tables, every old line kept."""
+    out = add_variants(text, make_plan(["torch"], ["cu126", "cpu"]))
+    data, old = tomllib.loads(out), tomllib.loads(text)
+    assert data["project"]["optional-dependencies"] == {
+        **old["project"].get("optional-dependencies", {}),
+        "cu126": ["torch"],
+        "cpu": ["torch"],
+    }
+    assert data["tool"]["pallet"]["variants"]["extras"] == ["cu126", "cpu"]
+    old_pallet = old.get("tool", {}).get("pallet", {})
+    assert {k: v for k, v in data["tool"]["pallet"].items() if k not in ("variants", "index")} == (
+        old_pallet
+    )
+    assert _is_subsequence(
+        [line for line in text.splitlines() if "optional-dependencies" not in line],
+        out.splitlines(),
+    )

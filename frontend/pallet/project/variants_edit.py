@@ -16,6 +16,7 @@ XPU, then CPU, so a machine gets the most specific build it can run.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -139,6 +140,7 @@ def add_variants(text: str, plan: VariantsPlan) -> str:
     """pyproject.toml ``text`` with ``plan`` added; everything else kept as it was."""
     import tomlkit
     from tomlkit.exceptions import TOMLKitError
+    from tomlkit.items import AoT, InlineTable
 
     try:
         doc = tomlkit.parse(text)
@@ -186,6 +188,9 @@ def add_variants(text: str, plan: VariantsPlan) -> str:
         _blank_line_after(extras)
         project["optional-dependencies"] = extras
 
+    for key, table in (("[tool]", tool), ("[tool.pallet]", pallet)):
+        if isinstance(table, InlineTable):
+            raise _refuse(key, "is an inline table; pallet variants add adds tables below it")
     if not isinstance(tool, dict):
         tool = tomlkit.table(is_super_table=True)
         doc["tool"] = tool
@@ -193,38 +198,80 @@ def add_variants(text: str, plan: VariantsPlan) -> str:
         pallet = tomlkit.table(is_super_table=True)
         tool["pallet"] = pallet
     pallet["variants"] = _variants_table(plan)
-    added = [_index_table(plan, b) for b in plan.backends if b.index_name not in known]
+    added = [b for b in plan.backends if b.index_name not in known]
     index = pallet.get("index")
     if index is None:
         index = tomlkit.aot()
         pallet["index"] = index
-    elif added and len(index) and not index[-1].as_string().endswith("\n\n"):
+    if not isinstance(index, AoT):
+        raise _refuse(
+            "[tool.pallet] 'index'",
+            "is an inline array; pallet variants add appends [[tool.pallet.index]] tables",
+        )
+    if added and len(index) and not index[-1].as_string().endswith("\n\n"):
         _blank_line_after(index[-1])  # the new entries start after a blank line
-    for table in added:
-        index.append(table)
+    for backend in added:
+        index.append(_index_table(plan, backend))
     out = tomlkit.dumps(doc)
     if "\n\n\n" not in text:  # tomlkit's own separators beside ours: one blank line, as before
         out = re.sub(r"\n{3,}", "\n\n", out)
     if text.endswith("\n"):  # the blank line kept after our last table is not the file's
         out = out.rstrip("\n") + "\n"
+    _check_edit(text, out, plan, added)
     return out
+
+
+def _check_edit(before: str, after: str, plan: VariantsPlan, added: list[Backend]) -> None:
+    """The text written must read (by tomllib, not by tomlkit, which wrote it) as the old file
+    plus exactly the new keys and tables: a layout tomlkit mishandles is refused, not written."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    expected = tomllib.loads(before)
+    extras = expected["project"].setdefault("optional-dependencies", {})
+    extras.update({b.extra: list(plan.packages) for b in plan.backends})
+    pallet = expected.setdefault("tool", {}).setdefault("pallet", {})
+    pallet["variants"] = {
+        "extras": [b.extra for b in plan.backends],
+        "default": plan.default.extra,
+        **{b.extra: _variant_entry(b) for b in plan.backends},
+    }
+    pallet["index"] = [*pallet.get("index", []), *(_index_entry(plan, b) for b in added)]
+    try:
+        ok = tomllib.loads(after) == expected
+    except tomllib.TOMLDecodeError:
+        ok = False
+    if not ok:
+        raise ProjectError(
+            f"{_PYPROJECT}: its layout defeats an exact edit; nothing was written: add the "
+            "variant tables by hand (docs/gpu.md)",
+            path=_PYPROJECT,
+        )
+
+
+def _variant_entry(backend: Backend) -> dict[str, str]:
+    entry = {"requires": backend.requires} if backend.requires else {}
+    entry["index"] = backend.index_name
+    return entry
+
+
+def _index_entry(plan: VariantsPlan, backend: Backend) -> dict[str, Any]:
+    return {"name": backend.index_name, "url": plan.index_url(backend), "explicit": True}
 
 
 def _variants_table(plan: VariantsPlan) -> Any:
     import tomlkit
 
     table = tomlkit.table()
-    table.add(
-        tomlkit.comment("mutually exclusive extras, chosen by hardware: most preferred first")
-    )
+    table.add(tomlkit.comment("mutually exclusive extras chosen by hardware, most preferred first"))
     table["extras"] = [b.extra for b in plan.backends]
     table["default"] = plan.default.extra
     _blank_line_after(table)
     for backend in plan.backends:
         sub = tomlkit.table()
-        if backend.requires:
-            sub["requires"] = backend.requires
-        sub["index"] = backend.index_name
+        sub.update(_variant_entry(backend))
         _blank_line_after(sub)
         table[backend.extra] = sub
     return table
@@ -234,9 +281,7 @@ def _index_table(plan: VariantsPlan, backend: Backend) -> Any:
     import tomlkit
 
     table = tomlkit.table()
-    table["name"] = backend.index_name
-    table["url"] = plan.index_url(backend)
-    table["explicit"] = True
+    table.update(_index_entry(plan, backend))
     _blank_line_after(table)
     return table
 
