@@ -373,3 +373,48 @@ def test_unusual_layouts_read_back_exactly(text: str) -> None:
         [line for line in text.splitlines() if "optional-dependencies" not in line],
         out.splitlines(),
     )
+
+
+_DRIVER = """\
+import argparse, sys
+from pallet.cli import variants_add
+from pallet.errors import PalletError
+parser = argparse.ArgumentParser()
+variants_add.add_parser(parser.add_subparsers())
+args = parser.parse_args(sys.argv[1:])
+args.verbose, args.quiet = False, True
+try:
+    sys.exit(variants_add.run(args))
+except PalletError as exc:  # as pallet.cli.main prints it
+    print("error:", exc, file=sys.stderr)
+    sys.exit(exc.exit_code)
+"""
+
+
+def test_a_read_only_project_folder(tmp_path: Path) -> None:
+    """pyproject.toml is replaced through a temporary file beside it: in a folder the user cannot
+    write, one line naming the file and the reason, no traceback, nothing changed."""
+    from support.unprivileged import unprivileged_prefix
+
+    prefix = unprivileged_prefix()
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(ORIGINAL)
+    root.chmod(0o555)
+    try:
+        argv = ["add", "torch", "--backends", "cpu,cu126", "--no-lock", "--project", str(root)]
+        proc = subprocess.run(
+            [*prefix, sys.executable, "-c", _DRIVER, *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        root.chmod(0o755)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("error: pyproject.toml: cannot be written (")
+    assert "Permission denied" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1
+    assert (root / "pyproject.toml").read_text() == ORIGINAL
+    assert sorted(p.name for p in root.iterdir()) == ["pyproject.toml"]
