@@ -229,3 +229,29 @@ def test_relock_is_stable_and_variants_are_an_input(
     assert [v["name"] for v in data["tool"]["pallet"]["variants"]] == ["rocm", "cu126", "cpu"]
     assert _select(data, "linux", ("cu126", "rocm"))["torch"][0] == "2.5.1+rocm6.2"
     assert (root / "pylock.toml").read_text(encoding="utf-8") != first
+
+
+def test_lock_reads_back_byte_for_byte(locked: tuple[Path, dict[str, Any], list[str]]) -> None:
+    from dataclasses import replace
+
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
+    from pallet.lock.pylock import dumps_lock, loads_lock
+    from pallet.resolve.packages import Dependency
+
+    root, _, _ = locked
+    text = (root / "pylock.toml").read_text(encoding="utf-8")
+    lock = loads_lock(text)
+    assert lock.variants is not None and lock.variants.names == ORDER
+    assert lock.variants.default == "cpu"
+    assert dumps_lock(lock) == text
+    # a dependency on one of two entries of the same name and version names its index
+    dep = Dependency(NormalizedName("torch"), Version("2.5.1"), "http://127.0.0.1:9/simple")
+    changed = replace(
+        lock,
+        packages=tuple(
+            replace(p, dependencies=(dep,)) if p.name == "torchvision" else p for p in lock.packages
+        ),
+    )
+    again = loads_lock(dumps_lock(changed))
+    assert {p.dependencies for p in again.packages if p.name == "torchvision"} == {(dep,)}
