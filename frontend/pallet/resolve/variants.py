@@ -376,7 +376,8 @@ class _Merge:
         for name, version, index in where:
             versions_of.setdefault(name, set()).add(version)
             indexes_of.setdefault((name, version), set()).add(index)
-        described: dict[tuple[frozenset[Environment], bool], Expr | None] = {}
+        described: dict[tuple[frozenset[Environment], frozenset[Environment] | None], Expr | None]
+        described = {}
         packages: list[LockedPackage] = []
         for key, by_env in where.items():
             name, version, _ = key
@@ -387,17 +388,22 @@ class _Merge:
                     expr = variant_expr(variants, available, self.default)
                     text = "" if expr is None else render(expr)
                     groups.setdefault((activation, text), (expr, []))[1].append(env)
+            # Where the entry is always installed (no extra, every variant) the other terms may
+            # be true too (shorter): they describe their environments against the rest.
             base = set(groups.get((frozenset(), ""), (None, []))[1])
             rest = tuple(e for e in self.universe if e not in base) if base else self.universe
+            rest_key = frozenset(rest) if base else None
             terms: list[tuple[Expr | None, Expr | None]] = []
             for (activation, _text), (expr, envs) in sorted(
                 groups.items(), key=lambda kv: (sorted(kv[0][0]), kv[0][1])
             ):
                 always = not activation and expr is None
-                within = self.universe if always else rest
-                cell = (frozenset(envs), within is self.universe)
+                chosen = envs if always else [e for e in envs if e not in base]
+                if not chosen:
+                    continue  # covered by the base term
+                cell = (frozenset(chosen), None if always else rest_key)
                 if cell not in described:
-                    described[cell] = describe(envs, within)
+                    described[cell] = describe(chosen, self.universe if always else rest)
                 terms.append((described[cell], and_([activation_expr(activation), expr])))
             envs_all = list(by_env)
             dependencies = tuple(
