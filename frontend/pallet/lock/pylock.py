@@ -27,6 +27,7 @@ from ..index.models import DirectOrigin, DistFile
 from . import _toml
 from .model import Dependency, Lock, LockedPackage
 from .stamp import TAIL_HEADER, content_line, read_pallet_table
+from .variants import read_lock_variants, variants_tail
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -144,11 +145,14 @@ def dumps_lock(lock: Lock) -> str:
         if package.dependencies:
             deps: list[_toml.TomlValue] = []
             for dep in sorted(
-                package.dependencies, key=lambda d: (d.name, d.version or Version("0"))
+                package.dependencies,
+                key=lambda d: (d.name, d.version or Version("0"), d.index or ""),
             ):
                 entry: dict[str, _toml.TomlValue] = {"name": dep.name}
                 if dep.version is not None:
                     entry["version"] = str(dep.version)
+                if dep.index is not None:  # the same name and version from two indexes
+                    entry["index"] = _public_url(dep.index)
                 deps.append(entry)
             out += _array_lines("dependencies", deps)
         if package.direct is not None:
@@ -177,6 +181,8 @@ def dumps_lock(lock: Lock) -> str:
         tail.append(f"pyproject = {_toml.value(lock.pyproject_digest)}")
     if lock.inferred_requires_python:
         tail.append(f"inferred-requires-python = {_toml.value(lock.inferred_requires_python)}")
+    if lock.variants is not None:
+        tail += variants_tail(lock.variants)
     covered = body + "\n".join(tail) + "\n"
     return covered + content_line(covered)  # the digest of everything above it
 
@@ -266,6 +272,9 @@ def loads_lock(text: str, *, display: str = LOCK_FILE, trusted: bool = False) ->
         exclude_newer=_exclude_newer(tool["pallet"].get("exclude-newer"))
         if isinstance(tool, dict) and isinstance(tool.get("pallet"), dict)
         else (),
+        variants=read_lock_variants(tool["pallet"], display)
+        if isinstance(tool, dict) and isinstance(tool.get("pallet"), dict)
+        else None,
     )
 
 
@@ -326,6 +335,7 @@ def _package(raw: Mapping[str, Any]) -> LockedPackage:
             Dependency(
                 name=NormalizedName(dep["name"]),
                 version=Version(dep["version"]) if "version" in dep else None,
+                index=dep.get("index"),
             )
             for dep in raw.get("dependencies", [])
             if "name" in dep
