@@ -18,13 +18,13 @@ is collected in `Problems`, raised once by the caller.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from packaging.utils import NormalizedName, canonicalize_name
 
+from ..variants.requirement import parse_requirement
 from .model import PROJECT_NAME, IndexConfig
 from .problems import Problems, did_you_mean, type_name
 
@@ -63,17 +63,6 @@ class VariantsConfig:
             if variant.name == name:
                 return variant
         raise KeyError(name)
-
-
-def _requirement_checker() -> Callable[[str], object] | None:
-    """`pallet.variants.requirement.parse_requirement` (raises ValueError with a one-line
-    message on bad text); None where the detection layer is not installed."""
-    try:
-        module: Any = importlib.import_module("pallet.variants.requirement")
-    except ImportError:  # pragma: no cover - the detection layer ships with pallet
-        return None
-    parse: Callable[[str], object] = module.parse_requirement
-    return parse
 
 
 def parse_variants(
@@ -203,10 +192,8 @@ def _variant(
             )
             ok = False
         else:
-            check = _requirement_checker()
             try:
-                if check is not None:
-                    check(requires)
+                parse_requirement(requires)
             except ValueError as exc:
                 detail = str(exc).splitlines()[0] if str(exc) else "invalid"
                 # the parser's message quotes the text itself

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 from pallet.errors import ProjectError
 from pallet.project.pyproject import read_project
 from pallet.project.variants import VariantsConfig, VariantSpec
+from pallet.variants.requirement import parse_requirement
 
 HEAD = """\
 [project]
@@ -123,20 +123,7 @@ def test_variant_errors(tmp_path: Path, text: str, message: str) -> None:
     assert str(info.value).startswith(f"pyproject.toml: {message}")
 
 
-def _has_requirement_parser() -> bool:
-    try:
-        return importlib.util.find_spec("pallet.variants.requirement") is not None
-    except ImportError:
-        return False
-
-
-@pytest.mark.skipif(
-    not _has_requirement_parser(),
-    reason="the detection layer (pallet.variants) is not merged yet",
-)
 def test_bad_requirement_text_has_the_parsers_message(tmp_path: Path) -> None:
-    from pallet.variants.requirement import parse_requirement  # type: ignore[import-not-found,unused-ignore]
-
     bad = "cuda>>12.6"
     with pytest.raises(ValueError) as parser:
         parse_requirement(bad)
