@@ -45,6 +45,7 @@ SECTION_LABELS = {
     "dependency-groups": "[dependency-groups] (or [tool.pallet] default-groups)",
     "indexes": "[[tool.pallet.index]] or [tool.pallet.sources]",
     "resolution": "[tool.pallet.resolution]",
+    "variants": "[tool.pallet.variants]",
     "format": "the lock format (pallet was upgraded)",
 }
 
@@ -91,6 +92,21 @@ def _indexes(spec: ProjectSpec) -> dict[str, Any]:
     return section
 
 
+def _variants(spec: ProjectSpec) -> dict[str, Any]:
+    """``[tool.pallet.variants]`` (only when present, so that other locks keep their
+    fingerprint): the order is an input (it decides which variant a selection installs)."""
+    if spec.variants is None:
+        return {}
+    config = spec.variants
+    return {
+        "variants": {
+            "order": [[v.name, v.requires, v.index, sorted(v.packages)] for v in config.order],
+            "default": config.default,
+            "cuda-minor-compat": config.cuda_minor_compat,
+        }
+    }
+
+
 def _sections(spec: ProjectSpec) -> dict[str, Any]:
     return {
         "requires-python": str(spec.requires_python),
@@ -120,6 +136,7 @@ def _sections(spec: ProjectSpec) -> dict[str, Any]:
             ),
             **_switches(spec),
         },
+        **_variants(spec),
         "format": LOCK_FORMAT,
     }
 
@@ -152,12 +169,19 @@ def compute_fingerprint(spec: ProjectSpec) -> str:
 def input_digests(spec: ProjectSpec) -> tuple[tuple[str, str], ...]:
     """Per-section short digests (16 hex digits), in `SECTION_LABELS` order."""
     sections = _sections(spec)
-    return tuple((name, _digest(sections[name])[:16]) for name in SECTION_LABELS)
+    return tuple(
+        (name, _digest(sections[name])[:16]) for name in SECTION_LABELS if name in sections
+    )
 
 
 def stale_sections(stored: Mapping[str, str], current: Iterable[tuple[str, str]]) -> list[str]:
-    """Labels of the sections whose digest differs from the stored one (all when none stored)."""
-    return [SECTION_LABELS[name] for name, digest in current if stored.get(name) != digest]
+    """Labels of the sections whose digest differs from the stored one (all when none stored),
+    and of optional sections (``variants``) stored but no longer present."""
+    current = tuple(current)
+    names = {name for name, _ in current}
+    changed = [SECTION_LABELS[name] for name, digest in current if stored.get(name) != digest]
+    gone = [label for name, label in SECTION_LABELS.items() if name in stored and name not in names]
+    return changed + gone
 
 
 #: ``[project]`` keys the lock depends on. ``dynamic`` decides whether pallet may lock at all;

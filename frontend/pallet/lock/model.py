@@ -8,6 +8,7 @@ from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
 
 from ..resolve.packages import Dependency, LockedPackage
+from .variants import LockVariants
 
 __all__ = ["Dependency", "Lock", "LockedPackage"]
 
@@ -41,3 +42,6 @@ class Lock:
     #: the requires-python pallet inferred (and wrote as ``requires-python``) because the project
     #: declares none; kept in [tool.pallet] so that later locks keep the same floor
     inferred_requires_python: str = ""
+    #: the hardware variants (``[tool.pallet.variants]``) the lock was resolved for, written in
+    #: [tool.pallet] (`lock.variants`); None for a lock without variants
+    variants: LockVariants | None = None

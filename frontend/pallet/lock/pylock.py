@@ -27,6 +27,7 @@ from ..index.models import DirectOrigin, DistFile
 from . import _toml
 from .model import Dependency, Lock, LockedPackage
 from .stamp import TAIL_HEADER, content_line, read_pallet_table
+from .variants import read_lock_variants, variants_tail
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -177,6 +178,8 @@ def dumps_lock(lock: Lock) -> str:
         tail.append(f"pyproject = {_toml.value(lock.pyproject_digest)}")
     if lock.inferred_requires_python:
         tail.append(f"inferred-requires-python = {_toml.value(lock.inferred_requires_python)}")
+    if lock.variants is not None:
+        tail += variants_tail(lock.variants)
     covered = body + "\n".join(tail) + "\n"
     return covered + content_line(covered)  # the digest of everything above it
 
@@ -266,6 +269,9 @@ def loads_lock(text: str, *, display: str = LOCK_FILE, trusted: bool = False) ->
         exclude_newer=_exclude_newer(tool["pallet"].get("exclude-newer"))
         if isinstance(tool, dict) and isinstance(tool.get("pallet"), dict)
         else (),
+        variants=read_lock_variants(tool["pallet"], display)
+        if isinstance(tool, dict) and isinstance(tool.get("pallet"), dict)
+        else None,
     )
 
 

@@ -6,13 +6,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Union
+from typing import TYPE_CHECKING, Literal, Union
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 
 from .exclude_newer import ExcludeNewer
+
+if TYPE_CHECKING:
+    from .variants import VariantsConfig
 
 __all__ = [
     "PROJECT_NAME",
@@ -130,6 +133,8 @@ class ProjectSpec:
     resolution: ResolutionSettings = field(default_factory=ResolutionSettings)
     #: package -> path or git source, from ``[tool.pallet.sources]`` tables
     direct_sources: Mapping[NormalizedName, DirectSource] = field(default_factory=dict)
+    #: ``[tool.pallet.variants]``: hardware-variant extras (`project.variants`), None when absent
+    variants: VariantsConfig | None = None
 
     @property
     def default_index(self) -> IndexConfig:

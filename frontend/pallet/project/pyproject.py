@@ -16,6 +16,7 @@ from .groups import normalize_group_name, parse_dependency_groups
 from .model import ProjectSpec
 from .problems import Problems, type_name
 from .settings import parse_tool_settings
+from .variants import parse_variants
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -176,7 +177,14 @@ def read_project(root: Path) -> ProjectSpec:
     groups = parse_dependency_groups(data.get("dependency-groups"), problems)
 
     tool = data.get("tool", {})
-    settings = parse_tool_settings(tool.get("pallet") if isinstance(tool, dict) else None, problems)
+    pallet = tool.get("pallet") if isinstance(tool, dict) else None
+    settings = parse_tool_settings(pallet, problems)
+    variants = parse_variants(
+        pallet.get("variants") if isinstance(pallet, dict) else None,
+        extras,
+        settings.indexes,
+        problems,
+    )
 
     if settings.default_groups is None:
         # Like uv: a group named "dev" is installed by default unless default-groups says else.
@@ -212,6 +220,7 @@ def read_project(root: Path) -> ProjectSpec:
         sources=settings.sources,
         resolution=settings.resolution,
         direct_sources=settings.direct_sources,
+        variants=variants,
     )
 
 

@@ -27,7 +27,15 @@ from .resolution import exclude_newer_key, parse_resolution
 
 __all__ = ["ToolSettings", "parse_tool_settings"]
 
-_TOOL_KEYS = ("index", "sources", "resolution", "default-groups", "build", "version")
+_TOOL_KEYS = (
+    "index",
+    "sources",
+    "resolution",
+    "default-groups",
+    "variants",
+    "build",
+    "version",
+)
 _INDEX_KEYS = ("name", "url", "default", "explicit", "format", "exclude-newer")
 _FORMATS = ("simple", "flat")
 _PATH_SOURCE_KEYS = ("path", "editable")
