@@ -11,6 +11,19 @@ from collections.abc import Mapping
 from .errors import SetupError
 
 __all__ = [
+    "PALLET_CPU_LEVEL",
+    "PALLET_CUDA",
+    "PALLET_CUDA_DRIVER",
+    "PALLET_CUDA_MINOR_COMPAT",
+    "PALLET_GFX",
+    "PALLET_GPU",
+    "PALLET_GPU_SM",
+    "PALLET_MACHINE",
+    "PALLET_ROCM",
+    "PALLET_SYSROOT",
+    "PALLET_SYSTEM",
+    "PALLET_VARIANT",
+    "VARIANT_FACT_OVERRIDES",
     "PALLET_CACHE_DIR",
     "PALLET_CONCURRENCY",
     "PALLET_CONCURRENT_DOWNLOADS",
@@ -58,6 +71,49 @@ PALLET_INDEX_URL = "PALLET_INDEX_URL"
 #: ``cpython3.11``, or a path); ``--python`` wins over it, and it over ``.python-version``
 #: (docs/python.md).
 PALLET_PYTHON = "PALLET_PYTHON"
+
+
+# Hardware variants (issue 12; docs/gpu.md). The machine is detected by `pallet.variants`; these
+# choose a variant, simulate another machine, or override one detected fact each.
+
+#: The variant extra to install (``[tool.pallet.variants] extras``), or ``auto`` (detect); what
+#: ``pallet sync --variant`` takes, which wins over it.
+PALLET_VARIANT = "PALLET_VARIANT"
+#: A folder read as the machine's root (``/sys``, ``/proc``, ``/opt/rocm`` under it) instead of
+#: ``/``: tests simulate machines with ``fixtures/sysroots/<machine>/``.
+PALLET_SYSROOT = "PALLET_SYSROOT"
+#: ``platform.system()`` as detection sees it (``Linux``, ``Darwin``, ``Windows``).
+PALLET_SYSTEM = "PALLET_SYSTEM"
+#: ``platform.machine()`` as detection sees it (``x86_64``, ``arm64``, ``AMD64``).
+PALLET_MACHINE = "PALLET_MACHINE"
+#: The NVIDIA driver version (``560.35.03``); no driver file or ``nvidia-smi`` is read for it.
+PALLET_CUDA_DRIVER = "PALLET_CUDA_DRIVER"
+#: The highest CUDA version the machine runs (``12.6``); no driver lookup at all.
+PALLET_CUDA = "PALLET_CUDA"
+#: The NVIDIA GPUs' compute capabilities, one per GPU (``6.1,8.6``); ``nvidia-smi`` is not asked.
+PALLET_GPU_SM = "PALLET_GPU_SM"
+#: The ROCm version (``6.2``); no ROCm install is read.
+PALLET_ROCM = "PALLET_ROCM"
+#: The AMD GPUs' gfx targets, one per GPU (``gfx90a,gfx942``).
+PALLET_GFX = "PALLET_GFX"
+#: The CPU's x86-64 micro-architecture level (``1`` to ``4``), instead of reading its flags.
+PALLET_CPU_LEVEL = "PALLET_CPU_LEVEL"
+#: ``none``: ignore every GPU (NVIDIA, AMD, Intel, Apple), as on a machine without one.
+PALLET_GPU = "PALLET_GPU"
+#: ``1``: judge CUDA by minor-version compatibility (any 12.x from driver 525.60.13), as
+#: ``cuda-minor-compat = true`` in ``[tool.pallet.variants]`` does.
+PALLET_CUDA_MINOR_COMPAT = "PALLET_CUDA_MINOR_COMPAT"
+
+#: The variables that change detected facts (part of the detection cache's key).
+VARIANT_FACT_OVERRIDES = (
+    PALLET_CUDA_DRIVER,
+    PALLET_CUDA,
+    PALLET_GPU_SM,
+    PALLET_ROCM,
+    PALLET_GFX,
+    PALLET_CPU_LEVEL,
+    PALLET_GPU,
+)
 
 
 def positive_number(

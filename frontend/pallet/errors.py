@@ -5,7 +5,8 @@ Anything that is a user's problem (bad input, unreachable index, unsatisfiable r
 exception escaping a command is a bug in pallet.
 
 Exit codes, the same for every command (listed by ``pallet --help``, `cli.main.EXIT_CODES`):
-1 the command ran and failed (`ResolutionError`, `LockError`, `BuildFailed`, `InstallError`);
+1 the command ran and failed (`ResolutionError`, `LockError`, `BuildFailed`, `InstallError`,
+`VariantError`);
 2 bad input, the default (`ProjectError`, a bad option, a path that cannot be used);
 3 `IndexError_`.
 """
@@ -22,6 +23,7 @@ __all__ = [
     "ProjectError",
     "ResolutionError",
     "SetupError",
+    "VariantError",
 ]
 
 
@@ -91,5 +93,13 @@ class InstallError(PalletError):
     """Installing failed: a hash mismatch, a bad wheel (unsafe paths, a RECORD that does not match
     its files, a name that disagrees with its file name), a failed install or uninstall. The
     message names the file or path and the problem."""
+
+    exit_code = 1
+
+
+class VariantError(PalletError):
+    """A hardware variant cannot be chosen: an unknown variant name, two variants asked for at
+    once, or a requested variant whose requirement the machine does not meet (the message names
+    the requirement and what was found, and that ``--force-variant`` installs it anyway)."""
 
     exit_code = 1

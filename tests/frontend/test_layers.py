@@ -8,13 +8,14 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "frontend" / "pallet"
 
-#: docs/architecture.md: errors/envvars/ui -> project -> pep517 -> index -> resolve -> lock
+#: docs/architecture.md: errors/envvars/ui/variants -> project -> pep517 -> index -> resolve -> lock
 #: -> python -> install -> cli.
 #: A module may import from its own layer and from layers with a lower rank only.
 LAYERS = {
     "errors": 0,
     "envvars": 0,
     "ui": 0,
+    "variants": 0,
     "project": 1,
     "pep517": 2,
     "index": 3,
@@ -95,3 +96,36 @@ def test_the_scanner_sees_relative_and_absolute_imports(tmp_path: Path) -> None:
     found = _imports(source, "pallet.resolve.universal")
     assert {"pallet.lock.model", "pallet.cli.main", "pallet.lock"} <= found
     assert {_layer(m) for m in found} == {"lock", "cli"}
+
+
+def _all_imports(path: Path) -> set[str]:
+    """The top-level names of every absolute import in the file (``subprocess``, ``pallet``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_variants_is_a_leaf() -> None:
+    """Detection (issue 12) runs on the fast paths: `pallet.variants` imports the standard library,
+    `pallet.errors` and `pallet.envvars` only (no packaging, no other pallet layer)."""
+    import sys
+
+    modules = {m: p for m, p in _modules().items() if _layer(m) == "variants"}
+    assert modules, "pallet.variants is missing"
+    wrong = []
+    for module, path in modules.items():
+        for imported in sorted(_imports(path, module)):
+            if _layer(imported) != "variants" and imported not in (
+                "pallet.errors",
+                "pallet.envvars",
+            ):
+                wrong.append(f"{module} imports {imported}")
+        for top in sorted(_all_imports(path) - {"pallet", "__future__"}):
+            if top not in sys.stdlib_module_names:
+                wrong.append(f"{module} imports {top} (not the standard library)")
+    assert wrong == []
