@@ -25,7 +25,7 @@ from support.wheels import build_wheel
 BUILDS = ("cpu", "cu121", "cu126", "rocm")
 #: what each build's torch/version.py says (PyTorch's own `torch.version` attributes)
 VERSION_PY = {
-    "cpu": 'cuda = None\nhip = None\n',
+    "cpu": "cuda = None\nhip = None\n",
     "cu121": 'cuda = "12.1"\nhip = None\n',
     "cu126": 'cuda = "12.6"\nhip = None\n',
     "rocm": 'cuda = None\nhip = "6.2"\n',

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import LockError, VariantError
+from .. import envvars
+from ..errors import VariantError
 from ..lock.stamp import TAIL_HEADER
 from .variant_stamp import machine_digest, read_record, requested_variants
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from ..variants.choose import Choice
     from ..variants.facts import MachineFacts
 
-__all__ = ["VariantPick", "lock_variants_of", "pick_variant"]
+__all__ = ["VariantPick", "lock_variants_of", "minor_compat", "pick_variant"]
 
 
 @dataclass(frozen=True)
@@ -101,17 +102,15 @@ def pick_variant(
     asked, auto = requested_variants(names, flag, extras, env)
     distinct = list(dict.fromkeys(name for name, _ in asked))
     if len(distinct) > 1 or (auto and distinct):
-        parts = [*([f"auto (--variant)"] if auto else []), *distinct]
+        parts = [*(["auto"] if auto else []), *distinct]
         sources = ", ".join(f"{source} {name}" for name, source in asked)
-        raise VariantError(
-            f"asks for two variants: {' and '.join(parts)} ({sources}); ask for one"
-        )
+        raise VariantError(f"asks for two variants: {' and '.join(parts)} ({sources}); ask for one")
     if force and not distinct:
         raise VariantError("--force-variant: name the variant to install with --variant NAME")
     recorded = None if auto else read_record(str(venv))
     if distinct:
         facts = _facts(env, cache_root)
-        choice = _choose(variants, facts, requested=distinct[0], force=force)
+        choice = _choose(variants, facts, env, requested=distinct[0], force=force)
         source = next(source for name, source in asked if name == distinct[0])
         why = f"requested with {source}"
         if choice.mode == "forced":
@@ -126,12 +125,12 @@ def pick_variant(
         if keep_recorded:
             return _pick(variants, name, "auto", "kept: detected earlier", None, cache_root)
     facts = _facts(env, cache_root)
-    choice = _choose(variants, facts, requested=None, force=False)
+    choice = _choose(variants, facts, env, requested=None, force=False)
     if choice.name == variants.default:
         reason = _reason(choice, variants.order[0].name)
         why = f"default{': ' + reason if reason else ''}"
     else:
-        why = "detected: " + _found(variants, choice.name, facts)
+        why = "detected: " + _found(variants, choice.name, facts, minor_compat(variants, env))
     return _pick(variants, choice.name, "auto", why, facts, cache_root)
 
 
@@ -142,22 +141,30 @@ def _facts(env: Mapping[str, str], cache_root: Path) -> MachineFacts:
 
 
 def _choose(
-    variants: LockVariants, facts: MachineFacts, *, requested: str | None, force: bool
+    variants: LockVariants,
+    facts: MachineFacts,
+    env: Mapping[str, str],
+    *,
+    requested: str | None,
+    force: bool,
 ) -> Choice:
     from ..variants.choose import VariantDecl, choose
 
     decls = [VariantDecl(v.name, v.requires) for v in variants.order]
-    try:
-        return choose(
-            decls,
-            variants.default,
-            facts,
-            requested=requested,
-            force=force,
-            cuda_minor_compat=variants.cuda_minor_compat,
-        )
-    except ValueError as exc:  # a requirement the lock holds that does not parse
-        raise LockError(f"pylock.toml: [tool.pallet] key 'variants': {exc}") from None
+    return choose(
+        decls,
+        variants.default,
+        facts,
+        requested=requested,
+        force=force,
+        cuda_minor_compat=minor_compat(variants, env),
+    )
+
+
+def minor_compat(variants: LockVariants, env: Mapping[str, str]) -> bool:
+    """CUDA judged by minor-version compatibility: the project's ``cuda-minor-compat`` or
+    ``PALLET_CUDA_MINOR_COMPAT=1``."""
+    return variants.cuda_minor_compat or env.get(envvars.PALLET_CUDA_MINOR_COMPAT, "") == "1"
 
 
 def _reason(choice: Choice, name: str) -> str:
@@ -168,14 +175,14 @@ def _reason(choice: Choice, name: str) -> str:
     return ""
 
 
-def _found(variants: LockVariants, name: str, facts: MachineFacts) -> str:
+def _found(variants: LockVariants, name: str, facts: MachineFacts, compat: bool) -> str:
     """What was detected that the variant's requirement is about: "CUDA 12.6, driver 560.35.03"."""
     requires = next((v.requires or "" for v in variants.order if v.name == name), "")
     parts: list[str] = []
     if "cuda" in requires or "sm" in requires:
-        cuda = facts.cuda_compat if variants.cuda_minor_compat and facts.cuda_compat else facts.cuda
-        if cuda is not None:
-            parts.append(f"CUDA {cuda[0]}.{cuda[1]}")
+        cuda = facts.cuda_compat if compat and facts.cuda_compat else facts.cuda
+        if cuda is not None:  # (12, 99): any 12.x (minor-version compatibility)
+            parts.append(f"CUDA {cuda[0]}.{'x' if cuda[1] == 99 else cuda[1]}")
         if facts.nvidia_driver:
             parts.append(f"driver {facts.nvidia_driver}")
         if "sm" in requires:

@@ -1,4 +1,4 @@
-# ruff: noqa: PTH118, PTH123
+# ruff: noqa: PTH105, PTH118
 """The hardware variant an environment holds, as its files record it; standard library only.
 
 A sync of a lock with variants (docs/sync.md, "Variants") adds these keys to the sync stamp
@@ -54,21 +54,21 @@ def requested_variants(
     variants: Sequence[str], flag: str | None, extras: Sequence[str], env: Mapping[str, str]
 ) -> tuple[list[tuple[str, str]], bool]:
     """The variants a command line asks for, each with where (``--variant``, ``--extra``,
-    ``PALLET_VARIANT``), and whether ``auto`` was asked. ``--extra V`` for a variant extra V
-    is ``--variant V``; a ``--variant`` that names no variant is kept (`variants.choose.choose`
-    says which exist)."""
+    ``PALLET_VARIANT``), and whether ``auto`` was asked. ``--extra V`` for a variant extra V is
+    ``--variant V``; the options win over ``PALLET_VARIANT`` (as ``--python`` over
+    ``PALLET_PYTHON``). A ``--variant`` that names no variant is kept
+    (`variants.choose.choose` says which exist)."""
     names = {normalize_name(v) for v in variants}
-    asked: list[tuple[str, str]] = []
+    asked = [(normalize_name(e), "--extra") for e in extras if normalize_name(e) in names]
     auto = False
-    from_env = env.get(envvars.PALLET_VARIANT, "").strip()
-    for value, source in ((flag, "--variant"), (from_env or None, envvars.PALLET_VARIANT)):
-        if value is None:
-            continue
-        if normalize_name(value) == AUTO:
-            auto = auto or source == "--variant"
+    if flag is not None:
+        if normalize_name(flag) == AUTO:
+            auto = True
         else:
-            asked.append((normalize_name(value), source))
-    asked += [(normalize_name(e), "--extra") for e in extras if normalize_name(e) in names]
+            asked.insert(0, (normalize_name(flag), "--variant"))
+    from_env = env.get(envvars.PALLET_VARIANT, "").strip()
+    if from_env and not asked and not auto and normalize_name(from_env) != AUTO:
+        asked.append((normalize_name(from_env), envvars.PALLET_VARIANT))
     return asked, auto
 
 
@@ -138,6 +138,6 @@ def _same_machine(stamp: Mapping[str, str], env: Mapping[str, str]) -> bool:
 
     try:
         facts = machine_facts(env, stamp.get("machine-cache") or None)
-    except Exception:  # noqa: BLE001 - not certain: the full command reports it properly
+    except Exception:  # not certain: the full command reports it properly
         return False
     return machine_digest(facts) == stamp["machine"]

@@ -1,4 +1,4 @@
-"""``pallet variants``: what this machine has, each variant of the lock, which fits, which is chosen.
+"""``pallet variants``: what this machine has, each variant of the lock, which fits and is chosen.
 
 The project's lock first (locked when missing or stale, as ``pallet sync`` does; ``--frozen``
 uses it as it is), then the machine as detection sees it (`variants.detect.machine_facts`, the
