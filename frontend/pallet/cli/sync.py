@@ -162,10 +162,12 @@ def _sync(
     )
     interpreter = _interpreter(root, args, requires_python)
     venv = root / VENV
+    store = Store.default()
+    variant = _variant(args, lock_path, venv, store.root)  # a refused request changes nothing
     if not args.dry_run:
         _ensure_venv(venv, interpreter, args)
-    store = Store.default()
-    variant = _variant(args, lock_path, venv, store.root)
+        if variant is not None:
+            _record_variant(venv, variant)
     selection = _selection(args, variant)
     keep = SEED_PACKAGES if (args.seed or (venv / SEED_MARKER).exists()) else frozenset()
     options = SyncOptions(
@@ -201,12 +203,11 @@ def _sync(
 def _variant(
     args: argparse.Namespace, lock_path: Path, venv: Path, cache_root: Path
 ) -> VariantPick | None:
-    """The hardware variant to install (`cli.variant_choice`), recorded in the environment
-    before anything changes; None for a lock without variants."""
+    """The hardware variant to install (`cli.variant_choice`); None for a lock without
+    variants."""
     from .variant_choice import lock_variants_of, pick_variant
-    from .variant_stamp import write_record
 
-    pick = pick_variant(
+    return pick_variant(
         lock_variants_of(lock_path),
         flag=args.variant,
         force=args.force_variant,
@@ -217,12 +218,16 @@ def _variant(
         keep_recorded=getattr(args, "keep_variant", False),
         lock_name=lock_path.name,
     )
-    if pick is not None and not args.dry_run:
-        try:
-            write_record(str(venv), pick.name, pick.mode)
-        except OSError as exc:
-            raise PalletError(f"{venv}: cannot record the variant: {exc.strerror or exc}") from None
-    return pick
+
+
+def _record_variant(venv: Path, variant: VariantPick) -> None:
+    """Record the choice in the environment before anything changes (`cli.variant_stamp`)."""
+    from .variant_stamp import write_record
+
+    try:
+        write_record(str(venv), variant.name, variant.mode)
+    except OSError as exc:
+        raise PalletError(f"{venv}: cannot record the variant: {exc.strerror or exc}") from None
 
 
 def _project_root(args: argparse.Namespace) -> Path:
