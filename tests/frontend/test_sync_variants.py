@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from support.sync_tools import UV, pallet, pip_check, pip_list
-from support.variant_index import (
+from support.sync_variant_index import (
     VariantIndexes,
     variant_indexes,
     variant_pyproject,

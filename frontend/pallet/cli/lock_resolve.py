@@ -82,6 +82,7 @@ def resolve(
     and version) were shown when that lock was made and are not repeated."""
     from ..lock.fingerprint import input_digests
     from ..lock.model import Lock
+    from ..lock.variants import lock_variants_of
     from ..resolve.universal import resolve_lock
     from .progress import CountingFinder, quiet_known_entries
 
@@ -127,6 +128,7 @@ def resolve(
         fingerprint=fingerprint,
         input_digests=input_digests(spec),
         exclude_newer=tuple(sorted(cutoffs.items())),
+        variants=lock_variants_of(result, spec.variants),
     )
 
 

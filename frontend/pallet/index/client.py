@@ -150,6 +150,11 @@ class IndexClient:
     def files(self, name: NormalizedName) -> Sequence[DistFile]:
         return list(self._page_future(canonicalize_name(name)).result())
 
+    def files_on(self, index: str, name: NormalizedName) -> Sequence[DistFile]:
+        """Every file of a project on the index named ``index``, whatever the sources say (a
+        hardware variant's index, `resolve.variants`); pages are shared with `files`."""
+        return list(self._page_future(canonicalize_name(name), self._configs[index]).result())
+
     @property
     def pages_unasked(self) -> int:
         """How many project pages came from the cache without a request (fresh by their
@@ -289,8 +294,10 @@ class IndexClient:
         self.close(wait=exc is None)
 
     # -- pages ---------------------------------------------------------------------------------
-    def _page_future(self, name: NormalizedName) -> Future[list[DistFile]]:
-        index = self.index_for(name)
+    def _page_future(
+        self, name: NormalizedName, index: IndexConfig | None = None
+    ) -> Future[list[DistFile]]:
+        index = index or self.index_for(name)
         key = (index.name, name)
         with self._lock:
             future = self._pages.get(key)

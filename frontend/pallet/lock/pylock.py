@@ -145,11 +145,14 @@ def dumps_lock(lock: Lock) -> str:
         if package.dependencies:
             deps: list[_toml.TomlValue] = []
             for dep in sorted(
-                package.dependencies, key=lambda d: (d.name, d.version or Version("0"))
+                package.dependencies,
+                key=lambda d: (d.name, d.version or Version("0"), d.index or ""),
             ):
                 entry: dict[str, _toml.TomlValue] = {"name": dep.name}
                 if dep.version is not None:
                     entry["version"] = str(dep.version)
+                if dep.index is not None:  # the same name and version from two indexes
+                    entry["index"] = _public_url(dep.index)
                 deps.append(entry)
             out += _array_lines("dependencies", deps)
         if package.direct is not None:
@@ -332,6 +335,7 @@ def _package(raw: Mapping[str, Any]) -> LockedPackage:
             Dependency(
                 name=NormalizedName(dep["name"]),
                 version=Version(dep["version"]) if "version" in dep else None,
+                index=dep.get("index"),
             )
             for dep in raw.get("dependencies", [])
             if "name" in dep

@@ -27,7 +27,16 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-__all__ = ["LockVariants", "LockedVariant", "read_lock_variants", "variants_tail"]
+    from ..project.variants import VariantsConfig
+    from ..resolve.universal import Resolution
+
+__all__ = [
+    "LockVariants",
+    "LockedVariant",
+    "lock_variants_of",
+    "read_lock_variants",
+    "variants_tail",
+]
 
 _ENTRY_KEYS = ("name", "requires", "index", "unavailable", "default")
 
@@ -102,6 +111,25 @@ def read_lock_variants(
     if not isinstance(compat, bool):
         raise LockError(f"{name}: [tool.pallet] key 'cuda-minor-compat' must be true or false")
     return LockVariants(order=tuple(order), default=defaults[0], cuda_minor_compat=compat)
+
+
+def lock_variants_of(resolution: Resolution, config: VariantsConfig | None) -> LockVariants | None:
+    """What the lock records of a resolution's variants (None for a project without them)."""
+    if config is None or not resolution.variants:
+        return None
+    return LockVariants(
+        order=tuple(
+            LockedVariant(
+                name=v.name,
+                requires=v.requires,
+                index=v.index,
+                unavailable=None if v.unavailable is None else str(v.unavailable),
+            )
+            for v in resolution.variants
+        ),
+        default=config.default,
+        cuda_minor_compat=config.cuda_minor_compat,
+    )
 
 
 def _string(text: str) -> str:

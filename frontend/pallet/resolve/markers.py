@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Union
 
 from packaging.markers import Marker
@@ -22,10 +22,12 @@ from .environments import Environment, PythonRange
 __all__ = [
     "Activation",
     "activation_expr",
+    "and_",
     "describe",
     "environment_markers",
     "full_version_cuts",
     "to_marker",
+    "variant_expr",
 ]
 
 #: An expression: a marker atom, or ("and" | "or", operands). ``None`` means "always true".
@@ -34,6 +36,11 @@ Expr = Union[str, tuple[str, tuple["Expr", ...]]]
 #: What makes a package installed besides the environment: ``("extra", name)`` or
 #: ``("group", name)`` terms, OR-ed. The empty set means "always" (reached from the base).
 Activation = frozenset[tuple[str, str]]
+
+
+def and_(parts: Iterable[Expr | None]) -> Expr | None:
+    """AND of the parts that are not None (None: always true)."""
+    return _and(parts)
 
 
 def _and(parts: Iterable[Expr | None]) -> Expr | None:
@@ -316,6 +323,39 @@ def activation_expr(activation: Activation) -> Expr | None:
         scope = "extras" if kind == "extra" else "dependency_groups"
         atoms.append(f'"{name}" in {scope}')
     return _or(atoms)
+
+
+def variant_expr(chosen: Collection[str], available: Sequence[str], default: str) -> Expr | None:
+    """PEP 751 terms true exactly for the selections of extras whose effective variant is one
+    of ``chosen``, on an environment where the variants ``available`` (preference order, the
+    default among them) can install; ``None`` when every available variant is chosen.
+
+    The effective variant of a selection X is the first of ``available`` in X, else
+    ``default``. So variant v (not the default) is ``"v" in extras and "u" not in extras``
+    for each u before it; the default is ``"u" not in extras`` for every other u, or (only
+    when it is not last) ``"d" in extras`` with the variants before it not in extras. A
+    selection with no variant extra, as a plain installer makes, gets the default.
+    """
+    if all(v in chosen for v in available):
+        return None
+    terms: list[Expr] = []
+    for i, variant in enumerate(available):
+        if variant not in chosen:
+            continue
+        before = [f'"{u}" not in extras' for u in available[:i]]
+        if variant != default:
+            term = _and([f'"{variant}" in extras', *before])
+            assert term is not None
+            terms.append(term)
+            continue
+        others = _and([f'"{u}" not in extras' for u in available if u != variant])
+        assert others is not None  # at least two variants are available when not all chosen
+        terms.append(others)
+        if i < len(available) - 1:
+            selected = _and([f'"{variant}" in extras', *before])
+            assert selected is not None
+            terms.append(selected)
+    return _or(terms)
 
 
 def to_marker(terms: Sequence[tuple[Expr | None, Expr | None]]) -> Marker | None:

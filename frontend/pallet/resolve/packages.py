@@ -23,11 +23,13 @@ __all__ = ["Dependency", "LockedPackage"]
 class Dependency:
     """PEP 751 ``packages.dependencies`` entry: enough to identify another ``[[packages]]`` entry.
 
-    ``version`` is set only when the lock holds several entries of that name.
+    ``version`` is set only when the lock holds several entries of that name; ``index`` only when
+    it holds that name and version from several indexes (hardware variants, `resolve.variants`).
     """
 
     name: NormalizedName
     version: Version | None = None
+    index: str | None = None
 
 
 @dataclass(frozen=True)

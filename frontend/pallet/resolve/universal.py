@@ -58,7 +58,20 @@ from .python_forks import Part, split_by_python, targets
 if TYPE_CHECKING:
     from resolvelib.structs import RequirementInformation
 
-__all__ = ["Fork", "Resolution", "resolve_lock"]
+    from .variants import ResolvedVariant
+
+__all__ = [
+    "Fork",
+    "ForkInputs",
+    "Forker",
+    "Resolution",
+    "direct_packages",
+    "effective_preferences",
+    "fork_inputs",
+    "index_files",
+    "index_url",
+    "resolve_lock",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +107,8 @@ class Resolution:
     requires_python: SpecifierSet
     extras: tuple[str, ...]
     dependency_groups: tuple[str, ...]
+    #: the hardware variants, most preferred first (``[tool.pallet.variants]``; `resolve.variants`)
+    variants: tuple[ResolvedVariant, ...] = ()
 
 
 class _Reporter(BaseReporter[Req, Candidate, str]):
@@ -112,7 +127,7 @@ class _Reporter(BaseReporter[Req, Candidate, str]):
         self.provider.note_conflict(list(causes))
 
 
-def _effective_preferences(
+def effective_preferences(
     preferences: Preferences, upgrade: bool | frozenset[NormalizedName]
 ) -> Pins:
     if upgrade is True:
@@ -120,7 +135,9 @@ def _effective_preferences(
     return Pins(preferences, upgrade if isinstance(upgrade, frozenset) else ())
 
 
-def _required(spec: ProjectSpec, universe: tuple[Environment, ...]) -> frozenset[Environment]:
+def required_environments(
+    spec: ProjectSpec, universe: tuple[Environment, ...]
+) -> frozenset[Environment]:
     """The environments ``required-environments`` selects; each marker must select some."""
     required = parse_markers(spec.resolution.required_environments, "required-environments")
     for marker in required:
@@ -135,7 +152,7 @@ def _required(spec: ProjectSpec, universe: tuple[Environment, ...]) -> frozenset
     return frozenset(e for e in universe if any(matches(m, e) for m in required))
 
 
-class _Forker:
+class Forker:
     """Runs the fork loop over one universe."""
 
     def __init__(
@@ -153,7 +170,7 @@ class _Forker:
         self.evaluate = evaluate
         self.preferences = preferences
         self.universe = universe
-        self.required = _required(spec, universe)
+        self.required = required_environments(spec, universe)
         self.met: set[tuple[Marker, str]] = set()
         self.resolver_runs = 0
         self.rounds = 0
@@ -252,7 +269,9 @@ class _Forker:
         expr = describe(envs, self.universe)
         return None if expr is None else render(expr)
 
-    def run(self) -> list[Fork]:
+    def run(self, classes: Sequence[tuple[Environment, ...]] = ()) -> list[Fork]:
+        """The forks of the universe; ``classes``: a first partition of it, each resolved on its
+        own (`resolve.variants` splits by which versions have files there)."""
         forks: list[Fork] = []
         # (environments, the parent's pins, names not to inherit, retried without them once)
         queue: deque[
@@ -263,7 +282,7 @@ class _Forker:
                 bool,
             ]
         ]
-        queue = deque([(self.universe, None, frozenset(), False)])
+        queue = deque((envs, None, frozenset(), False) for envs in classes or (self.universe,))
         known: dict[NormalizedName, Version] = {}
         while queue:
             envs, parent, drop, retried = queue.popleft()
@@ -318,6 +337,52 @@ class _Forker:
         return forks
 
 
+@dataclass(frozen=True)
+class ForkInputs:
+    """What one run of the fork loop works on: a spec, its catalog, roots and locked pins."""
+
+    spec: ProjectSpec
+    catalog: Catalog
+    roots: ProjectRoots
+    prefs: Pins
+
+
+def direct_packages(
+    spec: ProjectSpec,
+    finder: PackageFinder,
+    locked_direct: Mapping[NormalizedName, DirectOrigin],
+    upgrade: bool | frozenset[NormalizedName],
+) -> DirectPackages | None:
+    """The project's direct references, fetched (None when it has none)."""
+    references = direct_references(spec)
+    if not references:
+        return None
+    direct = DirectPackages(references, finder, locked=locked_direct, upgrade=upgrade)
+    direct.expand()
+    return direct
+
+
+def fork_inputs(
+    spec: ProjectSpec, finder: PackageFinder, direct: DirectPackages | None, prefs: Pins
+) -> ForkInputs:
+    """A catalog over ``finder`` for ``spec``, its named packages' pages prefetched."""
+    catalog = Catalog(
+        finder,
+        direct,
+        no_build=spec.resolution.no_build,
+        no_binary=spec.resolution.no_binary,
+    )
+    tables = (
+        spec.dependencies,
+        *spec.optional_dependencies.values(),
+        *spec.dependency_groups.values(),
+    )
+    named = {canonicalize_name(r.name) for reqs in tables for r in reqs}
+    # the locked names too: a relock walks them before any resolver run
+    catalog.prefetch(sorted((named | prefs.names) - {spec.name}))
+    return ForkInputs(spec, catalog, ProjectRoots(spec), prefs)
+
+
 def resolve_lock(
     spec: ProjectSpec,
     finder: PackageFinder,
@@ -333,48 +398,39 @@ def resolve_lock(
     every package when ``upgrade`` is True or for the names in ``upgrade``; so are the commits
     of ``locked_direct`` (the lock's git entries). Raises `ResolutionError` with an
     explanation when no resolution exists, `IndexError_` when an index cannot be read.
+    A project with ``[tool.pallet.variants]`` is resolved once per variant and merged
+    (`resolve.variants`).
     """
+    required_environments(
+        spec, make_universe(spec.requires_python, spec.resolution)
+    )  # errors before I/O
+    if spec.variants is not None:
+        from .variants import resolve_variants
+
+        return resolve_variants(
+            spec, finder, preferences=preferences, upgrade=upgrade, locked_direct=locked_direct
+        )
     started = time.perf_counter()
-    references = direct_references(spec)
-    direct = None
-    if references:
-        direct = DirectPackages(references, finder, locked=locked_direct, upgrade=upgrade)
-        direct.expand()
-    catalog = Catalog(
-        finder,
-        direct,
-        no_build=spec.resolution.no_build,
-        no_binary=spec.resolution.no_binary,
-    )
-    roots = ProjectRoots(spec)
+    direct = direct_packages(spec, finder, locked_direct, upgrade)
+    inputs = fork_inputs(spec, finder, direct, effective_preferences(preferences or {}, upgrade))
     evaluate = SharedMarkerEvaluator()
-    prefs = _effective_preferences(preferences or {}, upgrade)
-    tables = (
-        spec.dependencies,
-        *spec.optional_dependencies.values(),
-        *spec.dependency_groups.values(),
-    )
-    named = {canonicalize_name(r.name) for reqs in tables for r in reqs}
-    _required(spec, make_universe(spec.requires_python, spec.resolution))  # errors before I/O
-    # the locked names too: a relock walks them before any resolver run
-    catalog.prefetch(sorted((named | prefs.names) - {spec.name}))
     cuts: set[Version] = set()
     while True:
         universe = make_universe(spec.requires_python, spec.resolution, cuts)
-        forker = _Forker(spec, catalog, roots, evaluate, prefs, universe)
+        forker = Forker(spec, inputs.catalog, inputs.roots, evaluate, inputs.prefs, universe)
         forks = forker.run()
         more = cuts | full_version_cuts(m for m, _ in forker.met)
         if make_universe(spec.requires_python, spec.resolution, more) == universe:
             break
         cuts = more  # a python_full_version marker splits a minor: redo with the finer universe
-    packages = _merge(spec, catalog, universe, forks)
+    packages = _merge(spec, inputs.catalog, universe, forks)
     logger.info(
         "resolved %d packages in %d forks (%d resolver runs, %d rounds, %d metadata) in %.2fs",
         len(packages),
         len(forks),
         forker.resolver_runs,
         forker.rounds,
-        catalog.metadata_calls,
+        inputs.catalog.metadata_calls,
         time.perf_counter() - started,
     )
     return Resolution(
@@ -388,7 +444,7 @@ def resolve_lock(
     )
 
 
-def _index_url(spec: ProjectSpec, index: str) -> str:
+def index_url(spec: ProjectSpec, index: str) -> str:
     """PEP 751 ``packages.index``: the index's URL, empty for a local folder (no key)."""
     for config in spec.indexes:
         if index in (config.name, config.url):
@@ -448,7 +504,7 @@ def _merge(
             direct = catalog.direct.get(name).origin  # PEP 751 archive/directory/vcs: no files
             warn_wheel_gaps(name, direct, envs_all)
         else:
-            files = _index_files(spec, catalog, name, version, envs_all)
+            files = index_files(spec, catalog, name, version, envs_all)
         index, wheels, sdist = files
         packages.append(
             LockedPackage(
@@ -467,7 +523,7 @@ def _merge(
     return tuple(packages)
 
 
-def _index_files(
+def index_files(
     spec: ProjectSpec,
     catalog: Catalog,
     name: NormalizedName,
@@ -497,4 +553,4 @@ def _index_files(
             gaps,
             extra={"lock_entry": (name, str(version))},  # the CLI shows it once per entry
         )
-    return _index_url(spec, release.files[0].index), wheels, release.sdist
+    return index_url(spec, release.files[0].index), wheels, release.sdist
