@@ -115,7 +115,7 @@ def _nvidia(
         gpus = _sm_override(sm_override)
     cuda_override = _version_override(env, envvars.PALLET_CUDA, "12.6")
     if not sm_override or (driver is None and cuda_override is None):
-        found, smi_driver = _smi(probe, notes)
+        found, smi_driver = _smi(probe, notes, need_driver=driver is None)
         gpus = gpus or found
         if driver is None and smi_driver:
             driver = smi_driver
@@ -158,8 +158,11 @@ def _sm_override(raw: str) -> tuple[Gpu, ...]:
     return tuple(gpus)
 
 
-def _smi(probe: Probe, notes: list[str]) -> tuple[tuple[Gpu, ...], str | None]:
-    """nvidia-smi's GPUs and driver; its plain banner when the query form fails."""
+def _smi(
+    probe: Probe, notes: list[str], *, need_driver: bool
+) -> tuple[tuple[Gpu, ...], str | None]:
+    """nvidia-smi's GPUs and driver; its plain banner for the driver when the query form fails
+    (drivers before 510 know no ``compute_cap`` field) and no driver file said it."""
     tool = probe.which("nvidia-smi")
     if tool is None:
         return (), None
@@ -174,7 +177,7 @@ def _smi(probe: Probe, notes: list[str]) -> tuple[tuple[Gpu, ...], str | None]:
             return gpus, driver
     else:
         notes.append(f"nvidia-smi --query-gpu: {why}")
-        if why.startswith("timed out"):
+        if why.startswith("timed out") or not need_driver:
             return (), None  # a hung driver: do not wait twice
     out, why = probe.run(tool)
     if out is None:

@@ -30,8 +30,9 @@ _DRIVER = re.compile(r"\d+\.\d+(?:\.\d+)?")
 # "NVRM version: NVIDIA UNIX x86_64 Kernel Module  560.35.03  Fri Aug 16 21:39:15 UTC 2024"
 # "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.95.05  Release Build  (...)"
 _NVRM = re.compile(r"^NVRM version:.*?\s(\d+\.\d+(?:\.\d+)?)\s", re.MULTILINE)
-_BANNER_DRIVER = re.compile(r"Driver Version:\s*(\d+\.\d+(?:\.\d+)?)")
-_BANNER_CUDA = re.compile(r"CUDA Version:\s*(\d+)\.(\d+)")
+# Drivers from 610 say "KMD Version:" and "CUDA UMD Version:" (sgl-project/sglang#27487).
+_BANNER_DRIVER = re.compile(r"(?:Driver|KMD) Version:\s*(\d+\.\d+(?:\.\d+)?)")
+_BANNER_CUDA = re.compile(r"CUDA (?:UMD )?Version:\s*(\d+)\.(\d+)")
 
 
 def parse_module_version(text: str) -> str:
@@ -59,7 +60,8 @@ class SmiBanner:
 
 
 def parse_smi_banner(text: str) -> SmiBanner:
-    """The ``Driver Version: 560.35.03   CUDA Version: 12.6`` line of plain ``nvidia-smi``."""
+    """The ``Driver Version: 560.35.03   CUDA Version: 12.6`` line of plain ``nvidia-smi`` (or
+    ``KMD Version: ...  CUDA UMD Version: ...`` from driver 610 on)."""
     driver = _BANNER_DRIVER.search(text)
     if not driver:
         raise ValueError("no 'Driver Version:' in the nvidia-smi output")

@@ -15,16 +15,13 @@ def _version(parts: tuple[int, ...]) -> str:
 def _gpu_line(gpu: Gpu) -> str:
     if gpu.compute_capability:
         detail = f" (sm_{gpu.compute_capability[0]}{gpu.compute_capability[1]})"
-    elif gpu.gfx:
+    elif gpu.gfx and gpu.gfx not in gpu.name:
         detail = f" ({gpu.gfx})"
-    elif gpu.vendor == "intel":
-        detail = ""  # the name says discrete or integrated
+    elif gpu.vendor == "nvidia":
+        detail = " (compute capability unknown)"
     else:
-        detail = " (compute capability unknown)" if gpu.vendor == "nvidia" else ""
-    return (
-        f"  GPU {gpu.index}: {gpu.vendor.upper() if gpu.vendor == 'amd' else gpu.vendor.title()}"
-        f" {gpu.name}{detail}"
-    )
+        detail = ""
+    return f"  GPU {gpu.index}: {gpu.name}{detail}"
 
 
 def report_lines(facts: MachineFacts, choice: Choice | None, installed: str | None) -> list[str]:
