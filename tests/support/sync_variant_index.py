@@ -1,5 +1,7 @@
 """A small PyTorch-shaped set of indexes for the sync tests of hardware variants (issue 12).
 
+(`support.variant_index` is the lock tests' fuller one, with per-platform wheels.)
+
 One loopback `IndexServer` per index, as PyTorch serves one URL per build:
 
 - ``main``: ``filelock`` (torch's dependency, shared by every variant) and ``plotty`` (an
@@ -113,74 +115,3 @@ def variant_pyproject(
         lines += ["", "[[tool.pallet.index]]", f'name = "pt-{name}"']
         lines += [f'url = "{indexes.url(name)}"', "explicit = true"]
     return "\n".join(lines) + "\n"
-
-
-def _marker(order: Sequence[str], name: str, default: str) -> str:
-    """The marker of a variant's own entries (contract: the first variant in preference order
-    that is selected wins; none selected: the default, here always the last)."""
-    assert order[-1] == default
-    if name == default:
-        return " and ".join(f"'{v}' not in extras" for v in order if v != name)
-    before = order[: order.index(name)]
-    return " and ".join([f"'{name}' in extras", *(f"'{v}' not in extras" for v in before)])
-
-
-def write_variant_lock(
-    project: Path,
-    indexes: VariantIndexes,
-    extras: Sequence[str] = ("cu126", "cu121", "rocm", "cpu"),
-) -> Path:
-    """A PEP 751 ``pylock.toml`` for `variant_pyproject`'s project, written by hand in the shape
-    the lock helper's resolver writes (issue 12: each variant's entries marked so that any
-    selection installs exactly one variant, none selected installs ``cpu``), with the
-    ``[tool.pallet] variants`` tail. Used with ``--frozen``: it carries no pallet digests."""
-    import hashlib
-
-    def wheel(server: str, filename: str) -> str:
-        data = (indexes.servers[server].root / filename).read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
-        url = indexes.servers[server].files_url + filename
-        file = f'name = "{filename}", url = "{url}", size = {len(data)}'
-        return f'wheels = [{{ {file}, hashes = {{ sha256 = "{sha}" }} }}]'
-
-    lines = [
-        'lock-version = "1.0"',
-        'created-by = "tests/support/variant_index.py"',
-        'requires-python = ">=3.9"',
-        "extras = [" + ", ".join(f'"{e}"' for e in sorted(["plot", *extras])) + "]",
-        "",
-    ]
-
-    def package(name: str, version: str, server: str, filename: str, marker: str | None) -> None:
-        lines.extend(["[[packages]]", f'name = "{name}"', f'version = "{version}"'])
-        if marker:
-            lines.append(f'marker = "{marker}"')
-        lines.extend([f'index = "{indexes.url(server)}"', wheel(server, filename), ""])
-
-    package("filelock", "3.16.1", "main", "filelock-3.16.1-py3-none-any.whl", None)
-    package("plotty", "1.0", "main", "plotty-1.0-py3-none-any.whl", "'plot' in extras")
-    for name in extras:
-        local = "rocm6.2" if name == "rocm" else name
-        marker = _marker(extras, name, "cpu")
-        package("torch", f"2.5.1+{local}", name, f"torch-2.5.1+{local}-py3-none-any.whl", marker)
-        package(
-            "torchvision",
-            f"0.20.1+{local}",
-            name,
-            f"torchvision-0.20.1+{local}-py3-none-any.whl",
-            marker,
-        )
-    lines.append("[tool.pallet]")
-    lines.append("variants = [")
-    for name in extras:
-        keys = [f'name = "{name}"']
-        if name in REQUIRES:
-            keys.append(f'requires = "{REQUIRES[name]}"')
-        keys.append(f'index = "{indexes.url(name)}"')
-        if name == "cpu":
-            keys.append("default = true")
-        lines.append("    { " + ", ".join(keys) + " },")
-    lines.append("]")
-    path = project / "pylock.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
