@@ -6,31 +6,39 @@ Auto: the first variant in preference order whose requirement the facts meet, el
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 from ..errors import VariantError
+from ._frozen import Frozen
 from .facts import MachineFacts
 from .requirement import Verdict, parse_requirement
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["Choice", "VariantDecl", "choose", "judge"]
 
 
-@dataclass(frozen=True)
-class VariantDecl:
+class VariantDecl(Frozen):
     """One variant extra as the project (or its lock) declares it."""
 
+    __slots__ = ("name", "requires")
     name: str
-    requires: str | None = None  # requirement text (parsed here)
+    requires: str | None  # requirement text (parsed here)
+
+    def __init__(self, name: str, requires: str | None = None) -> None:
+        super().__init__(name, requires)
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(Frozen):
     """The chosen variant, how it was chosen, and every variant's verdict in preference order."""
 
+    __slots__ = ("name", "mode", "verdicts")  # noqa: RUF023 (field order)
     name: str
     mode: str  # "auto" | "requested" | "forced"
     verdicts: tuple[tuple[str, Verdict], ...]
+
+    def __init__(self, name: str, mode: str, verdicts: tuple[tuple[str, Verdict], ...]) -> None:
+        super().__init__(name, mode, verdicts)
 
 
 def judge(

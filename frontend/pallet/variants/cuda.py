@@ -51,7 +51,7 @@ COMPAT_FLOORS: dict[int, tuple[str, str]] = {
 def parse_driver(text: str) -> tuple[int, ...]:
     """``"560.35.03"`` -> (560, 35, 3); ValueError when it is not dotted numbers."""
     parts = text.strip().split(".")
-    if not 1 <= len(parts) <= 4 or not all(p.isdigit() for p in parts):
+    if not 1 <= len(parts) <= 4 or not all(p.isascii() and p.isdigit() for p in parts):
         raise ValueError(f"{text.strip()!r} is not an NVIDIA driver version like 560.35.03")
     return tuple(int(p) for p in parts)
 

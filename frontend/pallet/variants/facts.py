@@ -1,27 +1,51 @@
 """`MachineFacts`: what detection found (driver, CUDA, GPUs, ROCm, XPU, MPS, CPU level), as data.
 
-Plain frozen dataclasses with a JSON form (`to_json`, `from_json`) for the per-boot cache.
+Immutable value classes (`Frozen`: like frozen dataclasses, cheaper to import) with a JSON form
+(`to_json`, `from_json`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from ._frozen import Frozen
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = ["Gpu", "MachineFacts"]
 
 
-@dataclass(frozen=True)
-class Gpu:
+class Gpu(Frozen):
     """One visible GPU."""
 
+    __slots__ = (  # noqa: RUF023 (field order)
+        "vendor",
+        "index",
+        "name",
+        "compute_capability",
+        "gfx",
+        "discrete",
+        "uuid",
+    )
     vendor: str  # "nvidia" | "amd" | "intel" | "apple"
     index: int
     name: str
-    compute_capability: tuple[int, int] | None = None  # NVIDIA: (8, 6)
-    gfx: str | None = None  # AMD: "gfx90a"
-    discrete: bool = True
-    uuid: str | None = None
+    compute_capability: tuple[int, int] | None  # NVIDIA: (8, 6)
+    gfx: str | None  # AMD: "gfx90a"
+    discrete: bool
+    uuid: str | None
+
+    def __init__(
+        self,
+        vendor: str,
+        index: int,
+        name: str,
+        compute_capability: tuple[int, int] | None = None,
+        gfx: str | None = None,
+        discrete: bool = True,
+        uuid: str | None = None,
+    ) -> None:
+        super().__init__(vendor, index, name, compute_capability, gfx, discrete, uuid)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -50,10 +74,23 @@ class Gpu:
         )
 
 
-@dataclass(frozen=True)
-class MachineFacts:
+class MachineFacts(Frozen):
     """Everything detection found on one machine (or was told by override variables)."""
 
+    __slots__ = (  # noqa: RUF023 (field order)
+        "system",
+        "machine",
+        "nvidia_driver",
+        "cuda",
+        "cuda_compat",
+        "gpus",
+        "rocm",
+        "xpu",
+        "mps",
+        "x86_64_level",
+        "notes",
+        "overridden",
+    )
     system: str  # platform.system(): "Linux" | "Darwin" | "Windows"
     machine: str  # platform.machine()
     nvidia_driver: str | None  # "560.35.03"
@@ -64,8 +101,38 @@ class MachineFacts:
     xpu: bool  # an Intel discrete GPU (integrated graphics never count)
     mps: bool  # Apple silicon
     x86_64_level: int | None  # 1..4 on x86-64, None elsewhere/unknown
-    notes: tuple[str, ...] = ()  # what was read and what failed, one short line each
-    overridden: tuple[str, ...] = ()  # override variables that were applied
+    notes: tuple[str, ...]  # what was read and what failed, one short line each
+    overridden: tuple[str, ...]  # override variables that were applied
+
+    def __init__(
+        self,
+        system: str,
+        machine: str,
+        nvidia_driver: str | None,
+        cuda: tuple[int, int] | None,
+        cuda_compat: tuple[int, int] | None,
+        gpus: tuple[Gpu, ...],
+        rocm: tuple[int, ...] | None,
+        xpu: bool,
+        mps: bool,
+        x86_64_level: int | None,
+        notes: tuple[str, ...] = (),
+        overridden: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(
+            system,
+            machine,
+            nvidia_driver,
+            cuda,
+            cuda_compat,
+            gpus,
+            rocm,
+            xpu,
+            mps,
+            x86_64_level,
+            notes,
+            overridden,
+        )
 
     def nvidia_gpus(self) -> tuple[Gpu, ...]:
         return tuple(g for g in self.gpus if g.vendor == "nvidia")

@@ -13,16 +13,18 @@ optionally an operator (``>=``, ``>``, ``<=``, ``<``, ``==``, ``!=``) and a vers
 - ``xpu`` (an Intel discrete GPU), ``mps`` (Apple silicon), ``x86-64-v2|v3|v4`` (the CPU's
   x86-64 psABI level): bare names only.
 
-A bare name means "present". Standard library only (no ``packaging``: the fast path uses it).
+A bare name means "present". Parsed by hand, without ``re`` or ``packaging``: ``pallet sync``
+judges the variants on every run, and their import would cost more than the judging.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
-
+from ._frozen import Frozen
 from .facts import Gpu, MachineFacts
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["Requirement", "Verdict", "parse_gfx", "parse_requirement"]
 
@@ -37,60 +39,95 @@ _OPS: dict[str, Callable[[tuple[int, ...], tuple[int, ...]], bool]] = {
 _VERSIONED = ("cuda", "sm", "rocm", "gfx")
 _BARE = ("xpu", "mps", "x86-64-v2", "x86-64-v3", "x86-64-v4")
 _NAMES = ", ".join((*_VERSIONED, *_BARE))
-_CLAUSE = re.compile(r"\s*([A-Za-z][A-Za-z0-9-]*)\s*(?:(>=|<=|==|!=|>|<)\s*(\S+?))?\s*$")
-_VERSION = re.compile(r"\d+(?:\.\d+){0,2}$")
-_GFX = re.compile(r"(?:gfx)?(\d{1,2})([0-9a-f])([0-9a-f])$", re.IGNORECASE)
+_OP_CHARS = "<>=!~"
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+_HEX = "0123456789abcdef"
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(Frozen):
     """Whether the facts meet a requirement; `reason` says why not (empty when ok)."""
 
+    __slots__ = ("ok", "reason")
     ok: bool
     reason: str
 
+    def __init__(self, ok: bool, reason: str) -> None:
+        super().__init__(ok, reason)
 
-@dataclass(frozen=True)
-class _Clause:
+
+class _Clause(Frozen):
+    __slots__ = ("name", "op", "version", "raw")  # noqa: RUF023 (field order)
     name: str
     op: str | None
     version: tuple[int, ...] | None
     raw: str  # the version as written ("12.6", "gfx90a")
 
+    def __init__(
+        self, name: str, op: str | None, version: tuple[int, ...] | None, raw: str
+    ) -> None:
+        super().__init__(name, op, version, raw)
+
     def __str__(self) -> str:
         return self.name if self.op is None else f"{self.name}{self.op}{self.raw}"
+
+
+def _is_version(text: str) -> bool:
+    """``12``, ``12.6`` or ``6.2.1``: one to three dot-separated whole numbers."""
+    parts = text.split(".")
+    return len(parts) <= 3 and all(p.isdigit() and p.isascii() for p in parts)
 
 
 def parse_gfx(text: str) -> tuple[int, int, int]:
     """``gfx90a`` (or ``90a``) -> (9, 0, 10): LLVM AMDGPU processor names are ``gfx`` + major
     (decimal) + minor + stepping (one hex digit each). ValueError on anything else."""
-    match = _GFX.match(text.strip())
-    if not match:
+    body = text.strip().lower()
+    body = body[3:] if body.startswith("gfx") else body
+    major, minor, stepping = body[:-2], body[-2:-1], body[-1:]
+    if not (1 <= len(major) <= 2 and major.isdigit() and major.isascii()) or not (
+        minor and stepping and minor in _HEX and stepping in _HEX
+    ):
         raise ValueError(f"{text!r} is not a gfx target (like gfx90a or gfx1100)")
-    return int(match[1]), int(match[2], 16), int(match[3], 16)
+    return int(major), int(minor, 16), int(stepping, 16)
+
+
+def _split_clause(text: str) -> tuple[str, str | None, str | None] | None:
+    """``cuda >= 12.6`` -> ("cuda", ">=", "12.6"); ``xpu`` -> ("xpu", None, None); None when
+    it is not a name, optionally followed by an operator and one word."""
+    body = text.strip()
+    at = next((i for i, c in enumerate(body) if c in _OP_CHARS or c.isspace()), len(body))
+    name, rest = body[:at], body[at:].strip()
+    if not name or not name[0].isalpha() or not set(name.lower()) <= _NAME_CHARS:
+        return None
+    if not rest:
+        return name, None, None
+    op = rest[:2] if rest[:2] in _OPS else rest[:1] if rest[:1] in _OPS else None
+    version = rest[len(op) :].strip() if op else ""
+    if op is None or not version or any(c.isspace() or c in _OP_CHARS for c in version):
+        return None
+    return name, op, version
 
 
 def _parse_clause(text: str, whole: str) -> _Clause:
-    match = _CLAUSE.match(text)
-    if not match or not text.strip():
+    parts = _split_clause(text)
+    if parts is None:
         raise ValueError(
             f"requirement {whole!r}: cannot read {text.strip()!r}; write a name, "
             "an operator and a version, like cuda>=12.6"
         )
-    name, op, raw = match[1].lower(), match[2], match[3]
+    written, op, raw = parts
+    name = written.lower()
     if name not in _VERSIONED and name not in _BARE:
-        raise ValueError(f"requirement {whole!r}: unknown name {match[1]!r}; use one of {_NAMES}")
-    if op is None:
+        raise ValueError(f"requirement {whole!r}: unknown name {written!r}; use one of {_NAMES}")
+    if op is None or raw is None:
         return _Clause(name, None, None, "")
     if name in _BARE:
         raise ValueError(f"requirement {whole!r}: {name} takes no version")
-    assert raw is not None
     if name == "gfx":
         try:
             return _Clause(name, op, parse_gfx(raw), raw)
         except ValueError as exc:
             raise ValueError(f"requirement {whole!r}: {exc}") from None
-    if not _VERSION.match(raw):
+    if not _is_version(raw):
         raise ValueError(
             f"requirement {whole!r}: {name} version {raw!r} is not a version like 12.6"
         )

@@ -179,6 +179,7 @@ def test_no_gpu_ignores_every_gpu() -> None:
             "PALLET_CUDA_DRIVER='latest': must be a driver version like 560.35.03",
         ),
         ("PALLET_CUDA", "12.x", "PALLET_CUDA='12.x': must be a version like 12.6"),
+        ("PALLET_CUDA", "1²", "PALLET_CUDA='1²': must be a version like 12.6"),
         ("PALLET_GPU_SM", "86", "PALLET_GPU_SM='86': must be compute capabilities like 6.1,8.6"),
         ("PALLET_ROCM", "six", "PALLET_ROCM='six': must be a version like 6.2"),
         ("PALLET_GFX", "rdna3", "PALLET_GFX='rdna3': must be gfx targets like gfx90a,gfx942"),
@@ -199,6 +200,8 @@ def test_cuda_visible_devices() -> None:
     # UUID prefixes, and the list stops at the first entry that names no GPU (CUDA's rule)
     uuid = facts_of("two-gpus", CUDA_VISIBLE_DEVICES="GPU-2c5e8cd2,7,0").nvidia_gpus()
     assert [g.index for g in uuid] == [1]
+    mig = facts_of("two-gpus", CUDA_VISIBLE_DEVICES="MIG-4f2a3b1c-9d8e-5f6a-7b8c-9d0e1f2a3b4c")
+    assert len(mig.nvidia_gpus()) == 2
     hidden = facts_of("two-gpus", CUDA_VISIBLE_DEVICES="")
     assert hidden.nvidia_gpus() == () and hidden.cuda == (12, 6)
 
