@@ -371,15 +371,15 @@ def imported_by(project: Path, env: Mapping[str, str], *args: str) -> tuple[set[
     return imported, "\n".join(line for line in lines if not line.startswith("import time:"))
 
 
-HEAVY = {"packaging", "argparse", "tomllib", "urllib3", "platformdirs", "subprocess"}
+HEAVY = {"packaging", "argparse", "json", "tomllib", "urllib3", "platformdirs", "subprocess"}
 
 
 def test_fast_paths_import_only_the_standard_library(
     project: Path, base_env: dict[str, str]
 ) -> None:
     """The no-op sync in auto mode consults the cached detection, and run's fast path only the
-    stamp: neither imports packaging, argparse or subprocess (nvidia-smi is not run); run's
-    not even detection (nor json)."""
+    stamp: neither imports packaging, argparse, json or subprocess (nvidia-smi is not run);
+    run's not even detection."""
     cuda = on("driver-560", base_env)
     assert sync(project, cuda).returncode == 0
     imported, output = imported_by(project, cuda, "sync")
@@ -388,4 +388,4 @@ def test_fast_paths_import_only_the_standard_library(
     assert not {m.split(".")[0] for m in imported} & HEAVY, imported
     imported, output = imported_by(project, cuda, "run", "python", "-c", "pass")
     assert "pallet.cli.launch" in imported and "pallet.variants.detect" not in imported
-    assert not {m.split(".")[0] for m in imported} & {*HEAVY, "json"}, imported
+    assert not {m.split(".")[0] for m in imported} & HEAVY, imported
