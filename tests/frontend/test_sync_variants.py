@@ -46,7 +46,7 @@ def templates(
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_", "PALLET_"))}
     env.update(PALLET_CACHE_DIR=str(shared_cache), PIP_CONFIG_FILE=os.devnull)
     out = {}
-    for name, extras in (("full", FULL), ("small", SMALL)):
+    for name, extras in (("full", FULL), ("small", SMALL), ("windows-only", ("cu124", "cpu"))):
         root = tmp_path_factory.mktemp(f"template-{name}") / "gpuapp"
         root.mkdir()
         (root / "pyproject.toml").write_text(variant_pyproject(indexes, extras), encoding="utf-8")
@@ -312,8 +312,34 @@ def test_a_lock_without_variants_is_as_before(small: Path, base_env: dict[str, s
     asked = sync_frozen(small, base_env, "--variant", "cpu")
     assert asked.returncode == 1
     assert "--variant cpu: pylock.toml has no hardware variants" in asked.stderr
+    report = pallet(small, base_env, "variants", "--frozen")
+    assert report.returncode == 0, report.stderr
+    assert "pylock.toml has no hardware variants" in report.stdout
     env_only = sync_frozen(small, on("no-gpu", base_env, PALLET_VARIANT="rocm"))
     assert env_only.returncode == 0 and env_only.stderr.startswith("Audited"), env_only.stderr
+
+
+def test_a_variant_the_lock_cannot_install_here_is_passed_over(
+    tmp_path: Path, templates: dict[str, Path], base_env: dict[str, str]
+) -> None:
+    """cu124's wheels are for Windows only: the lock marks it unavailable here, where its
+    markers install cpu's packages whatever is selected; detection passes it over, and a request
+    for it says so."""
+    project = copy_project(templates["windows-only"], tmp_path / "gpuapp")
+    lock = (project / "pylock.toml").read_text(encoding="utf-8")
+    assert 'name = "cu124", requires = "cuda>=12.4"' in lock and "unavailable = " in lock
+    cuda = on("driver-560", base_env)
+    proc = sync(project, cuda)
+    assert proc.returncode == 0, proc.stderr
+    assert "variant cpu (default: cu124 is not available here)" in proc.stderr
+    assert torch_of(project)["torch"] == "2.5.1+cpu"
+    asked = sync(project, cuda, "--variant", "cu124")
+    assert asked.returncode == 0, asked.stderr
+    assert "not available here: the lock installs cpu's packages" in asked.stderr
+    assert torch_of(project)["torch"] == "2.5.1+cpu"
+    report = pallet(project, cuda, "variants")
+    assert report.returncode == 0, report.stderr
+    assert "not available here (the lock installs cpu's packages): cu124" in report.stdout
 
 
 def test_pallet_variants_reports_choice_and_installed(

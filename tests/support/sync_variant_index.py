@@ -6,9 +6,10 @@ One loopback `IndexServer` per index, as PyTorch serves one URL per build:
 
 - ``main``: ``filelock`` (torch's dependency, shared by every variant) and ``plotty`` (an
   ordinary extra's package);
-- ``cpu``, ``cu121``, ``cu126``, ``rocm``: ``torch 2.5.1+<build>`` (requiring ``filelock``) and
-  ``torchvision 0.20.1+<build>`` (requiring ``torch==2.5.1``, as the real one does), each
-  ``torch/version.py`` saying its build.
+- ``cpu``, ``cu121``, ``cu124``, ``cu126``, ``rocm``: ``torch 2.5.1+<build>`` (requiring
+  ``filelock``) and ``torchvision 0.20.1+<build>`` (requiring ``torch==2.5.1``, as the real one
+  does), each ``torch/version.py`` saying its build; pure-Python wheels, but ``cu124``'s only for
+  Windows (``ONLY_ON``).
 
 `variant_pyproject` writes a project whose variant extras take torch and torchvision from
 those indexes (``explicit``: used only where a variant names them).
@@ -24,11 +25,15 @@ from pathlib import Path
 from support.index_server import IndexServer
 from support.wheels import build_wheel
 
-BUILDS = ("cpu", "cu121", "cu126", "rocm")
+BUILDS = ("cpu", "cu121", "cu124", "cu126", "rocm")
+#: a build with wheels for one platform only (CUDA builds have none for macOS): the lock marks
+#: its variant unavailable everywhere else
+ONLY_ON = {"cu124": "win_amd64"}
 #: what each build's torch/version.py says (PyTorch's own `torch.version` attributes)
 VERSION_PY = {
     "cpu": "cuda = None\nhip = None\n",
     "cu121": 'cuda = "12.1"\nhip = None\n',
+    "cu124": 'cuda = "12.4"\nhip = None\n',
     "cu126": 'cuda = "12.6"\nhip = None\n',
     "rocm": 'cuda = None\nhip = "6.2"\n',
 }
@@ -36,6 +41,7 @@ VERSION_PY = {
 REQUIRES = {
     "cu126": "cuda>=12.6, sm>=7.5",
     "cu121": "cuda>=12.1",
+    "cu124": "cuda>=12.4",
     "rocm": "rocm>=6.2",
 }
 
@@ -58,12 +64,14 @@ def make_variant_dists(root: Path) -> dict[str, Path]:
     build_wheel(main, "plotty", "1.0", {"plotty.py": ""})
     for build in BUILDS:
         local = f"+{build}" if build != "rocm" else "+rocm6.2"
+        tag = f"py3-none-{ONLY_ON.get(build, 'any')}"
         build_wheel(
             folders[build],
             "torch",
             f"2.5.1{local}",
             {"torch/__init__.py": "", "torch/version.py": VERSION_PY[build]},
             requires_dist=("filelock",),
+            tag=tag,
         )
         build_wheel(
             folders[build],
@@ -71,6 +79,7 @@ def make_variant_dists(root: Path) -> dict[str, Path]:
             f"0.20.1{local}",
             {"torchvision/__init__.py": ""},
             requires_dist=("torch==2.5.1",),
+            tag=tag,
         )
     return folders
 

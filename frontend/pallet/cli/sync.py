@@ -163,7 +163,8 @@ def _sync(
     interpreter = _interpreter(root, args, requires_python)
     venv = root / VENV
     store = Store.default()
-    variant = _variant(args, lock_path, venv, store.root)  # a refused request changes nothing
+    # a refused request changes nothing
+    variant = _variant(args, lock_path, venv, store.root, Path(interpreter.executable))
     if not args.dry_run:
         _ensure_venv(venv, interpreter, args)
         if variant is not None:
@@ -201,14 +202,20 @@ def _sync(
 
 
 def _variant(
-    args: argparse.Namespace, lock_path: Path, venv: Path, cache_root: Path
+    args: argparse.Namespace, lock_path: Path, venv: Path, cache_root: Path, python: Path
 ) -> VariantPick | None:
     """The hardware variant to install (`cli.variant_choice`); None for a lock without
     variants."""
-    from .variant_choice import lock_variants_of, pick_variant
+    from .variant_choice import lock_variants_of, pick_variant, unavailable_here
 
+    variants = lock_variants_of(lock_path)
+    unavailable: frozenset[str] = frozenset()
+    if variants is not None and any(v.unavailable for v in variants.order):
+        from ..install.target import target_for
+
+        unavailable = unavailable_here(variants, target_for(python, cache_root).markers)
     return pick_variant(
-        lock_variants_of(lock_path),
+        variants,
         flag=args.variant,
         force=args.force_variant,
         extras=args.extra,
@@ -217,6 +224,7 @@ def _variant(
         cache_root=cache_root,
         keep_recorded=getattr(args, "keep_variant", False),
         lock_name=lock_path.name,
+        unavailable=unavailable,
     )
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import envvars
-from ..errors import VariantError
+from ..errors import LockError, VariantError
 from ..lock.stamp import TAIL_HEADER
 from .variant_stamp import machine_digest, read_record, requested_variants
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ..variants.choose import Choice
     from ..variants.facts import MachineFacts
 
-__all__ = ["VariantPick", "lock_variants_of", "minor_compat", "pick_variant"]
+__all__ = ["VariantPick", "lock_variants_of", "minor_compat", "pick_variant", "unavailable_here"]
 
 
 @dataclass(frozen=True)
@@ -85,9 +85,12 @@ def pick_variant(
     cache_root: Path,
     keep_recorded: bool = False,
     lock_name: str = "pylock.toml",
+    unavailable: frozenset[str] = frozenset(),
 ) -> VariantPick | None:
     """The variant to install; None for a lock without variants (then ``--variant NAME`` and
-    ``--force-variant`` are errors: there is nothing to choose)."""
+    ``--force-variant`` are errors: there is nothing to choose). `unavailable`: the variants
+    the lock cannot install on this environment (`unavailable_here`): detection skips them, and
+    a request for one says that the lock installs the default there."""
     from .variant_stamp import AUTO
 
     if variants is None:
@@ -116,6 +119,8 @@ def pick_variant(
         if choice.mode == "forced":
             reason = _reason(choice, choice.name)
             why = f"forced with --force-variant{': ' + reason if reason else ''}"
+        if choice.name in unavailable:
+            why += f"; not available here: the lock installs {variants.default}'s packages"
         return _pick(variants, choice.name, choice.mode, why, facts, cache_root)
     if recorded is not None and recorded[0] in names:
         name, mode = recorded
@@ -125,9 +130,12 @@ def pick_variant(
         if keep_recorded:
             return _pick(variants, name, "auto", "kept: detected earlier", None, cache_root)
     facts = _facts(env, cache_root)
-    choice = _choose(variants, facts, env, requested=None, force=False)
+    choice = _choose(variants, facts, env, requested=None, force=False, skip=unavailable)
     if choice.name == variants.default:
-        reason = _reason(choice, variants.order[0].name)
+        first = variants.order[0].name
+        reason = (
+            f"{first} is not available here" if first in unavailable else _reason(choice, first)
+        )
         why = f"default{': ' + reason if reason else ''}"
     else:
         why = "detected: " + _found(variants, choice.name, facts, minor_compat(variants, env))
@@ -147,10 +155,15 @@ def _choose(
     *,
     requested: str | None,
     force: bool,
+    skip: frozenset[str] = frozenset(),
 ) -> Choice:
     from ..variants.choose import VariantDecl, choose
 
-    decls = [VariantDecl(v.name, v.requires) for v in variants.order]
+    decls = [
+        VariantDecl(v.name, v.requires)
+        for v in variants.order
+        if v.name not in skip or v.name == variants.default
+    ]
     return choose(
         decls,
         variants.default,
@@ -159,6 +172,26 @@ def _choose(
         force=force,
         cuda_minor_compat=minor_compat(variants, env),
     )
+
+
+def unavailable_here(variants: LockVariants, markers: Mapping[str, str]) -> frozenset[str]:
+    """The variants whose ``unavailable`` marker (PEP 508, written by the lock) holds for this
+    environment's marker values: their packages have no file here, and the lock's markers
+    install the default variant instead."""
+    from packaging.markers import InvalidMarker, Marker
+
+    out = set()
+    for variant in variants.order:
+        if variant.unavailable is None:
+            continue
+        try:
+            if Marker(variant.unavailable).evaluate(dict(markers)):
+                out.add(variant.name)
+        except InvalidMarker as exc:
+            raise LockError(
+                f"pylock.toml: [tool.pallet] variants: {variant.name!r} 'unavailable': {exc}"
+            ) from None
+    return frozenset(out)
 
 
 def minor_compat(variants: LockVariants, env: Mapping[str, str]) -> bool:

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     from ..variants.report import report_lines
     from .sync import VENV, _lock_first, _project_root
     from .uptodate import LOCK_FILE
-    from .variant_choice import lock_variants_of, pick_variant
+    from .variant_choice import lock_variants_of, pick_variant, unavailable_here
     from .variant_stamp import read_record
 
     args.lock = None
@@ -96,7 +96,13 @@ def run(args: argparse.Namespace) -> int:
     venv = root / VENV
     choice: Choice | None = None
     installed: str | None = None
+    unavailable: frozenset[str] = frozenset()
     if variants is not None:
+        python = venv / "bin" / "python"
+        if python.exists() and any(v.unavailable for v in variants.order):
+            from ..install.target import target_for
+
+            unavailable = unavailable_here(variants, target_for(python, cache_root).markers)
         decls = [VariantDecl(v.name, v.requires) for v in variants.order]
         choice = choose(
             decls, variants.default, facts, cuda_minor_compat=variants.cuda_minor_compat
@@ -110,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
             venv=venv,
             cache_root=cache_root,
             keep_recorded=False,
+            unavailable=unavailable,
         )
         if pick is not None and (pick.name, pick.mode) != (choice.name, choice.mode):
             choice = Choice(pick.name, pick.mode, choice.verdicts)
@@ -120,4 +127,7 @@ def run(args: argparse.Namespace) -> int:
         ui.result(line)
     if variants is None:
         ui.result(f"{LOCK_FILE} has no hardware variants ([tool.pallet.variants]; docs/gpu.md)")
+    elif unavailable:
+        names = ", ".join(sorted(unavailable))
+        ui.result(f"not available here (the lock installs {variants.default}'s packages): {names}")
     return 0
