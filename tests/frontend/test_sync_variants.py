@@ -213,6 +213,24 @@ def test_a_request_stays_until_auto(project: Path, base_env: dict[str, str]) -> 
     assert stamp(project)["variant-mode"] == "auto"
 
 
+def test_a_request_the_lock_no_longer_has_is_detected_again(
+    project: Path, base_env: dict[str, str]
+) -> None:
+    cuda = on("driver-560", base_env)
+    assert sync(project, cuda, "--variant", "cu121").returncode == 0
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    text = text.replace('"cu126", "cu121", "rocm", "cpu"', '"cu126", "rocm", "cpu"')
+    text = text.replace('cu121 = ["torch>=2.5", "torchvision"]\n', "")
+    text = text.replace('[tool.pallet.variants.cu121]\nindex = "pt-cu121"\n', "")
+    text = text.replace('requires = "cuda>=12.1"\n', "")
+    pyproject.write_text(text, encoding="utf-8")
+    proc = sync(project, cuda)  # locks again first: cu121 is gone
+    assert proc.returncode == 0, proc.stderr
+    assert "its variant 'cu121' is not one of the lock's now; detecting" in proc.stderr
+    assert build(project) == "cu126"
+
+
 def test_pallet_variant_is_a_request_the_options_override(
     project: Path, base_env: dict[str, str]
 ) -> None:

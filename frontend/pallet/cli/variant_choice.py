@@ -122,7 +122,11 @@ def pick_variant(
         if choice.name in unavailable:
             why += f"; not available here: the lock installs {variants.default}'s packages"
         return _pick(variants, choice.name, choice.mode, why, facts, cache_root)
-    if recorded is not None and recorded[0] in names:
+    if recorded is not None and recorded[0] not in names:
+        from .. import ui
+
+        ui.warn(f"{venv}: its variant {recorded[0]!r} is not one of the lock's now; detecting")
+    elif recorded is not None:
         name, mode = recorded
         if mode in ("requested", "forced"):
             why = f"{mode} earlier; --variant auto detects again"
