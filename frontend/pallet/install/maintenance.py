@@ -46,6 +46,7 @@ KINDS: dict[str, Kind] = {
     "environments": Kind(ENVIRONMENTS, 1, "folder"),
     "git": Kind("git-v1", 2, "folder"),  # db/<key>, checkouts/<key>
     "interpreters": Kind("interpreters-v1", 1, "file"),
+    "machines": Kind("variants-v1", 1, "file"),  # hardware detection, per boot (pallet.variants)
     "projects": Kind(PROJECTS, 1, "file"),  # usage records (prune reads them)
 }
 #: The kinds ``prune`` may remove entries of: those a synced lock's record names by hash.

@@ -1,4 +1,4 @@
-# ruff: noqa: PTH100, PTH103, PTH105, PTH108, PTH118, PTH120, PTH208
+# ruff: noqa: PTH100, PTH103, PTH105, PTH108, PTH118, PTH208
 """The detection cache: one small text file per inputs under ``<cache_dir>/variants-v1/``.
 
 Valid for one boot (``/proc/sys/kernel/random/boot_id`` under the root) and only while every
@@ -185,9 +185,11 @@ def _store(file: str, key: str, probe: Probe, facts: MachineFacts) -> None:
     for folder, names in probe.listed.items():
         lines.append("\t".join(["listed", _escape(folder), *(_escape(n) for n in names)]))
     lines += encode_facts(facts)
-    temp = f"{file}.{os.getpid()}.tmp"
+    # a temp name starts with "." (pallet.install.store's rule: `pallet cache` skips it)
+    folder, name = os.path.split(file)
+    temp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
     try:
-        os.makedirs(os.path.dirname(file), exist_ok=True)
+        os.makedirs(folder, exist_ok=True)
         with open(temp, "w", encoding="utf-8") as handle:
             handle.write("\n".join(lines) + "\n")
         os.replace(temp, file)

@@ -257,3 +257,12 @@ def test_the_warm_path_imports_only_what_it_needs(tmp_path: Path) -> None:
     assert out[0] == "560.35.03"
     assert out[2:] == [], f"imported on the warm path: {out[2:]}"
     print(f"warm import + machine_facts: {float(out[1]) * 1e3:.2f} ms")
+
+
+def test_pallet_cache_knows_the_kind_and_no_temp_file_stays(m: Machine) -> None:
+    from pallet.install.maintenance import KINDS
+    from pallet.variants.cache import CACHE_KIND
+
+    assert KINDS["machines"].folder == CACHE_KIND
+    m.facts()
+    assert [p.name.startswith(".") for p in (m.cache / CACHE_KIND).iterdir()] == [False]
