@@ -255,3 +255,39 @@ def test_lock_reads_back_byte_for_byte(locked: tuple[Path, dict[str, Any], list[
     )
     again = loads_lock(dumps_lock(changed))
     assert {p.dependencies for p in again.packages if p.name == "torchvision"} == {(dep,)}
+
+
+def test_same_version_from_two_indexes_is_two_entries(
+    indexes: VariantIndexes, tmp_path: Path, env: dict[str, str]
+) -> None:
+    """An ``mps`` variant without an index takes plain torch 2.5.1 from the default index; the
+    cpu variant takes plain 2.5.1 for macOS from its own: two entries, told apart by index, and
+    torchvision's dependency names the index of its torch."""
+    root = tmp_path / "project"
+    root.mkdir()
+    variants = (
+        '[tool.pallet.variants]\nextras = ["cu126", "mps", "cpu"]\ndefault = "cpu"\n'
+        '[tool.pallet.variants.cu126]\nindex = "cu126"\n'
+        '[tool.pallet.variants.cpu]\nindex = "cpu"\n'
+    )
+    text = indexes.pyproject(variants, extras='mps = ["torch>=2.5", "torchvision"]')
+    (root / "pyproject.toml").write_text(text, encoding="utf-8")
+    proc = run_pallet_lock(root, env, timeout=TIMEOUT)
+    assert proc.returncode == 0, proc.stderr
+    data = tomllib.loads((root / "pylock.toml").read_text(encoding="utf-8"))
+    plain = [p for p in data["packages"] if p["name"] == "torch" and p["version"] == "2.5.1"]
+    assert sorted(p["index"] for p in plain) == sorted([indexes.url("pypi"), indexes.url("cpu")])
+    for platform in ("mac", "linux"):
+        mps = _select(data, platform, ("mps",))
+        assert mps["torch"] == ("2.5.1", indexes.url("pypi"))
+        assert mps["torchvision"] == ("0.20.1", indexes.url("pypi"))
+    assert _select(data, "mac", ())["torch"] == ("2.5.1", indexes.url("cpu"))
+    vision = {
+        p["index"]: p["dependencies"]
+        for p in data["packages"]
+        if p["name"] == "torchvision" and p["version"] == "0.20.1"
+    }
+    assert vision == {
+        source: [{"name": "torch", "version": "2.5.1", "index": source}]
+        for source in (indexes.url("pypi"), indexes.url("cpu"))
+    }

@@ -55,6 +55,9 @@ Options (keyword-only):
   (a 2 MiB wheel at 2 MiB/s takes a second: a client's progress display can be watched).
 - ``hashes``: False serves pages without any file hash (PEP 503 makes ``#sha256=`` optional),
   and PEP 658 metadata advertised as ``true`` (no hash).
+- ``indexes``: ``{name: directory}``: more indexes on the same server, each a simple API at
+  ``/<name>/`` (project pages ``/<name>/<project>/``, files ``/<name>/+files/<filename>``) over
+  its own directory, as PyTorch serves ``/whl/cpu/``, ``/whl/cu126/`` (`IndexServer.index_url`).
 
 Every request is logged as a `Request` (``method``, ``path``, ``headers`` with lower-case names,
 ``status``); see `IndexServer.requests`, `count`, `requests_for`, `clear`; `IndexServer.peak` is
@@ -183,6 +186,7 @@ class IndexServer:
         drop_after: Mapping[str, int] | None = None,
         hold: threading.Event | None = None,
         throttle: float | None = None,
+        indexes: Mapping[str, Path | str] | None = None,
     ) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
@@ -200,6 +204,11 @@ class IndexServer:
         self.drop_after = dict(drop_after or {})
         self.hold = hold
         self.throttle = throttle
+        self.indexes = {name: Path(d) for name, d in (indexes or {}).items()}
+        for name, directory in self.indexes.items():
+            if name in ("simple", "files") or not name or "/" in name:
+                raise ValueError(f"index name {name!r} is taken or not a path segment")
+            directory.mkdir(parents=True, exist_ok=True)
         #: The most requests the server was answering at once (to observe parallel clients).
         self.peak = 0
         self._inflight = 0
@@ -259,6 +268,13 @@ class IndexServer:
         """Where files are served; also a flat find-links page listing every file."""
         return f"{self.base_url}/files/"
 
+    def index_url(self, name: str) -> str:
+        """The simple API root of the extra index ``name`` (``http://127.0.0.1:PORT/<name>/``);
+        ``"simple"`` is `url` with its trailing slash."""
+        if name != "simple" and name not in self.indexes:
+            raise KeyError(f"no index {name!r}: {sorted(self.indexes)}")
+        return f"{self.base_url}/{name}/"
+
     def index_config(
         self, name: str = "local", *, default: bool = True, explicit: bool = False
     ) -> IndexConfig:
@@ -308,9 +324,9 @@ class IndexServer:
         return "drop" if n % 2 == 0 else "503"
 
     # -- content ---------------------------------------------------------------------------
-    def _files(self) -> dict[str, list[Path]]:
+    def _files(self, root: Path | None = None) -> dict[str, list[Path]]:
         projects: dict[str, list[Path]] = {}
-        for path in sorted(self.root.iterdir()):
+        for path in sorted((root or self.root).iterdir()):
             if path.is_file() and not path.name.startswith("."):
                 project = _project_of(path.name)
                 if project is not None:
@@ -320,7 +336,7 @@ class IndexServer:
     def _digest(self, path: Path) -> tuple[str, int, bytes | None]:
         """sha256, size and METADATA of a file, memoized while the file is unchanged."""
         stat = path.stat()
-        key = (path.name, stat.st_mtime_ns, stat.st_size)
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
         with self._lock:
             found = self._digests.get(key)
         if found is None:
@@ -331,11 +347,11 @@ class IndexServer:
                 self._digests[key] = found
         return found
 
-    def _file_info(self, path: Path) -> dict[str, object]:
+    def _file_info(self, path: Path, files: str = "../../files/") -> dict[str, object]:
         sha256, size, meta = self._digest(path)
         info: dict[str, object] = {
             "filename": path.name,
-            "url": f"../../files/{quote(path.name)}",
+            "url": f"{files}{quote(path.name)}",
             "hashes": {"sha256": sha256} if self.hashes else {},
             "size": size,
             "upload-time": time.strftime(
@@ -353,8 +369,10 @@ class IndexServer:
             )
         return info
 
-    def project_json(self, project: str, paths: list[Path]) -> bytes:
-        files = [self._file_info(p) for p in paths]
+    def project_json(
+        self, project: str, paths: list[Path], files_url: str = "../../files/"
+    ) -> bytes:
+        files = [self._file_info(p, files_url) for p in paths]
         versions = sorted(
             {
                 str(parse_wheel_filename(p.name)[1])
@@ -371,7 +389,9 @@ class IndexServer:
         }
         return json.dumps(page, indent=1).encode()
 
-    def project_html(self, project: str, paths: list[Path]) -> bytes:
+    def project_html(
+        self, project: str, paths: list[Path], files_url: str = "../../files/"
+    ) -> bytes:
         lines = [
             "<!DOCTYPE html>",
             "<html><head>",
@@ -380,7 +400,7 @@ class IndexServer:
             f"<h1>Links for {html.escape(project)}</h1>",
         ]
         for p in paths:
-            info = self._file_info(p)
+            info = self._file_info(p, files_url)
             hashes = info["hashes"]
             assert isinstance(hashes, dict)
             href = f"{info['url']}#sha256={hashes['sha256']}" if hashes else str(info["url"])
@@ -398,8 +418,8 @@ class IndexServer:
         lines.append("</body></html>")
         return ("\n".join(lines) + "\n").encode()
 
-    def root_page(self, as_json: bool) -> bytes:
-        projects = sorted(self._files())
+    def root_page(self, as_json: bool, root: Path | None = None) -> bytes:
+        projects = sorted(self._files(root))
         if as_json:
             page = {"meta": {"api-version": "1.1"}, "projects": [{"name": p} for p in projects]}
             return json.dumps(page).encode()
@@ -513,29 +533,51 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, index.flat_page(), {"Content-Type": "text/html"}, head=head)
         elif path.startswith("/files/"):
             self._file(path[len("/files/") :], head)
+        elif path.strip("/").split("/")[0] in index.indexes:
+            self._extra_index(path, head)
         else:
             self._send(404, b"not found\n", head=head)
+
+    def _extra_index(self, path: str, head: bool) -> None:
+        """``/<name>/``, ``/<name>/<project>/`` and ``/<name>/+files/<filename>``."""
+        name, _, rest = path.lstrip("/").partition("/")
+        root = self.index.indexes[name]
+        if not rest:
+            as_json = self._negotiate()
+            ctype = JSON_TYPE if as_json else HTML_TYPE
+            self._send(200, self.index.root_page(as_json, root), {"Content-Type": ctype}, head=head)
+        elif rest.startswith("+files/"):
+            self._file(rest[len("+files/") :], head, root)
+        else:
+            self._project(rest, head, f"/{name}/", root, "../+files/")
 
     def _negotiate(self) -> bool:
         if self.index.format == "both":
             return _preferred_json(self.headers.get("Accept", ""))
         return self.index.format == "json"
 
-    def _project(self, rest: str, head: bool) -> None:
+    def _project(
+        self,
+        rest: str,
+        head: bool,
+        prefix: str = "/simple/",
+        root: Path | None = None,
+        files_url: str = "../../files/",
+    ) -> None:
         name = rest.rstrip("/")
         normalized = canonicalize_name(name)
         if name != normalized or not rest.endswith("/"):
-            self._send(301, b"", {"Location": f"/simple/{normalized}/"}, head=head)
+            self._send(301, b"", {"Location": f"{prefix}{normalized}/"}, head=head)
             return
-        paths = self.index._files().get(normalized)
+        paths = self.index._files(root).get(normalized)
         if paths is None:
             self._send(404, b"no such project\n", {"Content-Type": "text/plain"}, head=head)
             return
         as_json = self._negotiate()
         if as_json:
-            body, ctype = self.index.project_json(normalized, paths), JSON_TYPE
+            body, ctype = self.index.project_json(normalized, paths, files_url), JSON_TYPE
         else:
-            body, ctype = self.index.project_html(normalized, paths), HTML_TYPE
+            body, ctype = self.index.project_html(normalized, paths, files_url), HTML_TYPE
         headers = {"Content-Type": ctype, "Vary": "Accept"}
         if self.index.cache_control:
             headers["Cache-Control"] = self.index.cache_control
@@ -561,8 +603,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return False
         return False
 
-    def _file(self, filename: str, head: bool) -> None:
-        root = self.index.root
+    def _file(self, filename: str, head: bool, root: Path | None = None) -> None:
+        root = root or self.index.root
         if filename.endswith(".metadata"):
             target = root / filename[: -len(".metadata")]
             meta = (

@@ -209,7 +209,8 @@ def _variant(
                     check(requires)
             except ValueError as exc:
                 detail = str(exc).splitlines()[0] if str(exc) else "invalid"
-                problems.add(where, "requires", f"'requires': {requires!r}: {detail}")
+                # the parser's message quotes the text itself
+                problems.add(where, "requires", f"'requires': {detail}")
                 ok = False
     index = table.get("index")
     if index is not None:

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from packaging.markers import Marker
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
@@ -132,6 +133,19 @@ def _variant_names(spec: ProjectSpec, variant: VariantSpec) -> set[NormalizedNam
     return (listed | set(variant.packages)) - {spec.name}
 
 
+def _allowed_versions(
+    spec: ProjectSpec, variant: VariantSpec
+) -> dict[NormalizedName, SpecifierSet]:
+    """The variant's packages, each with the specifiers its extra gives it (all versions for
+    a name it does not constrain)."""
+    allowed = {name: SpecifierSet() for name in _variant_names(spec, variant)}
+    for requirement in spec.optional_dependencies[variant.name]:
+        name = canonicalize_name(requirement.name)
+        if name in allowed:
+            allowed[name] &= requirement.specifier
+    return allowed
+
+
 def variant_spec(spec: ProjectSpec, variant: VariantSpec) -> ProjectSpec:
     """The spec one variant is resolved with: its extra folded into the base, the other variant
     extras left out."""
@@ -168,21 +182,28 @@ def _variant_preferences(
 
 
 def coverage_classes(
-    catalog: Catalog, names: Sequence[NormalizedName], universe: tuple[Environment, ...]
+    catalog: Catalog,
+    names: Mapping[NormalizedName, SpecifierSet],
+    universe: tuple[Environment, ...],
 ) -> list[tuple[Environment, ...]]:
     """The universe split by the newest version of each of the variant's packages that has a
     file there. A variant index often serves another build per platform (``2.5.1+cpu`` for
     Linux and Windows, plain ``2.5.1`` for macOS): no version installs everywhere, and one
     class would lock the newest, fileless on macOS; resolved per class, each platform gets the
-    build it has."""
+    build it has. ``names``: each package with the versions the variant's extra allows."""
     signature: dict[Environment, tuple[Version | None, ...]] = {}
     for env in universe:
         best: list[Version | None] = []
-        for name in names:
+        for name, allowed in sorted(names.items()):
             if catalog.direct is not None and name in catalog.direct.names:
                 continue
             found = next(
-                (r.version for r in catalog.releases(name) if covers(r.wheels, r.sdist, env)),
+                (
+                    r.version
+                    for r in catalog.releases(name)
+                    if allowed.contains(r.version, prereleases=True)
+                    and covers(r.wheels, r.sdist, env)
+                ),
                 None,
             )
             best.append(found)
@@ -231,9 +252,9 @@ def resolve_variants(
         forkers = [Forker(i.spec, i.catalog, i.roots, evaluate, i.prefs, universe) for i in inputs]
         runs: list[list[Fork]] = []
         for variant, forker, given in zip(config.order, forkers, inputs):
-            names = sorted(_variant_names(spec, variant))
+            allowed = _allowed_versions(spec, variant)
             try:
-                runs.append(forker.run(coverage_classes(given.catalog, names, universe)))
+                runs.append(forker.run(coverage_classes(given.catalog, allowed, universe)))
             except ResolutionError as exc:
                 raise ResolutionError(f"variant {variant.name!r}: {exc}") from None
         more = cuts | full_version_cuts(m for f in forkers for m, _ in f.met)
@@ -355,7 +376,8 @@ class _Merge:
         for name, version, index in where:
             versions_of.setdefault(name, set()).add(version)
             indexes_of.setdefault((name, version), set()).add(index)
-        described: dict[tuple[frozenset[Environment], bool], Expr | None] = {}
+        described: dict[tuple[frozenset[Environment], frozenset[Environment] | None], Expr | None]
+        described = {}
         packages: list[LockedPackage] = []
         for key, by_env in where.items():
             name, version, _ = key
@@ -366,17 +388,22 @@ class _Merge:
                     expr = variant_expr(variants, available, self.default)
                     text = "" if expr is None else render(expr)
                     groups.setdefault((activation, text), (expr, []))[1].append(env)
+            # Where the entry is always installed (no extra, every variant) the other terms may
+            # be true too (shorter): they describe their environments against the rest.
             base = set(groups.get((frozenset(), ""), (None, []))[1])
             rest = tuple(e for e in self.universe if e not in base) if base else self.universe
+            rest_key = frozenset(rest) if base else None
             terms: list[tuple[Expr | None, Expr | None]] = []
             for (activation, _text), (expr, envs) in sorted(
                 groups.items(), key=lambda kv: (sorted(kv[0][0]), kv[0][1])
             ):
                 always = not activation and expr is None
-                within = self.universe if always else rest
-                cell = (frozenset(envs), within is self.universe)
+                chosen = envs if always else [e for e in envs if e not in base]
+                if not chosen:
+                    continue  # covered by the base term
+                cell = (frozenset(chosen), None if always else rest_key)
                 if cell not in described:
-                    described[cell] = describe(envs, within)
+                    described[cell] = describe(chosen, self.universe if always else rest)
                 terms.append((described[cell], and_([activation_expr(activation), expr])))
             envs_all = list(by_env)
             dependencies = tuple(

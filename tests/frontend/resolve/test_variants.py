@@ -192,3 +192,26 @@ def test_plugin_extra_jax_cuda12(plain_index: IndexServer, tmp_path: Path) -> No
     assert _selected(result, linux, {"cuda"}) == {"numpy", "jax", "jax-cuda12-plugin"}
     assert _selected(result, linux, set()) == {"numpy", "jax"}
     assert _selected(result, mac, {"cuda"}) == {"numpy", "jax"}
+
+
+def test_base_on_some_platforms_and_a_variant_elsewhere(
+    plain_index: IndexServer, tmp_path: Path
+) -> None:
+    """numpy is always installed on Linux arm64 and jax on macOS; elsewhere each comes only
+    with the gpu variant: each entry's variant term is described against its own rest."""
+    text = _plain_project(
+        plain_index.url,
+        'cpu = ["onnxruntime"]\ngpu = ["onnxruntime-gpu", "numpy", "jax"]',
+        'extras = ["gpu", "cpu"]\ndefault = "cpu"',
+    ).replace(
+        'dependencies = ["numpy"]',
+        "dependencies = [\"numpy; platform_machine == 'aarch64'\", "
+        "\"jax; sys_platform == 'darwin'\"]",
+    )
+    result = _resolve(_spec(tmp_path / "project", text), tmp_path / "cache")  # check_exact
+    linux, mac = _environment(LINUX_ENV), _environment(MAC_ENV)
+    arm = _environment({"sys_platform": "linux", "platform_machine": "aarch64"})
+    assert _selected(result, linux, {"gpu"}) == {"numpy", "jax", "onnxruntime-gpu"}
+    assert _selected(result, linux, set()) == {"onnxruntime"}
+    assert _selected(result, arm, {"gpu"}) == {"numpy", "onnxruntime"}  # gpu unavailable
+    assert _selected(result, mac, set()) == {"jax", "onnxruntime"}
