@@ -36,14 +36,31 @@ __all__ = [
 
 #: ``pallet run`` options that take a value (``--extra X`` as well as ``--extra=X``)
 RUN_VALUE_OPTIONS = frozenset(
-    ("--extra", "--group", "--no-group", "--only-group", "--python", "--with", "--project")
+    (
+        "--extra",
+        "--group",
+        "--no-group",
+        "--only-group",
+        "--python",
+        "--with",
+        "--project",
+        "--variant",
+    )
 )
 #: what the shell answers for a command it cannot find, or cannot execute (POSIX)
 NOT_FOUND, NOT_EXECUTABLE = 127, 126
 #: options that may come before ``run`` or in it and still take the fast path (verbosity)
 _FAST_GLOBAL = {"-v": 1, "--verbose": 1, "-q": -1, "--quiet": -1}
 #: ``pallet run`` flags that the fast path understands
-_FAST_RUN = ("--frozen", "--no-sync", "--locked", "--offline", "--all-extras", "--no-dev")
+_FAST_RUN = (
+    "--frozen",
+    "--no-sync",
+    "--locked",
+    "--offline",
+    "--all-extras",
+    "--no-dev",
+    "--force-variant",
+)
 _FAST_LISTS = ("--extra", "--group", "--no-group", "--only-group")
 
 
@@ -138,7 +155,7 @@ def fast_run(argv: Sequence[str]) -> int | None:
         return None
     verbosity = 0
     flags: set[str] = set()
-    lists: dict[str, list[str]] = {name: [] for name in (*_FAST_LISTS, "--python")}
+    lists: dict[str, list[str]] = {name: [] for name in (*_FAST_LISTS, "--python", "--variant")}
     seen_run = False
     args = iter(mine)
     for arg in args:
@@ -152,7 +169,7 @@ def fast_run(argv: Sequence[str]) -> int | None:
             verbosity = level
         elif seen_run and arg in _FAST_RUN:
             flags.add(arg)
-        elif seen_run and (name in _FAST_LISTS or name == "--python"):
+        elif seen_run and (name in _FAST_LISTS or name in ("--python", "--variant")):
             if not eq:
                 value = next(args, "")
             if not value or value.startswith("-"):
@@ -161,7 +178,7 @@ def fast_run(argv: Sequence[str]) -> int | None:
         else:
             return None
     only = lists["--only-group"]
-    if len(lists["--python"]) > 1:
+    if len(lists["--python"]) > 1 or len(lists["--variant"]) > 1:
         return None
     if (only and (lists["--group"] or "--no-dev" in flags)) or {"--frozen", "--locked"} <= flags:
         return None  # the full command's to explain
@@ -175,9 +192,18 @@ def fast_run(argv: Sequence[str]) -> int | None:
     else:
         from ..install.stamp import selection_text
         from .uptodate import fast_sync_state
+        from .variant_stamp import fast_variant_extras
 
+        variant = lists["--variant"][0] if lists["--variant"] else None
+        force = "--force-variant" in flags
+        # pallet run keeps the environment's variant: no detection here (docs/run.md)
+        extras = fast_variant_extras(
+            venv, lists["--extra"], variant, force, os.environ, detect=False
+        )
+        if extras is None:
+            return None
         selection = selection_text(
-            extras=lists["--extra"],
+            extras=extras,
             all_extras="--all-extras" in flags,
             groups=only or None,
             add_groups=lists["--group"],

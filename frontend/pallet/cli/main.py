@@ -30,6 +30,7 @@ COMMANDS = {
     "python": "python",
     "run": "run",
     "sync": "sync",
+    "variants": "variants",
 }
 
 #: The exit codes every command keeps to (also in docs/lock.md and `pallet.errors`).

@@ -65,6 +65,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
         help="only this group (not the project's dependencies)",
     )
     selection.add_argument("--no-dev", action="store_true", help="leave out the 'dev' group")
+    selection.add_argument(
+        "--variant",
+        metavar="NAME",
+        default=None,
+        help="the hardware variant to install (as pallet sync; auto: detect it again)",
+    )
+    selection.add_argument(
+        "--force-variant",
+        action="store_true",
+        help="install the --variant even when this machine does not meet its requirement",
+    )
     sync = parser.add_argument_group("syncing")
     sync.add_argument(
         "--no-sync", action="store_true", help="run in .venv as it is; never sync or lock"
@@ -222,7 +233,9 @@ def _sync(args: argparse.Namespace, root: Path) -> None:
     for option in ("extra", "group", "no_group", "only_group"):
         for value in getattr(args, option):
             argv += [f"--{option.replace('_', '-')}", value]
-    for flag in ("all_extras", "no_dev", "frozen", "locked", "offline"):
+    if args.variant is not None:
+        argv += ["--variant", args.variant]
+    for flag in ("all_extras", "no_dev", "frozen", "locked", "offline", "force_variant"):
         if getattr(args, flag):
             argv.append(f"--{flag.replace('_', '-')}")
     if args.python is not None:
@@ -231,6 +244,7 @@ def _sync(args: argparse.Namespace, root: Path) -> None:
     add_sync_parser(parser.add_subparsers(dest="command"))
     sync_args = parser.parse_args(argv)
     sync_args.verbose, sync_args.quiet = args.verbose, args.quiet
+    sync_args.keep_variant = True  # run keeps the environment's variant: it never re-detects
     code = run_sync(sync_args)
     if code != 0:
         raise _SyncFailed(code)

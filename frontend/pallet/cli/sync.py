@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ..install.plan import Change
     from ..install.select import Selection
     from ..python.venv import VenvInterpreter
+    from .variant_choice import VariantPick
 
 __all__ = ["ROUTES_LOGGING", "add_parser", "run"]
 
@@ -47,7 +48,23 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
     )
     add = parser.add_argument
     add("--extra", action="append", default=[], metavar="X", help="install this extra; repeatable")
-    add("--all-extras", action="store_true", help="install every extra the lock declares")
+    add(
+        "--all-extras",
+        action="store_true",
+        help="install every extra the lock declares (of its hardware variants, the chosen one)",
+    )
+    add(
+        "--variant",
+        metavar="NAME",
+        default=None,
+        help="install this hardware variant (a variant extra), kept for later syncs and runs; "
+        "auto: detect it again (also PALLET_VARIANT)",
+    )
+    add(
+        "--force-variant",
+        action="store_true",
+        help="install the --variant even when this machine does not meet its requirement",
+    )
     add(
         "--group",
         action="append",
@@ -123,12 +140,14 @@ def run(args: argparse.Namespace) -> int:
     from ..install.sync import locked_project
 
     with contextlib.nullcontext() if args.dry_run else locked_project(root):
-        changes = _sync(root, has_project, args)
-    _report(changes, args, time.perf_counter() - started)
+        changes, variant = _sync(root, has_project, args)
+    _report(changes, args, time.perf_counter() - started, variant)
     return 0
 
 
-def _sync(root: Path, has_project: bool, args: argparse.Namespace) -> list[Change]:
+def _sync(
+    root: Path, has_project: bool, args: argparse.Namespace
+) -> tuple[list[Change], VariantPick | None]:
     lock_path = args.lock.absolute() if args.lock is not None else root / "pylock.toml"
     if args.lock is None:
         _lock_first(root, args)
@@ -143,9 +162,14 @@ def _sync(root: Path, has_project: bool, args: argparse.Namespace) -> list[Chang
     )
     interpreter = _interpreter(root, args, requires_python)
     venv = root / VENV
+    store = Store.default()
+    # a refused request changes nothing
+    variant = _variant(args, lock_path, venv, store.root, Path(interpreter.executable))
     if not args.dry_run:
         _ensure_venv(venv, interpreter, args)
-    selection = _selection(args)
+        if variant is not None:
+            _record_variant(venv, variant)
+    selection = _selection(args, variant)
     keep = SEED_PACKAGES if (args.seed or (venv / SEED_MARKER).exists()) else frozenset()
     options = SyncOptions(
         exact=not args.inexact,
@@ -156,23 +180,62 @@ def _sync(root: Path, has_project: bool, args: argparse.Namespace) -> list[Chang
         keep=keep,
         build_installer=build_installer,
         python_request=args.python or "",
+        variant_stamp=variant.stamp if variant is not None else (),
     )
     project = ProjectInstall.of(root, pyproject) if has_project else None
     from .sync_progress import SyncDisplay
 
     display = SyncDisplay()
     with ui.Progress(display.status, lines=display.lines):
-        return install_lock(
+        changes = install_lock(
             lock_path,
             venv,
             selection,
             options,
-            store=Store.default(),
+            store=store,
             project=project,
             python=Path(interpreter.executable),
             progress=display,
             phases=display,
         )
+    return changes, variant
+
+
+def _variant(
+    args: argparse.Namespace, lock_path: Path, venv: Path, cache_root: Path, python: Path
+) -> VariantPick | None:
+    """The hardware variant to install (`cli.variant_choice`); None for a lock without
+    variants."""
+    from .variant_choice import lock_variants_of, pick_variant, unavailable_here
+
+    variants = lock_variants_of(lock_path)
+    unavailable: frozenset[str] = frozenset()
+    if variants is not None and any(v.unavailable for v in variants.order):
+        from ..install.target import target_for
+
+        unavailable = unavailable_here(variants, target_for(python, cache_root).markers)
+    return pick_variant(
+        variants,
+        flag=args.variant,
+        force=args.force_variant,
+        extras=args.extra,
+        env=os.environ,
+        venv=venv,
+        cache_root=cache_root,
+        keep_recorded=getattr(args, "keep_variant", False),
+        lock_name=lock_path.name,
+        unavailable=unavailable,
+    )
+
+
+def _record_variant(venv: Path, variant: VariantPick) -> None:
+    """Record the choice in the environment before anything changes (`cli.variant_stamp`)."""
+    from .variant_stamp import write_record
+
+    try:
+        write_record(str(venv), variant.name, variant.mode)
+    except OSError as exc:
+        raise PalletError(f"{venv}: cannot record the variant: {exc.strerror or exc}") from None
 
 
 def _project_root(args: argparse.Namespace) -> Path:
@@ -306,12 +369,16 @@ def _ensure_venv(venv: Path, interpreter: VenvInterpreter, args: argparse.Namesp
             (venv / SEED_MARKER).write_text("pip\n", encoding="utf-8")
 
 
-def _selection(args: argparse.Namespace) -> Selection:
+def _selection(args: argparse.Namespace, variant: VariantPick | None) -> Selection:
     from ..install.select import Selection
+    from ..install.stamp import normalize_name
 
     no_groups = [*args.no_group, *(["dev"] if args.no_dev else [])]
+    names = frozenset(variant.names) if variant is not None else frozenset()
     return Selection(
-        extras=frozenset(args.extra),
+        extras=frozenset(e for e in args.extra if normalize_name(e) not in names),
+        variant=variant.name if variant is not None else None,
+        variant_extras=names,
         groups=frozenset(args.only_group) if args.only_group else None,
         all_extras=args.all_extras,
         add_groups=frozenset(args.group),
@@ -320,8 +387,11 @@ def _selection(args: argparse.Namespace) -> Selection:
     )
 
 
-def _report(changes: list[Change], args: argparse.Namespace, elapsed: float) -> None:
-    """The changes (on a terminal, with -v, or for a dry run), then one summary line."""
+def _report(
+    changes: list[Change], args: argparse.Namespace, elapsed: float, variant: VariantPick | None
+) -> None:
+    """The changes (on a terminal, with -v, or for a dry run), then one summary line (with the
+    hardware variant and why it was chosen)."""
     show = args.dry_run or sys.stderr.isatty()
     for change in changes:
         if args.dry_run:
@@ -342,7 +412,7 @@ def _report(changes: list[Change], args: argparse.Namespace, elapsed: float) -> 
         for n, verb in ((added, "installed"), (updated, "updated"), (removed, "removed"))
         if n
     ]
-    took = f" in {elapsed:.2f} s"
+    took = f" in {elapsed:.2f} s" + (f"; {variant.summary()}" if variant is not None else "")
     if args.dry_run:
         ui.info(("Would have " + ", ".join(parts) if parts else "Would change nothing") + took)
     elif parts:

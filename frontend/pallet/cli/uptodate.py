@@ -134,6 +134,7 @@ _SYNC_SWITCHES = {
     "--frozen": "frozen",
     "--locked": "locked",
     "--offline": "offline",
+    "--force-variant": "force-variant",
 }
 _SYNC_LISTS = {
     "--extra": "extra",
@@ -170,6 +171,7 @@ def fast_sync(argv: Sequence[str]) -> int | None:
     verbosity = 0
     project: str | None = None
     request = ""
+    variant: str | None = None
     lists: dict[str, list[str]] = {v: [] for v in _SYNC_LISTS.values()}
     switches: set[str] = set()
     seen_sync = False
@@ -183,7 +185,7 @@ def fast_sync(argv: Sequence[str]) -> int | None:
             verbosity = _FLAGS[arg]
         elif arg in _SYNC_SWITCHES:
             switches.add(_SYNC_SWITCHES[arg])
-        elif arg in _SYNC_LISTS or arg in ("--project", "--python"):
+        elif arg in _SYNC_LISTS or arg in ("--project", "--python", "--variant"):
             value = next(args, None)
             if value is None or value.startswith("-") or (arg == "--python" and request):
                 return None
@@ -191,6 +193,10 @@ def fast_sync(argv: Sequence[str]) -> int | None:
                 project = value
             elif arg == "--python":
                 request = value
+            elif arg == "--variant":
+                if variant is not None:
+                    return None
+                variant = value
             else:
                 lists[_SYNC_LISTS[arg]].append(value)
         else:
@@ -202,8 +208,16 @@ def fast_sync(argv: Sequence[str]) -> int | None:
     root = os.path.abspath(project) if project is not None else nearest_project(os.getcwd())
     if root is None:
         return None
+    venv = os.path.join(root, ".venv")
+    from .variant_stamp import fast_variant_extras
+
+    extras = fast_variant_extras(
+        venv, lists["extra"], variant, "force-variant" in switches, os.environ, detect=True
+    )
+    if extras is None:
+        return None
     text = selection_text(
-        extras=lists["extra"],
+        extras=extras,
         all_extras="all-extras" in switches,
         groups=lists["only-group"] or None,
         add_groups=lists["group"],
@@ -211,11 +225,12 @@ def fast_sync(argv: Sequence[str]) -> int | None:
         exact="inexact" not in switches,
         install_project="no-install-project" not in switches and not lists["only-group"],
     )
-    venv = os.path.join(root, ".venv")
     if not fast_sync_state(root, venv, text, frozen="frozen" in switches, request=request):
         return None
     ui.set_verbosity(verbosity)
-    count = (read_stamp(os.path.join(venv, SYNC_STAMP)) or {}).get("packages", "?")
+    stamp = read_stamp(os.path.join(venv, SYNC_STAMP)) or {}
+    count = stamp.get("packages", "?")
     elapsed = time.perf_counter() - started
-    ui.info(f"Audited {count} package{'' if count == '1' else 's'} in {elapsed:.3f} s")
+    chosen = f"; variant {stamp['variant']}" if stamp.get("variant") else ""
+    ui.info(f"Audited {count} package{'' if count == '1' else 's'} in {elapsed:.3f} s{chosen}")
     return 0

@@ -38,6 +38,9 @@ class Selection:
     ``groups`` None: the lock's ``default-groups`` plus `add_groups`; a set: exactly those
     (``--only-group``). `no_groups` is taken away last (``--no-group``, ``--no-dev``).
     ``install_project`` False: ``--no-install-project``.
+
+    Hardware variants (docs/sync.md): `variant_extras` are the lock's variant extras, of which
+    only `variant` (the chosen one) is installed; ``all_extras`` means every other extra plus it.
     """
 
     extras: frozenset[str] = frozenset()
@@ -46,6 +49,8 @@ class Selection:
     add_groups: frozenset[str] = frozenset()
     no_groups: frozenset[str] = frozenset()
     install_project: bool = True
+    variant: str | None = None
+    variant_extras: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -134,17 +139,23 @@ def groups_for(lock: Pylock, selection: Selection) -> frozenset[str]:
 
 
 def extras_for(lock: Pylock, selection: Selection) -> frozenset[str]:
+    """The extras `selection` asks of `lock` (checked against those it declares); of the variant
+    extras, only the chosen variant's (``--all-extras``: every other extra, and that one)."""
     declared = {canonicalize_name(e) for e in lock.extras or ()}
+    chosen = set() if selection.variant is None else {canonicalize_name(selection.variant)}
     if selection.all_extras:
-        return frozenset(declared)
-    asked = {canonicalize_name(e) for e in selection.extras}
+        asked = chosen
+        base = declared - {canonicalize_name(e) for e in selection.variant_extras}
+    else:
+        asked = {canonicalize_name(e) for e in selection.extras} | chosen
+        base = set()
     unknown = sorted(asked - declared)
     if unknown:
         have = ", ".join(sorted(declared)) or "none"
         raise InstallError(
             f"the lock declares no extra {', '.join(map(repr, unknown))} (it has: {have})"
         )
-    return frozenset(asked)
+    return frozenset(base | asked)
 
 
 def select_packages(

@@ -4,7 +4,8 @@
 changes the environment. It records pallet's version, the lock (its path and the sha256 of its
 bytes), the canonical `selection_text` of the sync's flags, the project's pyproject.toml and
 ``.python-version`` digests, the interpreter (``pyvenv.cfg``'s ``executable``), the
-site-packages folder and its mtime after the sync, and the number of packages. `stamp_matches`
+site-packages folder and its mtime after the sync, and the number of packages; for a lock with
+hardware variants also the variant installed and why (`cli.variant_stamp`). `stamp_matches`
 compares all of it with what is there now, reading a few small files and one ``stat``: the
 fast paths of ``pallet sync`` and ``pallet run`` (`cli.uptodate`) import nothing else. The file
 is JSON written one ``"key": "value"`` per line, which `read_stamp` reads without ``json``
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SYNC_JOURNAL",
     "SYNC_STAMP",
+    "normalize_name",
     "read_stamp",
     "selection_text",
     "stamp_matches",
@@ -38,7 +40,7 @@ PYTHON_VERSION_FILE = ".python-version"
 PYPROJECT = "pyproject.toml"
 
 
-def _normalize(name: str) -> str:
+def normalize_name(name: str) -> str:
     """PEP 503/685 name normalization, without ``re``."""
     out = name.lower().replace("_", "-").replace(".", "-")
     while "--" in out:
@@ -61,7 +63,7 @@ def selection_text(
     like `install.sync.Selection()` with default `SyncOptions`, is ``selection_text()``."""
 
     def names(values: Sequence[str]) -> str:
-        return ",".join(sorted({_normalize(v) for v in values}))
+        return ",".join(sorted({normalize_name(v) for v in values}))
 
     return ";".join(
         [
@@ -151,11 +153,15 @@ def write_stamp(
     site_packages: str,
     packages: int,
     request: str | None = None,
+    variant: Mapping[str, str] | None = None,
 ) -> None:
-    """Write the stamp (atomically; last thing a successful sync does)."""
+    """Write the stamp (atomically; last thing a successful sync does). `variant`: the hardware
+    variant's keys (``variant``, ``variant-mode``, ...: `cli.variant_stamp`), for a lock that
+    has variants."""
     import json
 
     values = stamp_values(project_dir, venv, lock_path, request)
+    values.update(variant or {})
     values["selection"] = selection
     values["site-packages"] = site_packages
     values["site"] = str(os.stat(site_packages).st_mtime_ns)

@@ -86,6 +86,8 @@ class SyncOptions:
     #: ``--python``'s request, recorded in the sync stamp (with ``PALLET_PYTHON``)
     python_request: str = ""
     keep: frozenset[str] = frozenset()
+    #: the hardware variant's keys for the sync stamp (`cli.variant_stamp`); none without variants
+    variant_stamp: tuple[tuple[str, str], ...] = ()
     build_installer: RequirementInstaller | None = field(default=None, compare=False)
 
 
@@ -695,6 +697,7 @@ def _write_stamp(
             str(scheme.purelib),
             count,
             options.python_request,
+            dict(options.variant_stamp),
         )
     except OSError as exc:  # the environment is right; only the next sync's fast path is lost
         ui.warn(f"{venv / SYNC_STAMP}: cannot be written: {exc.strerror or exc}")
