@@ -70,6 +70,7 @@ __all__ = [
     "fork_inputs",
     "index_files",
     "index_url",
+    "locked_entry",
     "resolve_lock",
 ]
 
@@ -498,29 +499,43 @@ def _merge(
                 key=lambda dep: (dep.name, dep.version or Version("0")),
             )
         )
-        direct: DirectOrigin | None = None
-        files: tuple[str, tuple[DistFile, ...], DistFile | None] = ("", (), None)
-        if catalog.direct is not None and name in catalog.direct.names:
-            direct = catalog.direct.get(name).origin  # PEP 751 archive/directory/vcs: no files
-            warn_wheel_gaps(name, direct, envs_all)
-        else:
-            files = index_files(spec, catalog, name, version, envs_all)
-        index, wheels, sdist = files
         packages.append(
-            LockedPackage(
-                name=name,
-                version=version,
-                marker=to_marker(terms),
-                requires_python=catalog.requires_python(name, version),
-                index=index,
-                wheels=wheels,
-                sdist=sdist,
-                dependencies=dependencies,
-                direct=direct,
-            )
+            locked_entry(spec, catalog, name, version, envs_all, to_marker(terms), dependencies)
         )
     packages.sort(key=lambda p: (p.name, p.version, str(p.marker) if p.marker else ""))
     return tuple(packages)
+
+
+def locked_entry(
+    spec: ProjectSpec,
+    catalog: Catalog,
+    name: NormalizedName,
+    version: Version,
+    envs: Sequence[Environment],
+    marker: Marker | None,
+    dependencies: tuple[Dependency, ...],
+) -> LockedPackage:
+    """One entry of the lock: a direct reference's origin (PEP 751 archive/directory/vcs: no
+    files), else the index's files kept for ``envs`` (`index_files`)."""
+    direct: DirectOrigin | None = None
+    files: tuple[str, tuple[DistFile, ...], DistFile | None] = ("", (), None)
+    if catalog.direct is not None and name in catalog.direct.names:
+        direct = catalog.direct.get(name).origin
+        warn_wheel_gaps(name, direct, envs)
+    else:
+        files = index_files(spec, catalog, name, version, envs)
+    index, wheels, sdist = files
+    return LockedPackage(
+        name=name,
+        version=version,
+        marker=marker,
+        requires_python=catalog.requires_python(name, version),
+        index=index,
+        wheels=wheels,
+        sdist=sdist,
+        dependencies=dependencies,
+        direct=direct,
+    )
 
 
 def index_files(

@@ -36,7 +36,6 @@ from ..index.models import DirectOrigin, DistFile, DistMetadata, PackageFinder
 from ..project.model import ProjectSpec
 from ..project.variants import VariantSpec
 from .candidates import Catalog
-from .direct import warn_wheel_gaps
 from .environments import Environment, make_universe
 from .evaluate import SharedMarkerEvaluator
 from .files import covers
@@ -62,8 +61,8 @@ from .universal import (
     direct_packages,
     effective_preferences,
     fork_inputs,
-    index_files,
     index_url,
+    locked_entry,
 )
 
 __all__ = [
@@ -420,25 +419,9 @@ class _Merge:
                 )
             )
             catalog = self.inputs[owner[key]].catalog
-            direct: DirectOrigin | None = None
-            files: tuple[str, tuple[DistFile, ...], DistFile | None] = ("", (), None)
-            if catalog.direct is not None and name in catalog.direct.names:
-                direct = catalog.direct.get(name).origin
-                warn_wheel_gaps(name, direct, envs_all)
-            else:
-                files = index_files(self.spec, catalog, name, version, envs_all)
-            index, wheels, sdist = files
             packages.append(
-                LockedPackage(
-                    name=name,
-                    version=version,
-                    marker=to_marker(terms),
-                    requires_python=catalog.requires_python(name, version),
-                    index=index,
-                    wheels=wheels,
-                    sdist=sdist,
-                    dependencies=dependencies,
-                    direct=direct,
+                locked_entry(
+                    self.spec, catalog, name, version, envs_all, to_marker(terms), dependencies
                 )
             )
         packages.sort(key=lambda p: (p.name, p.version, str(p.marker) if p.marker else ""))
