@@ -22,11 +22,18 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from pallet.cli import variants_add
 from pallet.errors import PalletError, ProjectError
-from pallet.project.variants_edit import add_variants, make_plan, parse_backend
+from pallet.project.variants_edit import (
+    add_variants,
+    make_plan,
+    parse_backend,
+    with_lower_bounds,
+)
 from support.lock_tools import lock_pyproject, run_pallet_lock
-from support.torch_index import TorchIndex, build_torch_index
+from support.torch_index import TORCHVISION, TorchIndex, build_torch_index
 
 TIMEOUT = 120
 
@@ -262,6 +269,9 @@ def test_add_then_lock(project: Path, torch_index: TorchIndex, env: dict[str, st
     assert _add(project, torch_index, "torch>=2.5", "torchvision", "--backends", "cpu,cu126") == 0
     data = tomllib.loads((project / "pyproject.toml").read_text())
     assert data["tool"]["pallet"]["variants"]["extras"] == ["cu126", "cpu"]
+    # the bare name got the locked version as its lower bound; the given specifier stayed
+    expected = ["torch>=2.5", f"torchvision>={TORCHVISION}"]
+    assert data["project"]["optional-dependencies"] == {"cu126": expected, "cpu": expected}
     assert data["tool"]["pallet"]["index"][1]["url"] == torch_index.url("cu126")
     lock = tomllib.loads((project / "pylock.toml").read_text())
     assert lock["extras"] == ["cpu", "cu126"]
@@ -418,3 +428,22 @@ def test_a_read_only_project_folder(tmp_path: Path) -> None:
     assert proc.stderr.count("\n") == 1
     assert (root / "pyproject.toml").read_text() == ORIGINAL
     assert sorted(p.name for p in root.iterdir()) == ["pyproject.toml"]
+
+
+@pytest.mark.parametrize(
+    ("given", "versions", "written"),
+    [
+        # PEP 440: a local label is no part of a specifier's version, so the bound is public
+        ("torch", ["2.5.1+cu126", "2.5.1+cpu", "2.5.1"], "torch>=2.5.1"),
+        ("torch", ["2.6.0+cu126", "2.5.1+cpu"], "torch>=2.5.1"),
+        ("jax[cuda12]", ["0.4.35"], "jax[cuda12]>=0.4.35"),
+        ('jax; python_version >= "3.10"', ["0.4.35"], 'jax>=0.4.35; python_version >= "3.10"'),
+        ("torch>=2.4", ["2.5.1+cpu"], "torch>=2.4"),  # a specifier is the user's: kept
+        ("torch @ https://example.org/torch-2.5.1-py3-none-any.whl", ["2.5.1"], None),
+        ("notlocked", [], None),
+    ],
+)
+def test_lower_bounds_from_the_lock(given: str, versions: list[str], written: str | None) -> None:
+    plan = make_plan([given], ["cpu", "cu126"])
+    locked = {canonicalize_name(Requirement(given).name): versions} if versions else {}
+    assert with_lower_bounds(plan, locked).packages == (written or given,)

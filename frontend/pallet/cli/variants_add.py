@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["add_parser", "run"]
 
 _PYPROJECT = "pyproject.toml"
+_LOCK = "pylock.toml"
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubParsersAction
@@ -78,7 +79,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
 def run(args: argparse.Namespace) -> int:
     """Edit pyproject.toml, then lock; user problems raise `PalletError` (the caller prints)."""
     from ..project.pyproject import find_project_root, load_toml
-    from ..project.variants_edit import PYTORCH_INDEX_PATTERN, add_variants, make_plan
+    from ..project.variants_edit import (
+        PYTORCH_INDEX_PATTERN,
+        add_variants,
+        make_plan,
+        with_lower_bounds,
+    )
 
     project: Path | None = getattr(args, "project", None)
     root = project.resolve() if project else find_project_root(Path.cwd())
@@ -103,16 +109,60 @@ def run(args: argparse.Namespace) -> int:
     ui.info(f"added variants {names} (default {plan.default.extra}) to {_PYPROJECT}")
     if args.no_lock:
         return 0
+    lock_path = root / _LOCK
+    old_lock = _read_or_none(lock_path)
     try:
         code = _lock(root, args)
+        if code == 0:
+            # a bare name gets the lowest version the lock chose for it as its lower bound
+            # (``torch>=2.5.1``), so a later lock never goes below what was tested; locking
+            # again keeps every pin (the lock's own preferences), so it costs little
+            bounded = with_lower_bounds(plan, _locked_versions(lock_path))
+            if bounded != plan:
+                _replace(path, add_variants(text, bounded).encode("utf-8"))
+                added = [b for a, b in zip(plan.packages, bounded.packages) if a != b]
+                ui.info(f"lower bounds from the lock: {', '.join(added)}; locking again")
+                code = _lock(root, args)
     except BaseException:
-        _replace(path, before)
-        ui.info(f"{_PYPROJECT} restored: the lock failed")
+        _restore(path, before, lock_path, old_lock)
         raise
     if code != 0:
-        _replace(path, before)
-        ui.info(f"{_PYPROJECT} restored: the lock failed")
+        _restore(path, before, lock_path, old_lock)
     return code
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ProjectError(f"{path.name}: cannot be read ({path}): {exc.strerror}") from exc
+
+
+def _restore(path: Path, before: bytes, lock_path: Path, old_lock: bytes | None) -> None:
+    """pyproject.toml and the lock as they were before the command."""
+    _replace(path, before)
+    if old_lock is None:
+        lock_path.unlink(missing_ok=True)
+    elif _read_or_none(lock_path) != old_lock:
+        _replace(lock_path, old_lock)
+    ui.info(f"{_PYPROJECT} restored: the lock failed")
+
+
+def _locked_versions(lock_path: Path) -> dict[str, list[str]]:
+    """Package name (normalized) -> the versions of its entries in the lock just written."""
+    from packaging.utils import canonicalize_name
+
+    from ..project.pyproject import load_toml
+
+    data = load_toml(lock_path, _LOCK)
+    versions: dict[str, list[str]] = {}
+    for package in data.get("packages", []):
+        if isinstance(package, dict) and "name" in package and "version" in package:
+            name = canonicalize_name(str(package["name"]))
+            versions.setdefault(name, []).append(str(package["version"]))
+    return versions
 
 
 def _lock(root: Path, args: argparse.Namespace) -> int:

@@ -15,14 +15,17 @@ XPU, then CPU, so a machine gets the most specific build it can run.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from ..errors import ProjectError
 
@@ -33,6 +36,7 @@ __all__ = [
     "add_variants",
     "make_plan",
     "parse_backend",
+    "with_lower_bounds",
 ]
 
 #: PyTorch's wheel indexes, one per backend (https://pytorch.org/get-started/locally/).
@@ -130,6 +134,24 @@ def make_plan(
     if chosen is None:
         raise ProjectError(f"--default: {wanted!r} is not one of the backends ({', '.join(seen)})")
     return VariantsPlan(ordered, chosen, tuple(packages), index_pattern)
+
+
+def with_lower_bounds(plan: VariantsPlan, locked: Mapping[str, Sequence[str]]) -> VariantsPlan:
+    """``plan`` with each bare requirement (no version specifier, no URL) given the lowest public
+    version the lock chose for it as a lower bound: ``torch`` -> ``torch>=2.5.1`` when the lock
+    holds ``2.5.1+cpu`` and ``2.5.1+cu126`` (PEP 440: the local label is not part of a
+    specifier's version). Names the lock does not hold are left as they are."""
+    packages = []
+    for text in plan.packages:
+        requirement = Requirement(text)
+        versions = locked.get(canonicalize_name(requirement.name), ())
+        if requirement.specifier or requirement.url or not versions:
+            packages.append(text)
+            continue
+        lowest = min(Version(v) for v in versions)
+        requirement.specifier = SpecifierSet(f">={lowest.public}")
+        packages.append(str(requirement))
+    return dataclasses.replace(plan, packages=tuple(packages))
 
 
 def _descending(backend: Backend) -> tuple[int, ...]:
