@@ -37,7 +37,8 @@ COMMANDS = {
 EXIT_CODES = """exit codes:
   0  done (or the lock is up to date)
   1  the command ran and failed: requirements cannot be satisfied, `lock --check` found the
-     lock missing, stale or invalid, a build backend failed
+     lock missing, stale or invalid, a build backend failed, a requested hardware variant
+     does not fit the machine
   2  bad input: invalid pyproject.toml or command line, a path that cannot be used
   3  a package index cannot be read
   130  interrupted"""
