@@ -151,12 +151,17 @@ class IndexHandler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self.serve(body=False)
 
+    def target(self, parts: list[str]) -> Path:
+        """The file under INDEX_ROOT a request path's parts name (a subclass may map others)."""
+        if ".." in parts:
+            return INDEX_ROOT / "\0"
+        if len(parts) == 2 and parts[0] == "simple":  # PEP 503 names, whatever the spelling
+            return INDEX_ROOT / "simple" / re.sub(r"[-_.]+", "-", parts[1]).lower()
+        return INDEX_ROOT.joinpath(*parts)
+
     def serve(self, body: bool) -> None:
         path = self.path.split("?", 1)[0].split("#", 1)[0]
-        parts = [p for p in path.split("/") if p and p != "."]
-        target = INDEX_ROOT.joinpath(*parts) if ".." not in parts else INDEX_ROOT / "\0"
-        if len(parts) == 2 and parts[0] == "simple":  # PEP 503 names, whatever the spelling
-            target = INDEX_ROOT / "simple" / re.sub(r"[-_.]+", "-", parts[1]).lower()
+        target = self.target([p for p in path.split("/") if p and p != "."])
         if target.is_dir():
             target = target / "index.html"
         with self.stats.lock:
