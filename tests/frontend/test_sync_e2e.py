@@ -265,6 +265,32 @@ def test_offline_from_a_warm_cache(project: Path, env: dict[str, str], tmp_path:
     assert "foo-1.0-py3-none-any.whl" in proc.stderr
 
 
+def test_the_store_keeps_wheels_unpacked_only(
+    project: Path, env: dict[str, str], tmp_path: Path, index: IndexServer
+) -> None:
+    cache = tmp_path / "cache"
+    env = dict(env, PALLET_CACHE_DIR=str(cache))
+    sync(project, env)
+    wheels = {
+        w["hashes"]["sha256"]
+        for p in lock_data(project)["packages"]
+        for w in p.get("wheels", [])
+        if p["name"] in expected(project, [], None)
+    }
+    assert wheels
+    # each installed wheel's tree is in unpacked-v1 under its hash; its archive is gone
+    assert {p.parent.name for p in (cache / "unpacked-v1").glob("*/*/.pallet-unpacked.json")} >= (
+        wheels
+    )
+    assert not [p for p in (cache / "archives-v1").rglob("*.whl") if p.parent.name in wheels]
+    # a second environment takes them from the trees: no file is requested again
+    index.clear()
+    second = copy_project(project, tmp_path / "second")
+    sync(second, env)
+    assert pip_list(second / ".venv") == expected(second, [], None)
+    assert not index.requests_for("/files/")
+
+
 def uv_tool_env(tmp_path: Path, index: IndexServer) -> dict[str, str]:
     from support.lock_tools import uv_env
 

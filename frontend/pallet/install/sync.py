@@ -337,7 +337,10 @@ def _prepare(
     for item in steps:  # a wheel that cannot fit is refused before anything is fetched
         if item.file is not None and item.file.filename.endswith(".whl"):
             _check_tags(item.name, item.file.filename, target)
-    artifacts = [_artifact(w.file) for w in steps if w.file is not None]
+    # A wheel whose hash is unpacked in the store already needs no archive: the store keeps
+    # wheels unpacked only (docs/cache.md), so a 2 GB wheel is neither fetched nor kept twice.
+    ready = _already_unpacked(steps, store)
+    artifacts = [_artifact(w.file) for w in steps if w.file is not None and w.name not in ready]
     if not isinstance(phases, _NoPhases):  # a stat per file, only for a display
         phases.downloading(_not_stored(artifacts, store))
     by_hash: dict[str, list[Wanted]] = {}
@@ -352,6 +355,10 @@ def _prepare(
     jobs = options.jobs or 8
     pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(steps) or 1)))
     started: dict[str, Future[UnpackedWheel]] = {}
+    for name, (done, filename, sha256) in ready.items():
+        wheels[name] = (store.archive(sha256, filename), filename, [sha256])
+        started[name] = Future()
+        started[name].set_result(done)
     lock = threading.Lock()
 
     # wheels to unpack, unpacked, downloads over (the display shows the downloads until then)
@@ -393,7 +400,8 @@ def _prepare(
         with lock:
             unpacking[2] = 1
             phases.phase("Unpacking", unpacking[1], max(unpacking[0], unpacking[1]))
-        _gather(steps, archives, wheels, scratch, store, env, installer, options, project, phases)
+        waiting = [item for item in steps if item.name not in ready]
+        _gather(waiting, archives, wheels, scratch, store, env, installer, options, project, phases)
         with lock:
             unpacking[0] = len(wheels)
         for name, (archive, filename, hashes) in wheels.items():
@@ -414,6 +422,25 @@ def _prepare(
             )
         out[item.name] = _Prepared(done, wheels[item.name][2])
     return out
+
+
+def _already_unpacked(
+    steps: Sequence[Wanted], store: Store
+) -> dict[str, tuple[UnpackedWheel, str, str]]:
+    """name -> (unpacked wheel, file name, sha256) for the locked wheels the store holds
+    unpacked (complete: `load_unpacked` reads its marker)."""
+    ready = {}
+    for item in steps:
+        if item.file is None or not item.file.filename.endswith(".whl"):
+            continue
+        sha256 = item.file.sha256.lower()
+        try:
+            done = load_unpacked(store.unpacked(sha256))
+        except ValueError:  # a malformed hash: fetch says so
+            continue
+        if done is not None:
+            ready[item.name] = (done, item.file.filename, sha256)
+    return ready
 
 
 def _not_stored(artifacts: Sequence[Artifact], store: Store) -> list[Artifact]:
@@ -471,7 +498,18 @@ def _unpack_one(wheel: Path, filename: str, hashes: list[str], store: Store) -> 
     digest = hashes[0].lower() if from_lock else _sha256_file(wheel)
     done = load_unpacked(store.unpacked(digest))
     if done is None:
-        done = unpack_any(wheel, store.unpacked(digest), filename=filename)
+        try:
+            done = unpack_any(wheel, store.unpacked(digest), filename=filename)
+        except InstallError:
+            # another sync may have unpacked it and dropped the archive since: its tree counts
+            done = load_unpacked(store.unpacked(digest))
+            if done is None:
+                raise
+    if from_lock:
+        # the store keeps a wheel unpacked only; the tree is complete, so the archive goes
+        # (another hard link to it, pallet lock's download, stays where it is)
+        with contextlib.suppress(OSError):
+            wheel.unlink()
     return done
 
 
