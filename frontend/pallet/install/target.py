@@ -13,6 +13,7 @@ mtime and size, and the ``packaging`` version (as `python.facts` caches interpre
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -209,7 +210,10 @@ def _run(executable: Path) -> Target:
 
 def target_for(executable: Path, cache_root: Path) -> Target:
     """The markers and tags of the interpreter at `executable` (cached while its file and
-    pallet's ``packaging`` are unchanged)."""
+    pallet's ``packaging`` are unchanged). A venv's ``python`` link and the interpreter it
+    points to give the same markers and tags, so both share one answer (the link resolved):
+    choosing a variant before the venv exists and installing into it probe once."""
+    executable = Path(os.path.realpath(executable))
     cache = FactsCache(cache_root)
     hit = _parse(cache.load(executable, kind="target-", key="target", extra=_EXTRA))
     if hit is not None:
