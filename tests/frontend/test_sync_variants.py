@@ -287,7 +287,12 @@ def test_two_variants_at_once_are_an_error(
 def test_unknown_variant_names_the_variants(project: Path, base_env: dict[str, str]) -> None:
     proc = sync(project, base_env, "--variant", "cu999")
     assert proc.returncode == 1
+    assert proc.stderr.startswith("error: --variant cu999: unknown variant 'cu999'")
     assert "cu126, cu121, rocm, cpu" in proc.stderr
+    # a request from the environment names the variable it came from
+    proc = sync(project, dict(base_env, PALLET_VARIANT="cu999"))
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: PALLET_VARIANT=cu999: unknown variant 'cu999'")
 
 
 def test_extra_of_a_variant_is_a_request(project: Path, base_env: dict[str, str]) -> None:

@@ -113,8 +113,13 @@ def pick_variant(
     recorded = None if auto else read_record(str(venv))
     if distinct:
         facts = _facts(env, cache_root)
-        choice = _choose(variants, facts, env, requested=distinct[0], force=force)
         source = next(source for name, source in asked if name == distinct[0])
+        try:
+            choice = _choose(variants, facts, env, requested=distinct[0], force=force)
+        except VariantError as exc:  # say where the request came from
+            sep = "=" if source.startswith("PALLET_") else " "  # PALLET_VARIANT=x, --variant x
+            given = f"{source}{sep}{distinct[0]}"
+            raise VariantError(f"{given}: {exc}") from None
         why = f"requested with {source}"
         if choice.mode == "forced":
             reason = _reason(choice, choice.name)
