@@ -291,3 +291,41 @@ def test_same_version_from_two_indexes_is_two_entries(
         source: [{"name": "torch", "version": "2.5.1", "index": source}]
         for source in (indexes.url("pypi"), indexes.url("cpu"))
     }
+
+
+def test_every_variants_pages_are_read_at_once(tmp_path: Path) -> None:
+    """The variant packages' pages on each variant's index are requested together, before any
+    is answered (a lock of three variants waits for one round trip, not three)."""
+    import threading
+    import time
+
+    from support.torch_index import build_torch_index
+
+    hold = threading.Event()
+    with build_torch_index(tmp_path / "index", hold=hold) as index:
+        root = tmp_path / "proj"
+        root.mkdir()
+        (root / "pyproject.toml").write_text(index.pyproject(), encoding="utf-8")
+        assert index.server is not None
+        server = index.server
+        wanted = {
+            f"/{b}/{p}/" for b in ("cu126", "rocm6.2", "cpu") for p in ("torch", "torchvision")
+        }
+        lock = subprocess.Popen(
+            [sys.executable, "-m", "pallet", "lock", "--project", str(root)],
+            env=_env(root),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 15
+            while server.peak < len(wanted) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            waiting = server.peak  # every answer is held: these were all asked at once
+        finally:
+            hold.set()
+            _, err = lock.communicate(timeout=TIMEOUT)
+        assert lock.returncode == 0, err
+        assert waiting >= len(wanted)
+        assert wanted <= {r.path for r in server.requests}

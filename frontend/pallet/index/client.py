@@ -155,6 +155,16 @@ class IndexClient:
         hardware variant's index, `resolve.variants`); pages are shared with `files`."""
         return list(self._page_future(canonicalize_name(name), self._configs[index]).result())
 
+    def prefetch_on(self, index: str, names: Iterable[NormalizedName]) -> None:
+        """Start reading these projects' pages on the index named ``index`` (`files_on`),
+        without waiting: a hardware variant's pages on its own index, all variants at once."""
+        try:
+            for name in names:
+                if canonicalize_name(name) not in self.direct_names:
+                    self._page_future(canonicalize_name(name), self._configs[index])
+        except RuntimeError:  # the client was closed: prefetching is only a hint
+            logger.debug("prefetch after close ignored")
+
     @property
     def pages_unasked(self) -> int:
         """How many project pages came from the cache without a request (fresh by their

@@ -120,7 +120,12 @@ class VariantFinder:
         return self._inner.metadata(file)
 
     def prefetch(self, names: Iterable[NormalizedName]) -> None:
-        self._inner.prefetch([n for n in names if n not in self.names])
+        wanted = list(names)
+        self._inner.prefetch([n for n in wanted if n not in self.names])
+        ours = [n for n in wanted if n in self.names]
+        prefetch_on = getattr(self._inner, "prefetch_on", None)
+        if ours and prefetch_on is not None:  # every variant's pages are read at once
+            prefetch_on(self.index, ours)
 
     def __getattr__(self, name: str) -> Any:  # direct(), lock_files(), … as the finder has them
         return getattr(self._inner, name)
