@@ -7,7 +7,6 @@ packages have a file for the platform, else the default (cpu).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 from packaging.markers import default_environment
 from packaging.tags import Tag
-from support.lock_tools import run_pallet_lock, uv_env
+from support.lock_tools import pallet_env, run_pallet_lock, uv_env
 from support.variant_index import LINUX, LINUX_ARM, MAC_ARM, MAC_X86, WIN, WIN_ARM, VariantIndexes
 
 if sys.version_info >= (3, 11):
@@ -54,17 +53,6 @@ def _expected(platform: str, extras: tuple[str, ...]) -> str:
     return {"cu126": "2.5.1+cu126", "rocm": "2.5.1+rocm6.2"}[chosen]
 
 
-def _env(root: Path) -> dict[str, str]:
-    out = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_", "PALLET_"))}
-    out.update(
-        PALLET_CACHE_DIR=str(root / "cache"),
-        NETRC=str(root / "no-netrc"),
-        PIP_CONFIG_FILE=os.devnull,
-        NO_COLOR="1",
-    )
-    return out
-
-
 @pytest.fixture(scope="module")
 def indexes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VariantIndexes]:
     with VariantIndexes(tmp_path_factory.mktemp("variant-indexes")) as served:
@@ -80,7 +68,7 @@ def locked(
     (root / "pyproject.toml").write_text(indexes.pyproject(), encoding="utf-8")
     for server in indexes.servers.values():
         server.clear()
-    proc = run_pallet_lock(root, _env(root), timeout=TIMEOUT)
+    proc = run_pallet_lock(root, pallet_env(root), timeout=TIMEOUT)
     assert proc.returncode == 0, proc.stderr
     assert "will fail" not in proc.stderr  # no warning: CUDA on macOS is not a gap
     requests = indexes.metadata_requests()
@@ -313,7 +301,7 @@ def test_every_variants_pages_are_read_at_once(tmp_path: Path) -> None:
         }
         lock = subprocess.Popen(
             [sys.executable, "-m", "pallet", "lock", "--project", str(root)],
-            env=_env(root),
+            env=pallet_env(root),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

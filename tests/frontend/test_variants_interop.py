@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from support.lock_tools import lock_pyproject, run_pallet_lock, uv_env, uv_install
+from support.lock_tools import lock_pyproject, pallet_env, run_pallet_lock, uv_env, uv_install
 from support.torch_index import TorchIndex, build_torch_index
 
 UV = Path(sys.executable).parent / "uv"
@@ -38,21 +38,10 @@ def torch_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TorchIndex
         yield index
 
 
-def _pallet_env(root: Path) -> dict[str, str]:
-    out = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_", "PALLET_"))}
-    out.update(
-        PALLET_CACHE_DIR=str(root / "cache"),
-        NETRC=str(root / "no-netrc"),
-        PIP_CONFIG_FILE=os.devnull,
-        NO_COLOR="1",
-    )
-    return out
-
-
 def _lock(root: Path, pyproject: str) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "pyproject.toml").write_text(pyproject, encoding="utf-8")
-    proc = run_pallet_lock(root, _pallet_env(root), timeout=TIMEOUT)
+    proc = run_pallet_lock(root, pallet_env(root), timeout=TIMEOUT)
     assert proc.returncode == 0, proc.stderr
     return root / "pylock.toml"
 
@@ -162,7 +151,7 @@ def test_pip_installs_the_named_variant(
     subprocess.run(
         [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=TIMEOUT
     )
-    env = {**_pallet_env(tmp_path), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    env = {**pallet_env(tmp_path), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     env["PIP_CACHE_DIR"] = str(tmp_path / "pip-cache")
     source = f"{torch_lock}[{extra}]" if extra else str(torch_lock)
     proc = subprocess.run(
@@ -221,7 +210,7 @@ def test_variants_add_then_uv(
         ]
     )
     args.verbose, args.quiet = False, True
-    for key, value in _pallet_env(tmp_path).items():
+    for key, value in pallet_env(tmp_path).items():
         monkeypatch.setenv(key, value)
     assert variants_add.run(args) == 0
     expected = _expected_torch(torch_index, tmp_path, "cu126")

@@ -17,6 +17,19 @@ from typing import Any, Union
 StrPath = Union[str, Path]
 
 
+def pallet_env(root: Path) -> dict[str, str]:
+    """pallet's environment for a test: its own cache under ``root``, no netrc, no pip/uv
+    configuration, no colour."""
+    out = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_", "PALLET_"))}
+    out.update(
+        PALLET_CACHE_DIR=str(root / "cache"),
+        NETRC=str(root / "no-netrc"),
+        PIP_CONFIG_FILE=os.devnull,
+        NO_COLOR="1",
+    )
+    return out
+
+
 def run_pallet_lock(
     project: Path,
     env: Mapping[str, str],
