@@ -42,7 +42,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
         epilog=(
             "examples:\n"
             "  pallet export -o requirements.txt\n"
-            "  pallet export --no-dev --no-emit-project | pip install --require-hashes -r /dev/stdin\n"
+            "  pallet export --no-dev --no-emit-project -o requirements.txt\n"
+            "  pip install --require-hashes --no-deps -r requirements.txt\n"
             "  pallet export --extra cli --group test --no-hashes\n"
             "  pallet export --variant cu126 -o requirements-cuda.txt\n"
             "  pallet export --format pylock --only-group docs -o pylock.docs.toml"
@@ -128,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     _lock_first(root, args)
 
     from ..install.select import extras_for, groups_for, load_pylock
-    from ..lock.export import pylock_subset, requirements_txt, select_entries
+    from ..lock.export import pylock_subset, requirements_txt, select_entries, unhashable
     from ..lock.pylock import read_lock
 
     lock_path = root / "pylock.toml"
@@ -137,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
     checked = load_pylock(lock_path)  # PEP 751 as packaging reads it: the names checked there
     extras, groups = extras_for(checked, selection), groups_for(checked, selection)
     entries = select_entries(lock, extras, groups)
+    cannot: list[str] = []
     if args.format == "pylock":
         text = pylock_subset(lock, entries)
         _check_pylock(text)
@@ -151,12 +153,22 @@ def run(args: argparse.Namespace) -> int:
             project=root if emit else None,
             header=_header(lock_path, out_dir, extras, groups, selection.variant),
         )
+        unhashed = unhashable(entries)
+        cannot = [*(["the project (-e)"] if emit else []), *unhashed]
+        if args.no_hashes or len(unhashed) == len(entries):
+            cannot = []  # no line has a hash: pip checks none
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
         _write(output, text)
         ui.info(f"Exported {len(entries)} packages to {output}")
+    if cannot:
+        ui.warn(
+            "pip's hash-checking mode (on when any line has a --hash) refuses "
+            f"{', '.join(cannot)}: no single file to hash; for pip, export with "
+            "--no-emit-project or --no-hashes"
+        )
     return 0
 
 
@@ -165,7 +177,7 @@ def _output_path(args: argparse.Namespace, root: Path) -> Path | None:
     pyproject.toml, or (``--format pylock``) is not named as PEP 751 requires."""
     if args.output is None:
         return None
-    output = Path(os.path.abspath(args.output))
+    output = Path(os.path.normpath(Path(args.output).absolute()))
     for own in ("pylock.toml", "pyproject.toml"):
         if output == root.absolute() / own:
             raise PalletError(f"{args.output}: is the project's {own}; write the export elsewhere")
@@ -268,8 +280,8 @@ def _write(output: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, output)
+        Path(tmp).chmod(0o644)
+        Path(tmp).replace(output)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise PalletError(f"{output}: cannot be written: {exc.strerror or exc}") from None

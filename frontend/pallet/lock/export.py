@@ -35,6 +35,7 @@ __all__ = [
     "pylock_subset",
     "requirements_txt",
     "select_entries",
+    "unhashable",
 ]
 
 PYPI_SIMPLE = "https://pypi.org/simple"
@@ -80,6 +81,17 @@ def requirements_txt(
     return "\n".join(lines) + "\n"
 
 
+def unhashable(entries: Sequence[Selected]) -> list[str]:
+    """The entries no ``--hash`` can cover (a directory, a VCS checkout): pip's hash-checking
+    mode, on as soon as one line has a hash, refuses them (pip issue 4995), as it refuses
+    ``-e``."""
+    return sorted(
+        e.package.name
+        for e in entries
+        if e.package.direct is not None and e.package.direct.kind in ("directory", "vcs")
+    )
+
+
 def _index_lines(entries: Sequence[Selected], lock_dir: Path, out_dir: Path) -> list[str]:
     """pip reads one ``--index-url`` and any number of ``--extra-index-url``: the index most
     entries come from is the first (none when that is PyPI, pip's default), the rest are extra.
@@ -114,7 +126,9 @@ def _requirement(entry: Selected, lock_dir: Path, out_dir: Path, hashes: bool) -
     if direct.kind == "vcs":
         return [f"{package.name} @ {_vcs_url(direct, lock_dir)}{marker}"]
     if direct.kind == "directory":
-        where = _relative(_local(direct.path or "", lock_dir), out_dir)
+        path = direct.path or ""
+        # relative in the lock (to its folder): relative to the output; absolute stays so
+        where = path if Path(path).is_absolute() else _relative(lock_dir / path, out_dir)
         if direct.subdirectory:
             where = posixpath.join(where, direct.subdirectory)
         return [f"{'-e ' if direct.editable else ''}{where}{marker}"]
@@ -123,6 +137,9 @@ def _requirement(entry: Selected, lock_dir: Path, out_dir: Path, hashes: bool) -
     if direct.url is not None:
         url = direct.url + (f"#subdirectory={direct.subdirectory}" if direct.subdirectory else "")
         return _with_hashes(f"{package.name} @ {url}{marker}", digests, hashes)
+    if Path(direct.path or "").is_absolute():  # as the project gave it: a PEP 508 file URL
+        line = f"{package.name} @ {Path(direct.path or '').as_uri()}{marker}"
+        return _with_hashes(line, digests, hashes)
     where = _relative(_local(direct.path or "", lock_dir), out_dir)
     return _with_hashes(f"{where}{marker}", digests, hashes)
 
@@ -153,8 +170,8 @@ def _local(path: str, lock_dir: Path) -> Path:
 def _relative(path: Path, out_dir: Path) -> str:
     """`path` relative to `out_dir`, spelled so pip takes it for a path: ``./x``, ``../x``,
     ``.``."""
-    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(out_dir)).replace(os.sep, "/")
-    return rel if rel == "." or rel.startswith("../") else f"./{rel}"
+    rel = os.path.relpath(path, out_dir).replace(os.sep, "/")  # both made absolute first
+    return rel if rel in (".", "..") or rel.startswith("../") else f"./{rel}"
 
 
 def pylock_subset(lock: Lock, entries: Sequence[Selected]) -> str:

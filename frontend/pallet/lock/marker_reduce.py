@@ -114,7 +114,7 @@ def _decide(atom: str, extras: frozenset[str], groups: frozenset[str]) -> _Expr:
     if "extra" in words:  # a PEP 508 ``extra == "x"`` term: true when x is selected
         return any(marker.evaluate({"extra": e}) for e in extras) if extras else False
     environment = {"extras": extras, "dependency_groups": groups}
-    return marker.evaluate(environment, "lock_file")  # type: ignore[arg-type]
+    return marker.evaluate(environment, "lock_file")
 
 
 def _render(expr: _Expr, parent: str = "") -> str:
