@@ -376,19 +376,28 @@ def variant_project(tmp_path_factory: pytest.TempPathFactory, shared_cache: Path
     with variant_indexes(tmp_path_factory.mktemp("variant-indexes")) as served:
         root = tmp_path_factory.mktemp("gpuapp") / "gpuapp"
         root.mkdir()
-        (root / "pyproject.toml").write_text(variant_pyproject(served, ("cu126", "cpu")))
+        (root / "pyproject.toml").write_text(variant_pyproject(served, ("cu126", "cu124", "cpu")))
         proc = pallet(root, _module_env(shared_cache), "lock")
         assert proc.returncode == 0, proc.stderr
         yield root
 
 
-@pytest.mark.parametrize(("flags", "variant"), [((), "cpu"), (("--variant", "cu126"), "cu126")])
+@pytest.mark.parametrize(
+    ("flags", "variant", "here"),
+    [
+        ((), "cpu", "cpu"),
+        (("--variant", "cu126"), "cu126", "cu126"),
+        # cu124 has Windows wheels only: elsewhere the lock installs the default's build
+        (("--variant", "cu124"), "cu124", "cpu"),
+    ],
+)
 def test_variants_export_the_chosen_builds(
     variant_project: Path,
     env: dict[str, str],
     tmp_path: Path,
     flags: tuple[str, ...],
     variant: str,
+    here: str,
 ) -> None:
     out = tmp_path / "requirements.txt"
     proc = pallet(variant_project, env, "export", "--no-emit-project", "-o", str(out), *flags)
@@ -396,18 +405,30 @@ def test_variants_export_the_chosen_builds(
     text = out.read_text(encoding="utf-8")
     assert f"variant: {variant}" in text
     torch = [line for line in text.splitlines() if line.startswith("torch==")]
-    # one line per platform class at most, and the chosen build among them
-    assert any(line.startswith(f"torch==2.5.1+{variant}") for line in torch), torch
+    if variant == "cu124":  # each build with the environment marker of where it installs
+        assert torch == [
+            'torch==2.5.1+cpu ; sys_platform != "win32" or platform_machine != "AMD64" \\',
+            'torch==2.5.1+cu124 ; sys_platform == "win32" and platform_machine == "AMD64" \\',
+        ]
+    else:  # the chosen build everywhere: no marker left
+        assert torch == [f"torch==2.5.1+{variant} \\"]
     venv = fresh_venv(tmp_path / "venv")
     pip_install(venv, out, "--require-hashes")
     installed = {k: v for k, v in pip_list(venv).items() if k != "pip"}
     assert installed == pylock_selection(lock_data(variant_project), [variant], None)
-    assert installed["torch"] == f"2.5.1+{variant}"
+    assert installed["torch"] == f"2.5.1+{here}"
+    # the same selection as a PEP 751 file: packaging selects the same set from it
+    sel = tmp_path / "pylock.sel.toml"
+    proc = pallet(variant_project, env, "export", "--format", "pylock", "-o", str(sel), *flags)
+    assert proc.returncode == 0, proc.stderr
+    data = tomllib.loads(sel.read_text(encoding="utf-8"))
+    assert validate_lock(data) == []
+    assert {str(p.name): str(p.version) for p, _ in Pylock.from_dict(data).select()} == installed
 
 
 def test_an_unknown_variant_names_the_lock_s(variant_project: Path, env: dict[str, str]) -> None:
     proc = pallet(variant_project, env, "export", "--variant", "rocm")
     assert proc.returncode == 1
     assert proc.stderr == (
-        "error: --variant rocm: not a variant of pylock.toml (it has: cu126, cpu)\n"
+        "error: --variant rocm: not a variant of pylock.toml (it has: cu126, cu124, cpu)\n"
     )

@@ -44,7 +44,61 @@ def reduce_marker(
     decided = _fold(expr, frozenset(extras), frozenset(groups))
     if isinstance(decided, bool):
         return decided
+    constant = _constant(decided)
+    if constant is not None:
+        return constant
     return str(Marker(_render(decided)))
+
+
+#: at most this many distinct terms are tried in every combination (2**12 evaluations)
+_MAX_TERMS = 12
+
+
+def _constant(expr: _Expr) -> bool | None:
+    """True or False when `expr` has that value whatever each of its terms is (a variant's
+    ``A or not-A`` left over once its extras are decided); None otherwise, or when it has too
+    many terms to try. Terms are taken as independent: sound, though not every constant is
+    found (``sys_platform == "a" and sys_platform == "b"`` is not)."""
+    atoms = sorted(_atoms(expr))
+    if len(atoms) > _MAX_TERMS:
+        return None
+    seen = set()
+    for bits in range(2 ** len(atoms)):
+        values = {atom: bool(bits >> i & 1) for i, atom in enumerate(atoms)}
+        seen.add(_value(expr, values))
+        if len(seen) == 2:
+            return None
+    return seen.pop()
+
+
+def _positive(atom: str) -> tuple[str, bool]:
+    """The term without its negation, and whether it had one: ``a != "x"`` is not
+    ``a == "x"``, ``"x" not in a`` is not ``"x" in a`` (PEP 508 operators)."""
+    tokens = _tokens(atom)
+    if tokens[1] == "!=":
+        return " ".join([tokens[0], "==", tokens[2]]), True
+    if tokens[1] == "not":
+        return " ".join([tokens[0], "in", tokens[3]]), True
+    return atom, False
+
+
+def _atoms(expr: _Expr) -> set[str]:
+    if isinstance(expr, str):
+        return {_positive(expr)[0]}
+    if isinstance(expr, bool):  # pragma: no cover - folded away before this
+        return set()
+    return set().union(*(_atoms(p) for p in expr[1]))
+
+
+def _value(expr: _Expr, values: dict[str, bool]) -> bool:
+    if isinstance(expr, bool):  # pragma: no cover - folded away before this
+        return expr
+    if isinstance(expr, str):
+        atom, negated = _positive(expr)
+        return values[atom] != negated
+    op, parts = expr
+    results = (_value(p, values) for p in parts)
+    return all(results) if op == "and" else any(results)
 
 
 def _tokens(text: str) -> list[str]:

@@ -64,3 +64,18 @@ def test_decided_terms_fold_to_constants_and_plain_markers() -> None:
     nested = 'sys_platform == "linux" and ("a" in extras or os_name == "nt" or "b" in extras)'
     assert reduce_marker(nested, (), ()) == 'sys_platform == "linux" and os_name == "nt"'
     assert reduce_marker(nested, {"b"}, ()) == 'sys_platform == "linux"'
+
+
+def test_what_is_left_always_true_or_never_true_is_decided() -> None:
+    # a variant's default build: "not the other variant's platform, or no other variant asked"
+    text = (
+        'sys_platform != "win32" or platform_machine != "AMD64" or '
+        '(sys_platform == "win32" and platform_machine == "AMD64" and "cu124" not in extras)'
+    )
+    assert reduce_marker(text, (), ()) is True
+    assert reduce_marker(text, {"cu124"}, ()) == (
+        'sys_platform != "win32" or platform_machine != "AMD64"'
+    )
+    never = 'os_name == "nt" and ("a" in extras or os_name != "nt")'
+    assert reduce_marker(never, (), ()) is False
+    assert reduce_marker(never, {"a"}, ()) == 'os_name == "nt"'
