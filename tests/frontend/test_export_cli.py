@@ -432,3 +432,19 @@ def test_an_unknown_variant_names_the_lock_s(variant_project: Path, env: dict[st
     assert proc.stderr == (
         "error: --variant rocm: not a variant of pylock.toml (it has: cu126, cu124, cpu)\n"
     )
+
+
+def test_a_reader_that_stops_early_is_no_error(project: Path, env: dict[str, str]) -> None:
+    # `true` exits without reading: pallet writes into a closed pipe (EPIPE)
+    command = f"set -o pipefail; {sys.executable} -m pallet export --frozen | true"
+    proc = subprocess.run(
+        ["bash", "-c", command],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""

@@ -158,8 +158,13 @@ def run(args: argparse.Namespace) -> int:
         if args.no_hashes or len(unhashed) == len(entries):
             cannot = []  # no line has a hash: pip checks none
     if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader stopped early (`| head`): nothing to report
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's exit flush is quiet
+            return 0
     else:
         _write(output, text)
         ui.info(f"Exported {len(entries)} packages to {output}")
