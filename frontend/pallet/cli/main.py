@@ -26,6 +26,7 @@ __all__ = ["COMMANDS", "make_parser", "route_logging", "run"]
 COMMANDS = {
     "build": "build",
     "cache": "cache",
+    "export": "export",
     "lock": "lock",
     "python": "python",
     "run": "run",
