@@ -518,3 +518,35 @@ def test_a_lock_that_records_the_projects_version_is_named(
     assert code == 0
     assert "warning: pylock.toml records demo 1.2.3: lock again" in err
     assert (root / "pylock.toml").read_text() == LOCK_NAMING_THE_PROJECT
+
+
+def test_sync_installs_the_new_version(tmp_path: Path) -> None:
+    """``--sync``: the editable install's metadata (read by importlib.metadata in the venv, not
+    by pallet) carries the new version."""
+    env = pallet_env(tmp_path)
+    root = _project(
+        tmp_path,
+        _bare("1.2.3") + 'requires-python = ">=3.9"\ndependencies = []\n\n' + PALLET_CORE,
+    )
+    (root / "src" / "demo").mkdir(parents=True)
+    (root / "src" / "demo" / "__init__.py").write_text("")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pallet", "version", "--bump", "minor", "--sync"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "demo 1.2.3 => 1.3.0\n"
+    python = root / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    installed = subprocess.run(
+        [str(python), "-c", "import importlib.metadata as m; print(m.version('demo'))"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=True,
+    )
+    assert installed.stdout.strip() == "1.3.0"
