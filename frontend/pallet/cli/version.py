@@ -98,13 +98,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
 
 def run(args: argparse.Namespace) -> int:
     """Show, set or bump; user problems raise `PalletError` (the caller prints them)."""
-    from ..project.pyproject import find_project_root, load_toml
-
     if args.value is not None and args.bump:
         raise PalletError("give a VERSION or --bump, not both")
-    root = args.project.resolve() if args.project else find_project_root(Path.cwd())
+    root = args.project.resolve() if args.project else _find_root(Path.cwd())
     path = root / _PYPROJECT
-    data = load_toml(path, _PYPROJECT)
+    data = _load(path)
     project = data.get("project")
     if not isinstance(project, dict):
         raise ProjectError(f"{_PYPROJECT}: [project] table is missing", path=_PYPROJECT)
@@ -142,6 +140,36 @@ def run(args: argparse.Namespace) -> int:
         if args.sync:
             return _sync(root, args)
     return 0
+
+
+def _find_root(start: Path) -> Path:
+    """The nearest folder holding pyproject.toml; `pallet.project.pyproject` says why not
+    (imported only then: it brings in the whole project model, most of this command's time)."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / _PYPROJECT).is_file():
+            return folder
+    from ..project.pyproject import find_project_root
+
+    return find_project_root(start)
+
+
+def _load(path: Path) -> dict[str, Any]:
+    """pyproject.toml parsed; any problem is `pallet.project.pyproject.load_toml`'s message
+    (file, line and column)."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_bytes().decode("utf-8"))
+        return data
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        from ..project.pyproject import load_toml
+
+        return load_toml(path, _PYPROJECT)
 
 
 def _static_version(project: dict[str, Any]) -> Version:
