@@ -32,6 +32,7 @@ COMMANDS = {
     "run": "run",
     "sync": "sync",
     "variants": "variants",
+    "version": "version",
 }
 
 #: The exit codes every command keeps to (also in docs/lock.md and `pallet.errors`).
