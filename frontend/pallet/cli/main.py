@@ -30,6 +30,7 @@ COMMANDS = {
     "python": "python",
     "run": "run",
     "sync": "sync",
+    "tree": "tree",
     "variants": "variants",
 }
 
