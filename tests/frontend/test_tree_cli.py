@@ -257,3 +257,15 @@ def test_variant_lock_shows_the_default_variant_or_the_asked_one(
             f"└── torchvision v0.20.1+{build} (extra: {build})\n"
             f"    └── torch v2.5.1+{build} (*)\n"
         )
+
+
+def test_outdated_asks_each_package_of_its_own_index(
+    variant_project: tuple[Path, VariantIndexes], env: dict[str, str], tmp_path: Path
+) -> None:
+    root, served = variant_project
+    fresh = dict(env, PALLET_CACHE_DIR=str(tmp_path / "cache"))  # no cached pages
+    main_before = served.servers["main"].count("/simple/torch")
+    out = tree(root, fresh, "--frozen", "--variant", "cu126", "--outdated", "--depth", "1")
+    assert "latest" not in out  # each index has one version of each package
+    assert served.servers["cu126"].count("/simple/torch/") >= 1
+    assert served.servers["main"].count("/simple/torch") == main_before

@@ -156,6 +156,8 @@ def _environment(spec: ProjectSpec, args: argparse.Namespace) -> dict[str, str]:
 def _latest(spec: ProjectSpec, graph: Graph, *, offline: bool) -> dict[str, str]:
     """name -> the newest final (or, when it has no final, any) version the project's index
     offers, for each package of the graph that is behind it (yanked files not counted)."""
+    from packaging.utils import canonicalize_name
+
     from ..index.cache import Cache
     from ..index.client import IndexClient
 
@@ -170,9 +172,23 @@ def _latest(spec: ProjectSpec, graph: Graph, *, offline: bool) -> dict[str, str]
         speculate=False,
         root=spec.root,
     ) as client:
-        client.prefetch(names)
+        by_url = {i.url.rstrip("/"): i.name for i in spec.indexes}
+        where: dict[str, str | None] = {}
+        for name in names:  # the index each entry came from (a hardware variant's, say)
+            index = graph.packages[graph.entries_named(name)[0]].index.rstrip("/")
+            where[name] = by_url.get(index)
+            if where[name] is not None:
+                client.prefetch_on(str(where[name]), [canonicalize_name(name)])
+            else:
+                client.prefetch([canonicalize_name(name)])
         for name in names:
-            versions = {f.version for f in client.files(name) if not f.is_yanked}
+            index_name = where[name]
+            files = (
+                client.files_on(index_name, canonicalize_name(name))
+                if index_name is not None
+                else client.files(canonicalize_name(name))
+            )
+            versions = {f.version for f in files if not f.is_yanked}
             finals = {v for v in versions if not v.is_prerelease} or versions
             newest = max(finals, default=None)
             mine = max(graph.packages[i].version for i in graph.entries_named(name))
