@@ -181,6 +181,15 @@ def test_invert_walks_up_to_the_project(project: Path, env: dict[str, str]) -> N
         "└── gamma v1.0\n"
         "    └── alpha v1.0 (*)\n"
     )
+    # cut by --depth, alpha is not expanded under beta, so it is no repeat under gamma
+    assert tree(project, env, "--invert", "delta", "--depth", "2") == (
+        "delta v1.0\n"
+        "├── beta v1.0\n"
+        "│   └── alpha v1.0\n"
+        "├── demo v1.0\n"
+        "└── gamma v1.0\n"
+        "    └── alpha v1.0\n"
+    )
     assert tree(project, env, "--invert", "pytest") == "pytest v8.0\n└── demo v1.0 (group: dev)\n"
 
 

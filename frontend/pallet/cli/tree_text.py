@@ -58,7 +58,8 @@ def render_tree(graph: Graph, options: TreeOptions) -> list[str]:
         lines.append(prefix + branch + _label(graph, edge, options) + mark + _marker(graph, node))
         if repeated:
             return
-        seen.add(node)
+        if level < options.depth:  # a node cut by --depth is drawn in full where it comes again
+            seen.add(node)
         inner = prefix + ("" if not branch else "    " if branch == "└── " else "│   ")
         for n, child in enumerate(children):
             last = n == len(children) - 1
