@@ -257,7 +257,11 @@ def test_variant_lock_shows_the_default_variant_or_the_asked_one(
     root, _ = variant_project
     # pylock.toml's [tool.pallet] variants: cu126 then cpu, cpu the default; each variant's
     # extra takes torch and torchvision (which requires torch) from its own index
-    for flag, build in (([], "cpu"), (["--variant", "cu126"], "cu126")):
+    for flag, build in (
+        ([], "cpu"),
+        (["--variant", "cu126"], "cu126"),
+        (["--extra", "cu126"], "cu126"),
+    ):
         assert tree(root, env, "--frozen", *flag) == (
             "gpuapp v1.0\n"
             "├── filelock v3.16.1\n"

@@ -122,9 +122,10 @@ def _graph(args: argparse.Namespace, spec: ProjectSpec, lock: Lock) -> Graph:
         if args.all_extras
         else {canonicalize_name(e) for e in args.extra}
     )
-    if lock.variants is not None:
+    if lock.variants is not None:  # one variant: --variant, a variant's --extra, the default
+        asked = [e for e in map(canonicalize_name, args.extra) if e in variants]
         extras -= set(variants)
-        extras.add(canonicalize_name(args.variant or lock.variants.default))
+        extras.add(canonicalize_name(args.variant or next(iter(asked), lock.variants.default)))
     groups = {canonicalize_name(g) for g in [*lock.default_groups, *args.group]}
     groups -= {canonicalize_name(g) for g in [*args.no_group, *(["dev"] if args.no_dev else [])]}
     roots: list[tuple[Requirement, str]] = [(r, "") for r in spec.dependencies]
