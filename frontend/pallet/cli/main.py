@@ -31,6 +31,7 @@ COMMANDS = {
     "python": "python",
     "run": "run",
     "sync": "sync",
+    "tree": "tree",
     "variants": "variants",
     "version": "version",
 }
