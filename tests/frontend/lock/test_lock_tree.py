@@ -1,6 +1,7 @@
 """`lock.marker_reduce.reduce_marker` as `pallet tree` uses it, judged by packaging: for every
-selection and environment, the reduced marker must answer as ``packaging.markers.Marker.evaluate`` answers for the whole PEP 751
-marker in the ``lock_file`` context (extras and dependency_groups as sets)."""
+selection and environment, the reduced marker must answer as ``packaging.markers.Marker.evaluate``
+answers for the whole PEP 751 marker in the ``lock_file`` context (extras and dependency_groups as
+sets)."""
 
 from __future__ import annotations
 
