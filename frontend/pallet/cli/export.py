@@ -120,13 +120,13 @@ def run(args: argparse.Namespace) -> int:
     route_logging(getattr(args, "verbose", False))
     if args.only_group and (args.group or args.no_dev):
         raise PalletError("--only-group cannot be combined with --group or --no-dev")
-    from .sync import _lock_first, _project_root
+    from .sync import lock_first, project_root
 
     args.lock = None  # sync's helpers: the project's own pylock.toml
     args.dry_run = False
-    root = _project_root(args)
+    root = project_root(args)
     output = _output_path(args, root)
-    _lock_first(root, args)
+    lock_first(root, args)
 
     from ..install.select import extras_for, groups_for, load_pylock
     from ..lock.export import pylock_subset, requirements_txt, select_entries, unhashable

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ..python.venv import VenvInterpreter
     from .variant_choice import VariantPick
 
-__all__ = ["ROUTES_LOGGING", "add_parser", "run"]
+__all__ = ["ROUTES_LOGGING", "add_parser", "lock_first", "project_root", "run", "sync_interpreter"]
 
 ROUTES_LOGGING = True
 VENV = ".venv"
@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     route_logging(getattr(args, "verbose", False))
     if args.only_group and (args.group or args.no_dev):
         raise PalletError("--only-group cannot be combined with --group or --no-dev")
-    root = _project_root(args)
+    root = project_root(args)
     has_project = (root / "pyproject.toml").is_file()
     from ..install.sync import locked_project
 
@@ -150,7 +150,7 @@ def _sync(
 ) -> tuple[list[Change], VariantPick | None]:
     lock_path = args.lock.absolute() if args.lock is not None else root / "pylock.toml"
     if args.lock is None:
-        _lock_first(root, args)
+        lock_first(root, args)
     elif not lock_path.is_file():
         raise PalletError(f"{lock_path}: does not exist")
 
@@ -160,7 +160,7 @@ def _sync(
     requires_python, build_installer, pyproject = (
         _project_facts(root) if has_project else (None, None, {})
     )
-    interpreter = _interpreter(root, args, requires_python)
+    interpreter = sync_interpreter(root, args, requires_python)
     venv = root / VENV
     store = Store.default()
     # a refused request changes nothing
@@ -238,7 +238,7 @@ def _record_variant(venv: Path, variant: VariantPick) -> None:
         raise PalletError(f"{venv}: cannot record the variant: {exc.strerror or exc}") from None
 
 
-def _project_root(args: argparse.Namespace) -> Path:
+def project_root(args: argparse.Namespace) -> Path:
     """The project folder (pyproject.toml from here or --project upwards), found with the
     standard library; with --lock and no project, the current folder."""
     from ..errors import ProjectError
@@ -257,7 +257,7 @@ def _project_root(args: argparse.Namespace) -> Path:
     )
 
 
-def _lock_first(root: Path, args: argparse.Namespace) -> None:
+def lock_first(root: Path, args: argparse.Namespace) -> None:
     """Lock when pylock.toml is missing or stale; ``--locked`` fails instead, ``--frozen`` and
     ``--dry-run`` use the file as it is (a dry run writes nothing, the lock included)."""
     from .uptodate import LOCK_FILE, is_fresh
@@ -330,7 +330,7 @@ def _project_facts(root: Path) -> tuple[SpecifierSet | None, Any, dict[str, Any]
     return requires_python, IndexInstaller(str(default["url"]) if default else None, flat), data
 
 
-def _interpreter(
+def sync_interpreter(
     root: Path, args: argparse.Namespace, requires_python: SpecifierSet | None
 ) -> VenvInterpreter:
     """The venv's interpreter: the existing pallet .venv's own when nothing asks for another

@@ -1,6 +1,6 @@
 """``pallet tree``: the project's dependency tree, read from its lock (docs/tree.md).
 
-The lock first, as ``pallet sync`` takes it (`cli.sync._lock_first`: locked when missing or
+The lock first, as ``pallet sync`` takes it (`cli.sync.lock_first`: locked when missing or
 stale; ``--locked`` fails instead, ``--frozen`` uses it as it is); then `lock.tree.make_graph`
 for the selection and the environment (the project's interpreter, as sync would choose it; or
 every environment with ``--universal``), drawn by `cli.tree_text.render_tree`.
@@ -73,12 +73,12 @@ def run(args: argparse.Namespace) -> int:
         raise PalletError(f"--depth {args.depth}: must be 0 or more")
     from ..lock.pylock import read_lock
     from ..project.pyproject import read_project
-    from .sync import _lock_first, _project_root
+    from .sync import lock_first, project_root
     from .tree_text import TreeOptions, render_tree
 
-    args.dry_run, args.lock = False, None  # what _lock_first and _project_root read of sync's
-    root = _project_root(args)
-    _lock_first(root, args)
+    args.dry_run, args.lock = False, None  # what lock_first and project_root read of sync's
+    root = project_root(args)
+    lock_first(root, args)
     spec = read_project(root)
     lock = read_lock(root / "pylock.toml")
     graph = _graph(args, spec, lock)
@@ -148,9 +148,9 @@ def _environment(spec: ProjectSpec, args: argparse.Namespace) -> dict[str, str]:
     """The marker values of the interpreter ``pallet sync`` would use (`cli.sync._interpreter`)."""
     from ..install.target import target_for
     from ..python.facts import FactsCache
-    from .sync import _interpreter
+    from .sync import sync_interpreter
 
-    interpreter = _interpreter(spec.root, args, spec.requires_python)
+    interpreter = sync_interpreter(spec.root, args, spec.requires_python)
     return dict(target_for(Path(interpreter.executable), FactsCache.default().root.parent).markers)
 
 

@@ -75,13 +75,13 @@ def run(args: argparse.Namespace) -> int:
     from ..variants.choose import Choice, VariantDecl, choose
     from ..variants.detect import machine_facts
     from ..variants.report import report_lines
-    from .sync import VENV, _lock_first, _project_root
+    from .sync import VENV, lock_first, project_root
     from .uptodate import LOCK_FILE
     from .variant_choice import lock_variants_of, pick_variant, unavailable_here
     from .variant_stamp import read_record
 
     args.lock = None
-    root = _project_root(args)
+    root = project_root(args)
     lock_args = argparse.Namespace(
         frozen=args.frozen,
         locked=False,
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         offline=args.offline,
         verbose=getattr(args, "verbose", False),
     )
-    _lock_first(root, lock_args)
+    lock_first(root, lock_args)
     variants = lock_variants_of(root / LOCK_FILE)
     cache_root = Store.default().root
     facts = machine_facts(os.environ, str(cache_root))
