@@ -10,7 +10,7 @@ runs when ``git`` is on PATH and the folder is not inside a work tree already
 from __future__ import annotations
 
 import argparse
-import os
+import contextlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -21,6 +21,8 @@ from ..errors import PalletError, ProjectError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from ..project.scaffold import Kind
 
 __all__ = ["add_parser", "run"]
 
@@ -81,13 +83,13 @@ def run(args: argparse.Namespace) -> int:
     if args.script is not None:
         if args.dir is not None or args.package or args.name is not None or args.no_git:
             raise PalletError("--script FILE takes no DIR, --package, --name or --no-git")
-        script = Path(os.path.abspath(args.script))
+        script = args.script.absolute()
         python = _python_version(args.python, script.parent)
         name = script.stem
         _write({script: scaffold.script_text(name, python)}, script.parent)
         ui.info(f"Initialized script `{script.name}` at {script}")
         return 0
-    root = Path(os.path.abspath(args.dir if args.dir is not None else Path.cwd()))
+    root = (args.dir if args.dir is not None else Path.cwd()).absolute()
     if root.exists() and not root.is_dir():
         raise PalletError(f"{root}: exists and is not a folder")
     if (root / "pyproject.toml").exists():
@@ -97,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         )
     source = "--name" if args.name is not None else "the folder name"
     name = scaffold.project_name(args.name if args.name is not None else root.name, source=source)
-    kind = "lib" if args.lib else "package" if args.package else "app"
+    kind: Kind = "lib" if args.lib else "package" if args.package else "app"
     module = name.replace("-", "_") if kind == "app" else scaffold.module_name(name, source=source)
     python = _python_version(args.python, root)
     files = scaffold.project_files(name, module, kind, python, _backend_version())
@@ -165,10 +167,8 @@ def _write(files: dict[Path, str], root: Path) -> None:
         for path in reversed(written):
             path.unlink(missing_ok=True)
         for folder in reversed(made_dirs):
-            try:
+            with contextlib.suppress(OSError):
                 folder.rmdir()
-            except OSError:
-                pass
         where = exc.filename if exc.filename is not None else root
         raise PalletError(f"{where}: cannot write: {exc.strerror or exc}") from exc
 
