@@ -1,4 +1,4 @@
-"""``pallet init``: each kind's files, their build, git, refusals, names, scripts, read-only folders.
+"""``pallet init``: each kind's files, their build, git, refusals, names, scripts, read-only dirs.
 
 Expected values come from outside pallet: names from `packaging.utils.canonicalize_name` (PEP
 503), metadata checked by `packaging.metadata`, the PEP 723 block read with the PEP's own
