@@ -342,3 +342,13 @@ def test_a_failure_midway_removes_what_it_wrote(env: dict[str, str], tmp_path: P
     )
     os.chmod(root / "src", 0o755)
     assert listing(root) == {"src": None}
+
+
+def test_a_new_packaged_app_runs(env: dict[str, str], tmp_path: Path) -> None:
+    """init, then ``pallet run NAME``: locked, synced (the project built editable, offline) and
+    its console script run."""
+    root = tmp_path / "fresh"
+    assert pallet(env, "init", str(root), "--package", "--no-git", "--python", PY).returncode == 0
+    proc = pallet(env, "run", "fresh", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "Hello from fresh!\n"
