@@ -27,6 +27,7 @@ COMMANDS = {
     "build": "build",
     "cache": "cache",
     "export": "export",
+    "init": "init",
     "lock": "lock",
     "python": "python",
     "run": "run",
