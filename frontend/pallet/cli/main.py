@@ -26,10 +26,12 @@ __all__ = ["COMMANDS", "make_parser", "route_logging", "run"]
 COMMANDS = {
     "build": "build",
     "cache": "cache",
+    "completion": "completion",
     "export": "export",
     "lock": "lock",
     "python": "python",
     "run": "run",
+    "self": "self_version",
     "sync": "sync",
     "tree": "tree",
     "variants": "variants",
@@ -65,10 +67,21 @@ def make_parser(only: str | None = None) -> argparse.ArgumentParser:
         if only is not None and name != only:
             continue
         module = importlib.import_module(f"{__package__}.{module_name}")
-        sub = module.add_parser(subparsers)
         # -v/-q after the sub-command too; SUPPRESS keeps the top-level value when absent there
-        _add_output_options(sub, default=argparse.SUPPRESS)
+        _add_nested_output_options(module.add_parser(subparsers), argparse.SUPPRESS)
     return parser
+
+
+def _add_nested_output_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    """-v/-q on `parser` and on each of its own sub-commands (``cache dir``, ``variants add``)."""
+    import argparse
+
+    if not any("--verbose" in action.option_strings for action in parser._actions):
+        _add_output_options(parser, default=default)
+    for action in parser._actions:  # argparse has no public walk over sub-parsers
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                _add_nested_output_options(sub, default)
 
 
 def _add_output_options(parser: argparse.ArgumentParser, *, default: Any) -> None:
