@@ -57,14 +57,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         from pallet_core import __version__ as core_version
     except ImportError:  # pallet runs without its backend installed
-        core_version = None
+        core_version = ""
     python = {
         "version": platform.python_version(),
         "implementation": sys.implementation.name,
         "executable": sys.executable,
     }
     if args.output_format == "json":
-        info = {"pallet": __version__, "pallet-core": core_version, "python": python}
+        info = {"pallet": __version__, "pallet-core": core_version or None, "python": python}
         ui.result(json.dumps(info, indent=2))
     elif args.short:
         ui.result(__version__)
