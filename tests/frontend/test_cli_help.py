@@ -10,10 +10,11 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pallet.cli.launch import split_run_argv
-from pallet.cli.main import make_parser
+from pallet.cli.main import EXIT_CODES, make_parser
 
 
 def _paths(
@@ -125,3 +126,8 @@ def test_verbosity_after_nested_sub_commands_runs(argv: list[str]) -> None:
     assert proc.returncode in (0, 1), proc.stderr  # python list: 1 when none fits
     assert "unrecognized arguments" not in proc.stderr
     assert proc.stdout
+
+
+def test_docs_show_the_exit_codes_of_help() -> None:
+    doc = Path(__file__).parents[2] / "docs" / "cli.md"
+    assert f"```\n{EXIT_CODES}\n```" in doc.read_text()
