@@ -16,6 +16,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``pallet build`` on the top-level sub-parsers."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "build",
+        epilog=(
+            "examples:\n"
+            "  pallet build\n"
+            "  pallet build --wheel -o wheelhouse\n"
+            "  pallet build --sdist\n"
+            "  pallet build --no-isolation -C key=value"
+        ),
         help="build the project's sdist and wheel into dist/",
         description=(
             "Build the project's sdist and wheel through the build backend its pyproject.toml "

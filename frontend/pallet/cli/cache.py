@@ -14,6 +14,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``pallet cache`` (``dir``, ``size``, ``clean``, ``prune``)."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "cache",
+        epilog=(
+            "examples:\n"
+            "  pallet cache dir\n"
+            "  pallet cache size --json\n"
+            "  pallet cache clean numpy\n"
+            "  pallet cache prune --days 7"
+        ),
         help="show, measure or empty pallet's cache",
         description=(
             f"pallet's global cache ({envvars.PALLET_CACHE_DIR}, else the user cache folder): "
@@ -22,15 +29,22 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         ),
     )
     actions = parser.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
-    actions.add_parser("dir", help="print the cache folder", description="Print the cache folder.")
+    actions.add_parser(
+        "dir",
+        help="print the cache folder",
+        description="Print the cache folder.",
+        epilog="examples:\n  pallet cache dir\n  ls $(pallet cache dir)",
+    )
     size = actions.add_parser(
         "size",
+        epilog="examples:\n  pallet cache size\n  pallet cache size --json",
         help="how much disk each kind of entry uses",
         description="Bytes per kind of entry and in all; a file with several names counts once.",
     )
     size.add_argument("--json", action="store_true", help="print a JSON object instead")
     clean = actions.add_parser(
         "clean",
+        epilog="examples:\n  pallet cache clean\n  pallet cache clean numpy torch",
         help="remove everything, or the named projects' entries",
         description=(
             "Remove every cache entry, or with NAMEs only those projects' archives, unpacked "
@@ -41,6 +55,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     clean.add_argument("names", nargs="*", metavar="NAME", help="a project name")
     prune = actions.add_parser(
         "prune",
+        epilog="examples:\n  pallet cache prune\n  pallet cache prune --days 7",
         help="remove what no synced project needs",
         description=(
             "Forget synced lock files that no longer exist, then remove the archives, unpacked "

@@ -43,6 +43,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
     """Register ``pallet lock`` on the top-level sub-parsers."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "lock",
+        epilog=(
+            "examples:\n"
+            "  pallet lock\n"
+            "  pallet lock --check\n"
+            "  pallet lock --upgrade-package requests\n"
+            "  pallet lock --exclude-newer '7 days'"
+        ),
         help="resolve the project and write pylock.toml",
         description=(
             "Resolve the project's dependencies, extras and dependency groups for every "

@@ -26,16 +26,25 @@ __all__ = ["COMMANDS", "make_parser", "route_logging", "run"]
 COMMANDS = {
     "build": "build",
     "cache": "cache",
+    "completion": "completion",
     "export": "export",
     "init": "init",
     "lock": "lock",
     "python": "python",
     "run": "run",
+    "self": "self_version",
     "sync": "sync",
     "tree": "tree",
     "variants": "variants",
     "version": "version",
 }
+
+#: `pallet --help` examples: a day's work.
+EXAMPLES = """examples:
+  pallet lock
+  pallet sync
+  pallet run pytest -x
+  pallet tree --depth 1"""
 
 #: The exit codes every command keeps to (also in docs/lock.md and `pallet.errors`).
 EXIT_CODES = """exit codes:
@@ -55,7 +64,7 @@ def make_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pallet",
         description="The Python project tool: " + ", ".join(COMMANDS) + ".",
-        epilog=EXIT_CODES,
+        epilog=EXAMPLES + "\n\n" + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"pallet {__version__}")
@@ -66,10 +75,24 @@ def make_parser(only: str | None = None) -> argparse.ArgumentParser:
         if only is not None and name != only:
             continue
         module = importlib.import_module(f"{__package__}.{module_name}")
-        sub = module.add_parser(subparsers)
         # -v/-q after the sub-command too; SUPPRESS keeps the top-level value when absent there
-        _add_output_options(sub, default=argparse.SUPPRESS)
+        _finish_subparser(module.add_parser(subparsers), argparse.SUPPRESS)
     return parser
+
+
+def _finish_subparser(parser: argparse.ArgumentParser, default: Any) -> None:
+    """-v/-q and the help layout on `parser` and its own sub-commands (``cache dir``, ...)."""
+    import argparse
+
+    from .help_format import HelpFormatter
+
+    parser.formatter_class = HelpFormatter
+    if not any("--verbose" in action.option_strings for action in parser._actions):
+        _add_output_options(parser, default=default)
+    for action in parser._actions:  # argparse has no public walk over sub-parsers
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                _finish_subparser(sub, default)
 
 
 def _add_output_options(parser: argparse.ArgumentParser, *, default: Any) -> None:

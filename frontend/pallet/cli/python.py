@@ -15,12 +15,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``pallet python`` (and its ``list``) on the top-level sub-parsers."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "python",
+        epilog="examples:\n  pallet python list",
         help="the Python interpreters pallet finds",
         description="The Python interpreters pallet finds (docs/python.md).",
     )
     actions = parser.add_subparsers(dest="python_command", metavar="ACTION", required=True)
     listing = actions.add_parser(
         "list",
+        epilog=(
+            "examples:\n"
+            "  pallet python list\n"
+            "  pallet python list --python 3.12\n"
+            "  pallet python list --json"
+        ),
         help="list every interpreter found and why each fits the project or not",
         description=(
             "List every interpreter found (--python, PALLET_PYTHON, .python-version, PATH, "

@@ -37,6 +37,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
     """Register ``pallet run`` on the top-level sub-parsers."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "run",
+        epilog=(
+            "examples:\n"
+            "  pallet run pytest -x\n"
+            "  pallet run --extra cli -- mytool --help\n"
+            "  pallet run --with rich script.py\n"
+            "  pallet run --no-sync python -V"
+        ),
         help="run a command in the project's environment (syncing it first when needed)",
         usage="pallet run [options] [--] COMMAND [ARGS...]",
         description=(

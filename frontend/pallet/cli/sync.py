@@ -39,6 +39,13 @@ SEED_PACKAGES = frozenset({"pip", "setuptools", "wheel"})
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubParsersAction
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "sync",
+        epilog=(
+            "examples:\n"
+            "  pallet sync\n"
+            "  pallet sync --extra cli --group test\n"
+            "  pallet sync --frozen --no-dev\n"
+            "  pallet sync --variant cu126 --dry-run"
+        ),
         help="install the lock into the project's .venv (locking first when needed)",
         description=(
             "Make the project's .venv hold exactly the packages pylock.toml selects for it "

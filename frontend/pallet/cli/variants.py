@@ -37,6 +37,12 @@ def _add_module() -> ModuleType | None:
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubParsersAction
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "variants",
+        epilog=(
+            "examples:\n"
+            "  pallet variants\n"
+            "  pallet variants --frozen\n"
+            "  pallet variants add torch --backends cpu,cu126"
+        ),
         help="show the detected hardware and which of the lock's variants fits and is chosen",
         description=(
             "Print what pallet detects on this machine (NVIDIA driver, CUDA, GPUs and their "

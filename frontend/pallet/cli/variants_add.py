@@ -34,6 +34,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
     """Register ``add`` on the sub-parsers of ``pallet variants``."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "add",
+        epilog=(
+            "examples:\n"
+            "  pallet variants add torch --backends cpu,cu126\n"
+            "  pallet variants add torch torchvision --backends cpu,cu128,rocm6.2 --default cpu\n"
+            "  pallet variants add torch --backends cpu,cu126 --no-lock"
+        ),
         help="add PyTorch-style hardware variants (one extra per backend) and lock",
         description=(
             "Add one extra per backend naming PACKAGE..., the [tool.pallet.variants] table "

@@ -37,13 +37,13 @@ _LOCK = "pylock.toml"
 BUMP_CHOICES = ("major", "minor", "patch", "stable", "alpha", "beta", "rc", "post", "dev")
 
 _EXAMPLES = """examples:
-  pallet version                          demo 1.2.3
-  pallet version --short                  1.2.3
-  pallet version 1.4.0                    demo 1.2.3 => 1.4.0
-  pallet version --bump minor             demo 1.2.3 => 1.3.0
-  pallet version --bump minor --bump beta demo 1.2.3 => 1.3.0b1
-  pallet version --bump beta              demo 1.3.0 => 1.3.1b1 (patch first: see docs/version.md)
-  pallet version --bump patch --dry-run   prints the new version, writes nothing"""
+  pallet version                           demo 1.2.3
+  pallet version --short                   1.2.3
+  pallet version 1.4.0                     demo 1.2.3 => 1.4.0
+  pallet version --bump minor              demo 1.2.3 => 1.3.0
+  pallet version --bump minor --bump beta  demo 1.2.3 => 1.3.0b1
+  pallet version --bump beta               demo 1.3.0 => 1.3.1b1 (patch first: see docs/version.md)
+  pallet version --bump patch --dry-run    prints the new version, writes nothing"""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubParsersAction
