@@ -24,11 +24,13 @@ __all__ = ["COMMANDS", "make_parser", "route_logging", "run"]
 
 #: sub-command name -> module under pallet.cli (``--help`` lists exactly these)
 COMMANDS = {
+    "add": "add",
     "build": "build",
     "cache": "cache",
     "export": "export",
     "lock": "lock",
     "python": "python",
+    "remove": "remove",
     "run": "run",
     "sync": "sync",
     "tree": "tree",
