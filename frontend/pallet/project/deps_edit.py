@@ -11,6 +11,7 @@ back with tomllib and compared with the expected data; a layout tomlkit mishandl
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ __all__ = [
 ]
 
 _PYPROJECT = "pyproject.toml"
+_TRAILING_COMMA = re.compile(r",(\s*)\]$")
+_LAST_ITEM = re.compile(r"([^\s,\[])(\s*)\]$")
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ def add_requirements(
 
     doc = _parse(text)
     array = _array(doc, target, create=True)
+    trailing = _TRAILING_COMMA.search(array.as_string()) is not None
     for item in requirements:
         name = canonicalize_name(parse_requirement(item).name)
         at = _index_of(array, name)
@@ -100,6 +104,7 @@ def add_requirements(
             array.append(item)
         else:
             array[at] = item
+    _keep_trailing_comma(doc, target, array, trailing)
     if sources:
         table = _sources_table(doc, create=True)
         for package, value in sources.items():
@@ -126,15 +131,22 @@ def remove_requirements(
         at = _index_of(array, canonicalize_name(name)) if array is not None else None
         if at is None:
             raise ProjectError(_absent(text, name, target), path=_PYPROJECT)
+        trailing = _TRAILING_COMMA.search(array.as_string()) is not None
         del array[at]
+        array = _keep_trailing_comma(doc, target, array, trailing)
     table = _sources_table(doc, create=False)
     for package in drop_sources:
         key = _source_key(table, package)
         if key is not None:
             del table[key]
+    dropped = drop_sources and table is not None and not table.as_string().strip()
+    if dropped:
+        _drop_empty_sources(doc)  # the table `add` made for this source goes with it
     import tomlkit
 
     out = tomlkit.dumps(doc)
+    if dropped and text.endswith("\n"):  # with the blank line tomlkit put before that table
+        out = out.rstrip("\n") + "\n"
     _check(text, out, lambda data: _expect_remove(data, names, target, drop_sources))
     return out
 
@@ -184,6 +196,38 @@ def _index_of(array: Any, name: str) -> int | None:
         if _name_of(item) == name:
             return at
     return None
+
+
+def _keep_trailing_comma(doc: Any, target: Target, array: Any, trailing: bool) -> Any:
+    """The array as tomlkit left it, or put in place again with its closing comma as it was
+    (tomlkit drops ``[ "a", ]``'s when it appends and leaves ``[ "a", ]`` when it deletes the
+    last item of ``[ "a", "b" ]``); its trailing comment kept."""
+    import tomlkit
+
+    text = array.as_string()
+    has = _TRAILING_COMMA.search(text) is not None
+    if has == trailing or not len(array) or (not has and "\n" in text):
+        return array  # a comma is added only where no comment can follow the last item
+    text = _TRAILING_COMMA.sub(r"\1]", text) if has else _LAST_ITEM.sub(r"\1,\2]", text)
+    fixed = tomlkit.parse(f"v = {text}")["v"]
+    fixed.trivia.__dict__.update(array.trivia.__dict__)
+    holder, key = _holder(doc, target)
+    holder[key] = fixed
+    return holder[key]
+
+
+def _holder(doc: Any, target: Target) -> tuple[Any, str]:
+    """The table holding ``target``'s array (which exists) and its key there."""
+    if target.kind == "script":
+        return doc, "dependencies"
+    if target.kind == "project":
+        return doc["project"], "dependencies"
+    table = (
+        doc["project"]["optional-dependencies"]
+        if target.kind == "optional"
+        else doc["dependency-groups"]
+    )
+    return table, _key(table, target.name)
 
 
 def _parse(text: str) -> Any:
@@ -266,6 +310,18 @@ def _sources_table(doc: Any, *, create: bool) -> Any:
     return pallet["sources"]
 
 
+def _drop_empty_sources(doc: Any) -> None:
+    """``[tool.pallet.sources]`` removed, and ``[tool.pallet]``/``[tool]`` when that leaves them
+    with nothing written in them (no keys, no comments)."""
+    tool = doc["tool"]
+    pallet = tool["pallet"]
+    del pallet["sources"]
+    if not pallet.as_string().strip():
+        del tool["pallet"]
+        if not tool.as_string().strip():
+            del doc["tool"]
+
+
 def _source_key(table: Any, package: str) -> str | None:
     if not isinstance(table, dict):
         return None
@@ -297,11 +353,18 @@ def _expect_remove(
     for name in names:
         wanted = canonicalize_name(name)
         items.pop(next(i for i, old in enumerate(items) if _name_of(old) == wanted))
-    table = data.get("tool", {}).get("pallet", {}).get("sources", {})
+    tool = data.get("tool", {})
+    table = tool.get("pallet", {}).get("sources", {})
     for package in drop:
         key = _source_key(table, package)
         if key is not None:
             del table[key]
+    if drop and "sources" in tool.get("pallet", {}) and not table:
+        del tool["pallet"]["sources"]
+        if not tool["pallet"]:
+            del tool["pallet"]
+            if not tool:
+                del data["tool"]
 
 
 def _plain_array(data: dict[str, Any], target: Target) -> list[Any]:
