@@ -34,6 +34,7 @@ ARGS = {
     ("completion",): ["bash"],
     ("variants", "add"): ["torch", "--backends", "cpu"],
     ("run",): ["python"],
+    ("remove",): ["six"],
 }
 #: command paths that need one of their sub-commands
 GROUPS = {("cache",), ("python",), ("self",)}

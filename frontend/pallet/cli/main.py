@@ -24,6 +24,7 @@ __all__ = ["COMMANDS", "make_parser", "route_logging", "run"]
 
 #: sub-command name -> module under pallet.cli (``--help`` lists exactly these)
 COMMANDS = {
+    "add": "add",
     "build": "build",
     "cache": "cache",
     "completion": "completion",
@@ -31,6 +32,7 @@ COMMANDS = {
     "init": "init",
     "lock": "lock",
     "python": "python",
+    "remove": "remove",
     "run": "run",
     "self": "self_version",
     "sync": "sync",

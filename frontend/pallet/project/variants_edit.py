@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
-from packaging.version import Version
 
 from ..errors import ProjectError
 
@@ -141,17 +139,9 @@ def with_lower_bounds(plan: VariantsPlan, locked: Mapping[str, Sequence[str]]) -
     version the lock chose for it as a lower bound: ``torch`` -> ``torch>=2.5.1`` when the lock
     holds ``2.5.1+cpu`` and ``2.5.1+cu126`` (PEP 440: the local label is not part of a
     specifier's version). Names the lock does not hold are left as they are."""
-    packages = []
-    for text in plan.packages:
-        requirement = Requirement(text)
-        versions = locked.get(canonicalize_name(requirement.name), ())
-        if requirement.specifier or requirement.url or not versions:
-            packages.append(text)
-            continue
-        lowest = min(Version(v) for v in versions)
-        requirement.specifier = SpecifierSet(f">={lowest.public}")
-        packages.append(str(requirement))
-    return dataclasses.replace(plan, packages=tuple(packages))
+    from .deps_edit import bounded_requirements
+
+    return dataclasses.replace(plan, packages=bounded_requirements(plan.packages, locked))
 
 
 def _descending(backend: Backend) -> tuple[int, ...]:
