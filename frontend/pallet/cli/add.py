@@ -134,40 +134,46 @@ def edit_lock_sync(
     """Write ``edit(text, None)``; lock; write ``edit(text, locked versions)`` and lock again when
     that differs; sync. Any failure puts the files (and the environment) back."""
     from ..project.pyproject import load_toml
-    from .variants_add import _lock, _locked_versions, _read_or_none, _replace, _restore
+    from .project_files import (
+        lock_project,
+        locked_versions,
+        read_or_none,
+        replace_file,
+        restore_files,
+    )
 
     path = root / _PYPROJECT
-    before = _read_or_none(path)
+    before = read_or_none(path)
     if before is None:
         raise ProjectError(f"{_PYPROJECT}: does not exist in {root}", path=_PYPROJECT)
     load_toml(path, _PYPROJECT)  # not UTF-8 or bad TOML: the message every command gives
     text = before.decode("utf-8")
     first = edit(text, None)
-    _replace(path, first.encode("utf-8"))
+    replace_file(path, first.encode("utf-8"))
     if args.no_lock:
         return 0
     lock_path = root / _LOCK
-    old_lock = _read_or_none(lock_path)
+    old_lock = read_or_none(lock_path)
     try:
-        code = _lock(root, args)
+        code = lock_project(root, args)
         if code == 0:
-            second = edit(text, _locked_versions(lock_path))
+            second = edit(text, locked_versions(lock_path))
             if second != first:
-                _replace(path, second.encode("utf-8"))
+                replace_file(path, second.encode("utf-8"))
                 ui.info("lower bounds from the lock written; locking again")
-                code = _lock(root, args)
+                code = lock_project(root, args)
     except BaseException:
-        _restore(path, before, lock_path, old_lock)
+        restore_files(path, before, lock_path, old_lock)
         raise
     if code != 0:
-        _restore(path, before, lock_path, old_lock)
+        restore_files(path, before, lock_path, old_lock)
         return code
     if args.no_sync:
         return 0
     try:
         return _sync(root, args, frozen=False)
     except BaseException:
-        _restore(path, before, lock_path, old_lock)
+        restore_files(path, before, lock_path, old_lock)
         if old_lock is not None and (root / ".venv").is_dir():
             ui.info("syncing the environment back to the previous lock")
             _sync(root, args, frozen=True)
@@ -259,11 +265,11 @@ def _add_to_script(script: Path, requirements: list[str], sources: dict[str, Any
     """PEP 723: the ``# /// script`` block's TOML edited, each line written back as ``# ``."""
     from ..install.script_metadata import BLOCK
     from ..project.deps_edit import Target, add_requirements
-    from .variants_add import _read_or_none, _replace
+    from .project_files import read_or_none, replace_file
 
     if sources:
         raise ProjectError("--script: --index, --editable, --git and paths are not supported")
-    data = _read_or_none(script)
+    data = read_or_none(script)
     if data is None:
         raise ProjectError(f"{script}: does not exist")
     text = data.decode("utf-8")
@@ -281,7 +287,7 @@ def _add_to_script(script: Path, requirements: list[str], sources: dict[str, Any
     lines = "".join(f"# {line}" if line.strip() else "#\n" for line in edited.splitlines(True))
     if not blocks:
         lines = f"# /// script\n{lines}# ///\n"
-    _replace(script, (text[:start] + lines + text[end:]).encode("utf-8"))
+    replace_file(script, (text[:start] + lines + text[end:]).encode("utf-8"))
     ui.info(f"added {', '.join(requirements)} to {script}")
     return 0
 

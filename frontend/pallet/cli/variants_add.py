@@ -13,12 +13,19 @@ atomically, and put back byte for byte when the lock fails (or is interrupted), 
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
 from .. import ui
 from ..errors import ProjectError
+from .project_files import (
+    LOCK,
+    PYPROJECT,
+    lock_project,
+    locked_versions,
+    read_or_none,
+    replace_file,
+    restore_files,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
@@ -26,8 +33,8 @@ if TYPE_CHECKING:
 
 __all__ = ["add_parser", "run"]
 
-_PYPROJECT = "pyproject.toml"
-_LOCK = "pylock.toml"
+_PYPROJECT = PYPROJECT
+_LOCK = LOCK
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubParsersAction
@@ -110,95 +117,28 @@ def run(args: argparse.Namespace) -> int:
     load_toml(path, _PYPROJECT)  # not UTF-8 or bad TOML: the message every command gives
     text = before.decode("utf-8")
     after = add_variants(text, plan)
-    _replace(path, after.encode("utf-8"))
+    replace_file(path, after.encode("utf-8"))
     names = ", ".join(b.extra for b in plan.backends)
     ui.info(f"added variants {names} (default {plan.default.extra}) to {_PYPROJECT}")
     if args.no_lock:
         return 0
     lock_path = root / _LOCK
-    old_lock = _read_or_none(lock_path)
+    old_lock = read_or_none(lock_path)
     try:
-        code = _lock(root, args)
+        code = lock_project(root, args)
         if code == 0:
             # a bare name gets the lowest version the lock chose for it as its lower bound
             # (``torch>=2.5.1``), so a later lock never goes below what was tested; locking
             # again keeps every pin (the lock's own preferences), so it costs little
-            bounded = with_lower_bounds(plan, _locked_versions(lock_path))
+            bounded = with_lower_bounds(plan, locked_versions(lock_path))
             if bounded != plan:
-                _replace(path, add_variants(text, bounded).encode("utf-8"))
+                replace_file(path, add_variants(text, bounded).encode("utf-8"))
                 added = [b for a, b in zip(plan.packages, bounded.packages) if a != b]
                 ui.info(f"lower bounds from the lock: {', '.join(added)}; locking again")
-                code = _lock(root, args)
+                code = lock_project(root, args)
     except BaseException:
-        _restore(path, before, lock_path, old_lock)
+        restore_files(path, before, lock_path, old_lock)
         raise
     if code != 0:
-        _restore(path, before, lock_path, old_lock)
+        restore_files(path, before, lock_path, old_lock)
     return code
-
-
-def _read_or_none(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise ProjectError(f"{path.name}: cannot be read ({path}): {exc.strerror}") from exc
-
-
-def _restore(path: Path, before: bytes, lock_path: Path, old_lock: bytes | None) -> None:
-    """pyproject.toml and the lock as they were before the command."""
-    _replace(path, before)
-    if old_lock is None:
-        lock_path.unlink(missing_ok=True)
-    elif _read_or_none(lock_path) != old_lock:
-        _replace(lock_path, old_lock)
-    ui.info(f"{_PYPROJECT} restored: the lock failed")
-
-
-def _locked_versions(lock_path: Path) -> dict[str, list[str]]:
-    """Package name (normalized) -> the versions of its entries in the lock just written."""
-    from packaging.utils import canonicalize_name
-
-    from ..project.pyproject import load_toml
-
-    data = load_toml(lock_path, _LOCK)
-    versions: dict[str, list[str]] = {}
-    for package in data.get("packages", []):
-        if isinstance(package, dict) and "name" in package and "version" in package:
-            name = canonicalize_name(str(package["name"]))
-            versions.setdefault(name, []).append(str(package["version"]))
-    return versions
-
-
-def _lock(root: Path, args: argparse.Namespace) -> int:
-    """``pallet lock --project ROOT``, through the lock command's own parser and code."""
-    from . import lock
-
-    parser = argparse.ArgumentParser(prog="pallet")
-    argv = ["--project", str(root)] + (["--offline"] if getattr(args, "offline", False) else [])
-    lock_args = lock.add_parser(parser.add_subparsers()).parse_args(argv)
-    lock_args.verbose = getattr(args, "verbose", False)
-    lock_args.quiet = getattr(args, "quiet", False)
-    code: int = lock.run(lock_args)
-    return code
-
-
-def _replace(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (a temp file beside it, then `os.replace`),
-    keeping the file's mode."""
-    try:
-        mode = path.stat().st_mode & 0o7777
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            Path(tmp).chmod(mode)
-            Path(tmp).replace(path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise ProjectError(
-            f"{_PYPROJECT}: cannot be written ({path}): {exc.strerror}", path=_PYPROJECT
-        ) from exc
