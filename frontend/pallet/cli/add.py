@@ -135,8 +135,7 @@ def edit_lock_sync(
     that differs; sync. Any failure puts the files (and the environment) back."""
     from ..project.pyproject import load_toml
     from .project_files import (
-        lock_project,
-        locked_versions,
+        lock_with_bounds,
         read_or_none,
         replace_file,
         restore_files,
@@ -154,19 +153,15 @@ def edit_lock_sync(
         return 0
     lock_path = root / _LOCK
     old_lock = read_or_none(lock_path)
-    try:
-        code = lock_project(root, args)
-        if code == 0:
-            second = edit(text, locked_versions(lock_path))
-            if second != first:
-                replace_file(path, second.encode("utf-8"))
-                ui.info("lower bounds from the lock written; locking again")
-                code = lock_project(root, args)
-    except BaseException:
-        restore_files(path, before, lock_path, old_lock)
-        raise
+
+    def bounded(locked: dict[str, list[str]]) -> tuple[str, str] | None:
+        second = edit(text, locked)
+        if second == first:
+            return None
+        return second, "lower bounds from the lock written; locking again"
+
+    code = lock_with_bounds(root, args, path, before, old_lock, bounded)
     if code != 0:
-        restore_files(path, before, lock_path, old_lock)
         return code
     if args.no_sync:
         return 0

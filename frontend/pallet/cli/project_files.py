@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from .. import ui
@@ -17,6 +18,7 @@ __all__ = [
     "LOCK",
     "PYPROJECT",
     "lock_project",
+    "lock_with_bounds",
     "locked_versions",
     "read_or_none",
     "replace_file",
@@ -92,3 +94,32 @@ def replace_file(path: Path, data: bytes) -> None:
         raise ProjectError(
             f"{PYPROJECT}: cannot be written ({path}): {exc.strerror}", path=PYPROJECT
         ) from exc
+
+
+def lock_with_bounds(
+    root: Path,
+    args: argparse.Namespace,
+    path: Path,
+    before: bytes,
+    old_lock: bytes | None,
+    bounded: Callable[[dict[str, list[str]]], tuple[str, str] | None],
+) -> int:
+    """Lock; then, when ``bounded`` (given the locked versions) returns a new pyproject.toml text
+    and a message (bare names given their locked lower bounds), write it, say so and lock again
+    (the lock's own pins are kept, so that costs little). A failure or interruption puts
+    pyproject.toml (``before``) and the lock (``old_lock``, None: none) back as they were."""
+    lock_path = root / LOCK
+    try:
+        code = lock_project(root, args)
+        if code == 0:
+            again = bounded(locked_versions(lock_path))
+            if again is not None:
+                replace_file(path, again[0].encode("utf-8"))
+                ui.info(again[1])
+                code = lock_project(root, args)
+    except BaseException:
+        restore_files(path, before, lock_path, old_lock)
+        raise
+    if code != 0:
+        restore_files(path, before, lock_path, old_lock)
+    return code

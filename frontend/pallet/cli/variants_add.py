@@ -20,11 +20,9 @@ from ..errors import ProjectError
 from .project_files import (
     LOCK,
     PYPROJECT,
-    lock_project,
-    locked_versions,
+    lock_with_bounds,
     read_or_none,
     replace_file,
-    restore_files,
 )
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
@@ -122,23 +120,16 @@ def run(args: argparse.Namespace) -> int:
     ui.info(f"added variants {names} (default {plan.default.extra}) to {_PYPROJECT}")
     if args.no_lock:
         return 0
-    lock_path = root / _LOCK
-    old_lock = read_or_none(lock_path)
-    try:
-        code = lock_project(root, args)
-        if code == 0:
-            # a bare name gets the lowest version the lock chose for it as its lower bound
-            # (``torch>=2.5.1``), so a later lock never goes below what was tested; locking
-            # again keeps every pin (the lock's own preferences), so it costs little
-            bounded = with_lower_bounds(plan, locked_versions(lock_path))
-            if bounded != plan:
-                replace_file(path, add_variants(text, bounded).encode("utf-8"))
-                added = [b for a, b in zip(plan.packages, bounded.packages) if a != b]
-                ui.info(f"lower bounds from the lock: {', '.join(added)}; locking again")
-                code = lock_project(root, args)
-    except BaseException:
-        restore_files(path, before, lock_path, old_lock)
-        raise
-    if code != 0:
-        restore_files(path, before, lock_path, old_lock)
-    return code
+
+    def bounded(locked: dict[str, list[str]]) -> tuple[str, str] | None:
+        # a bare name gets the lowest version the lock chose for it as its lower bound
+        # (``torch>=2.5.1``), so a later lock never goes below what was tested
+        with_bounds = with_lower_bounds(plan, locked)
+        if with_bounds == plan:
+            return None
+        added = [b for a, b in zip(plan.packages, with_bounds.packages) if a != b]
+        message = f"lower bounds from the lock: {', '.join(added)}; locking again"
+        return add_variants(text, with_bounds), message
+
+    old_lock = read_or_none(root / _LOCK)
+    return lock_with_bounds(root, args, path, before, old_lock, bounded)
