@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Uploaded", "check_files", "upload_files"]
 
-#: A docutils report as twine's check rewrites it ("line 3: Error: ..."), or any first line.
+#: The OS's words in a requests/urllib3 connection error ("[Errno 111] Connection refused").
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
 
 
@@ -113,6 +113,11 @@ class Uploaded:
     skipped: bool
 
 
+def _no_auth(request: Any) -> Any:
+    """A requests auth hook that adds nothing (a set auth stops requests' own netrc lookup)."""
+    return request
+
+
 def _connection_reason(exc: BaseException) -> str:
     """``Connection refused``-like words from a requests/urllib3 error (their messages embed
     object reprs), else the exception's class name."""
@@ -128,7 +133,7 @@ def _refusal(resp: Any, name: str, url: str, credentials: Credentials, done: int
     further = "nothing further was uploaded" + (f" ({done} file(s) before it were)" if done else "")
     if status in (401, 403):
         who = (
-            f"the credentials of {credentials.username!r} ({credentials.describe()})"
+            f"the credentials ({credentials.describe()})"
             if credentials.username or credentials.password
             else "an upload without credentials (none were found)"
         )
@@ -169,6 +174,10 @@ def upload_files(
         repository = Repository(
             url, credentials.username, credentials.password, disable_progress_bar=True
         )
+    if repository.session.auth is None:
+        # an anonymous upload stays anonymous: requests would otherwise read ~/.netrc itself
+        # (without the permission check `publish_auth` keeps), bypassing the documented order
+        repository.session.auth = _no_auth
     # twine sets no timeout: connect within `timeout`, then allow a slow server 10x that to
     # answer (it may check a large file before it does)
     request = functools.partial(repository.session.request, timeout=(timeout, 10 * timeout))
