@@ -501,3 +501,43 @@ def test_no_distributions_and_an_unreachable_server(env: dict[str, str], tmp_pat
         f"error: {url}: cannot upload pubdemo-1.0.tar.gz: Connection refused; nothing further "
         "was uploaded"
     ]
+
+
+def test_a_terminal_is_asked_for_the_password(
+    server: PypiServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    """stdin a pseudo-terminal: getpass asks (echo off), and the answer is never printed."""
+    build_release(tmp_path / "p", "10.0")
+    controller, terminal = os.openpty()
+    command = [sys.executable, "-m", "pallet", "publish", "--project", str(tmp_path / "p")]
+    proc = subprocess.Popen(
+        [*command, "--publish-url", server.url, "--username", USER],
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(terminal)
+    assert proc.stderr is not None
+    try:
+        # getpass turns echo off and flushes pending input (TCSAFLUSH), then prompts: answer after
+        said = ""
+        while "Password for" not in said:
+            chunk = proc.stderr.read(1)
+            assert chunk, said
+            said += chunk
+        said += proc.stderr.read(len(f" {USER} at {server.url}: ") - 1)
+        os.write(controller, f"{PASSWORD}\n".encode())
+        out, rest = proc.communicate(timeout=120)
+        err = said + rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(controller)
+    assert proc.returncode == 0, err
+    assert err.startswith(f"Password for {USER} at {server.url}:\n")
+    assert PASSWORD not in out + err
+    assert len({f for f in server.files() if "10.0" in f}) == 2
