@@ -541,3 +541,22 @@ def test_a_terminal_is_asked_for_the_password(
     assert err.startswith(f"Password for {USER} at {server.url}:\n")
     assert PASSWORD not in out + err
     assert len({f for f in server.files() if "10.0" in f}) == 2
+
+
+def test_a_damaged_archive_is_named_and_nothing_is_sent(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    good = build_release(tmp_path / "p", "11.0")
+    wheel = next(p for p in good if p.name.endswith(".whl"))
+    wheel.write_bytes(wheel.read_bytes()[:100])  # truncated
+    with socket.socket() as listener:  # would see any connection
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        proc = publish(tmp_path / "p", env, "--publish-url", url, "--password", PASSWORD)
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+    assert proc.returncode == 1
+    assert errors(proc) == ["error: twine check --strict failed; nothing was uploaded:"]
+    assert f"  {wheel}: not a readable wheel: " in proc.stderr

@@ -12,6 +12,8 @@ import contextlib
 import io
 import logging
 import re
+import tarfile
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +94,9 @@ def check_files(files: Sequence[Path], scrub: Callable[[str], str]) -> None:
             except TwineException as exc:
                 problems.append(f"{path}: {scrub(str(exc).strip())}")
                 continue
+            except _UNREADABLE as exc:  # not a zip / tar.gz, truncated, unreadable
+                problems.append(f"{path}: not a readable {_kind(path)}: {_reason(exc)}")
+                continue
         if failed:
             said = [m for level, m in log.records if level >= logging.WARNING]
             detail = "; ".join(" ".join(m.split()) for m in said) or "twine check --strict failed"
@@ -102,6 +107,27 @@ def check_files(files: Sequence[Path], scrub: Callable[[str], str]) -> None:
         raise PublishError(
             "twine check --strict failed; nothing was uploaded:\n  " + "\n  ".join(problems)
         )
+
+
+#: What reading a damaged archive raises (a truncated gzip stream: EOFError).
+_UNREADABLE = (
+    OSError,
+    EOFError,
+    ValueError,
+    LookupError,
+    zipfile.BadZipFile,
+    tarfile.TarError,
+)
+
+
+def _kind(path: Path) -> str:
+    return "wheel" if path.name.endswith(".whl") else "sdist"
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -184,8 +210,8 @@ def upload_files(
     setattr(repository.session, "request", request)  # noqa: B010 - an instance attribute
     try:
         for path in files:
-            size = path.stat().st_size
             try:
+                size = path.stat().st_size
                 with _captured(scrub):
                     package = PackageFile.from_filename(str(path), None)
                     resp = repository.upload(package)
@@ -196,6 +222,8 @@ def upload_files(
                 raise IndexError_(
                     f"{url}: cannot upload {path.name}: {reason}; nothing further was uploaded"
                 ) from None
+            except _UNREADABLE as exc:  # the file changed since it was checked
+                raise PublishError(f"{path}: cannot read it: {_reason(exc)}") from None
             if resp.status_code == 200:
                 done = Uploaded(path, size, skipped=False)
             elif skip_upload(resp, True, package):
