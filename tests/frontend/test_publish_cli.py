@@ -560,3 +560,21 @@ def test_a_damaged_archive_is_named_and_nothing_is_sent(
     assert proc.returncode == 1
     assert errors(proc) == ["error: twine check --strict failed; nothing was uploaded:"]
     assert f"  {wheel}: not a readable wheel: " in proc.stderr
+
+
+def test_a_server_that_never_answers_times_out(env: dict[str, str], tmp_path: Path) -> None:
+    build_release(tmp_path / "p", "12.0")
+    with socket.socket() as listener:  # connections queue up; nothing ever answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        started = time.monotonic()
+        proc = publish(tmp_path / "p", dict(env, PALLET_HTTP_TIMEOUT="0.2"), "--publish-url", url)
+        took = time.monotonic() - started
+    assert proc.returncode == 3
+    assert errors(proc) == [
+        f"error: {url}: cannot upload pubdemo-12.0.tar.gz: no answer within 2 s "
+        "(10 x PALLET_HTTP_TIMEOUT=0.2); the file may or may not have arrived; nothing further "
+        "was uploaded"
+    ]
+    assert took < 30

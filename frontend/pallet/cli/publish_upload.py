@@ -144,9 +144,20 @@ def _no_auth(request: Any) -> Any:
     return request
 
 
-def _connection_reason(exc: BaseException) -> str:
+def _connection_reason(exc: BaseException, timeout: float) -> str:
     """``Connection refused``-like words from a requests/urllib3 error (their messages embed
-    object reprs), else the exception's class name."""
+    object reprs), a timeout with its limit, else the exception's class name."""
+    import requests
+
+    from ..envvars import PALLET_HTTP_TIMEOUT
+
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return f"no connection within {timeout:g} s ({PALLET_HTTP_TIMEOUT}={timeout:g})"
+    if isinstance(exc, requests.exceptions.Timeout):
+        return (
+            f"no answer within {10 * timeout:g} s (10 x {PALLET_HTTP_TIMEOUT}={timeout:g}); "
+            "the file may or may not have arrived"
+        )
     found = _ERRNO.search(str(exc))
     if found:
         return found.group(1).strip()
@@ -218,7 +229,7 @@ def upload_files(
             except TwineException as exc:
                 raise PublishError(f"{path}: {scrub(str(exc).strip())}") from None
             except requests.exceptions.RequestException as exc:
-                reason = scrub(_connection_reason(exc))
+                reason = scrub(_connection_reason(exc, timeout))
                 raise IndexError_(
                     f"{url}: cannot upload {path.name}: {reason}; nothing further was uploaded"
                 ) from None
