@@ -27,6 +27,9 @@ __all__ = [
     "PALLET_INDEX_URL",
     "PALLET_MACHINE",
     "PALLET_NO_PROGRESS",
+    "PALLET_PUBLISH_PASSWORD",
+    "PALLET_PUBLISH_TOKEN",
+    "PALLET_PUBLISH_USERNAME",
     "PALLET_PYTHON",
     "PALLET_ROCM",
     "PALLET_SLOW_NOTICE",
@@ -71,6 +74,16 @@ PALLET_INDEX_URL = "PALLET_INDEX_URL"
 #: ``cpython3.11``, or a path); ``--python`` wins over it, and it over ``.python-version``
 #: (docs/python.md).
 PALLET_PYTHON = "PALLET_PYTHON"
+
+# `pallet publish` (docs/publish.md: the order in which credentials are looked for).
+
+#: An API token for ``pallet publish``: sent as the password of the user ``__token__`` (PyPI's
+#: convention). Ignored when ``--username`` names another user.
+PALLET_PUBLISH_TOKEN = "PALLET_PUBLISH_TOKEN"
+#: The username of ``pallet publish`` when ``--username`` is not given.
+PALLET_PUBLISH_USERNAME = "PALLET_PUBLISH_USERNAME"
+#: The password of ``pallet publish`` when ``--password`` is not given.
+PALLET_PUBLISH_PASSWORD = "PALLET_PUBLISH_PASSWORD"
 
 
 # Hardware variants (issue 12; docs/gpu.md). The machine is detected by `pallet.variants`; these

@@ -6,7 +6,7 @@ exception escaping a command is a bug in pallet.
 
 Exit codes, the same for every command (listed by ``pallet --help``, `cli.main.EXIT_CODES`):
 1 the command ran and failed (`ResolutionError`, `LockError`, `BuildFailed`, `InstallError`,
-`VariantError`);
+`VariantError`, `PublishError`);
 2 bad input, the default (`ProjectError`, a bad option, a path that cannot be used);
 3 `IndexError_`.
 """
@@ -21,6 +21,7 @@ __all__ = [
     "LockError",
     "PalletError",
     "ProjectError",
+    "PublishError",
     "ResolutionError",
     "SetupError",
     "VariantError",
@@ -101,5 +102,13 @@ class VariantError(PalletError):
     """A hardware variant cannot be chosen: an unknown variant name, two variants asked for at
     once, or a requested variant whose requirement the machine does not meet (the message names
     the requirement and what was found, and that ``--force-variant`` installs it anyway)."""
+
+    exit_code = 1
+
+
+class PublishError(PalletError):
+    """``pallet publish`` failed: a distribution that fails ``twine check --strict``, credentials
+    the repository refused, a file it already has, any other refusal. The message names the file
+    and the repository URL (never a credential)."""
 
     exit_code = 1

@@ -31,6 +31,7 @@ COMMANDS = {
     "export": "export",
     "init": "init",
     "lock": "lock",
+    "publish": "publish",
     "python": "python",
     "remove": "remove",
     "run": "run",

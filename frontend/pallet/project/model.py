@@ -60,6 +60,9 @@ class IndexConfig:
     format: Literal["simple", "flat"] = "simple"
     #: ``exclude-newer`` for the packages of this index (overrides the resolution's)
     exclude_newer: ExcludeNewer | None = None
+    #: ``publish-url``: where ``pallet publish --index NAME`` uploads (the legacy upload API,
+    #: ``https://upload.pypi.org/legacy/``); an http(s) URL without credentials, or None
+    publish_url: str | None = None
 
 
 PYPI = IndexConfig(name="pypi", url="https://pypi.org/simple", default=True)

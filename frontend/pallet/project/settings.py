@@ -36,7 +36,7 @@ _TOOL_KEYS = (
     "build",
     "version",
 )
-_INDEX_KEYS = ("name", "url", "default", "explicit", "format", "exclude-newer")
+_INDEX_KEYS = ("name", "url", "default", "explicit", "format", "exclude-newer", "publish-url")
 _FORMATS = ("simple", "flat")
 _PATH_SOURCE_KEYS = ("path", "editable")
 _GIT_SOURCE_KEYS = ("git", "rev", "tag", "branch", "subdirectory")
@@ -173,6 +173,9 @@ def _parse_indexes(raw: object, problems: Problems) -> tuple[IndexConfig, ...]:
                 "upload time); remove it",
             )
             ok = False
+        publish_url = entry.get("publish-url")
+        if publish_url is not None and not _publish_url_ok(publish_url, where, problems):
+            ok = False
         if flags["default"] and flags["explicit"]:
             problems.add(
                 table[1:-1],
@@ -192,6 +195,7 @@ def _parse_indexes(raw: object, problems: Problems) -> tuple[IndexConfig, ...]:
                     explicit=flags["explicit"],
                     format=cast(Any, fmt),
                     exclude_newer=exclude_newer,
+                    publish_url=cast("str | None", publish_url),
                 )
             )
     defaults = [index.name for index in out if index.default]
@@ -214,6 +218,35 @@ def _parse_indexes(raw: object, problems: Problems) -> tuple[IndexConfig, ...]:
         else:
             out.append(PYPI)
     return tuple(out)
+
+
+def _publish_url_ok(value: object, where: str, problems: Problems) -> bool:
+    """``publish-url``: an http(s) URL with a host and no userinfo. The file names the index;
+    credentials come from the environment, keyring or netrc (docs/publish.md), never from
+    pyproject.toml, so a URL with ``user:password@`` is refused (without repeating it)."""
+    table = "tool.pallet.index"
+    if not isinstance(value, str) or not value:
+        got = f"{type_name(value)}, not a URL" if not isinstance(value, str) else "empty"
+        problems.add(table, "publish-url", f"{where}: key 'publish-url' is {got}")
+        return False
+    parts = urlsplit(value)
+    if "@" in parts.netloc:
+        problems.add(
+            table,
+            "publish-url",
+            f"{where}: key 'publish-url' holds credentials (user@ or user:password@); never "
+            "put them in pyproject.toml: use PALLET_PUBLISH_TOKEN, keyring or netrc",
+        )
+        return False
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        problems.add(
+            table,
+            "publish-url",
+            f"{where}: key 'publish-url' is {value!r}; use an http or https URL "
+            "(PyPI's is https://upload.pypi.org/legacy/)",
+        )
+        return False
+    return True
 
 
 def _parse_sources(

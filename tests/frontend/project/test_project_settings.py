@@ -222,3 +222,29 @@ def test_invalid_source_tables(table: Any, message: str) -> None:
         _settings({"sources": {"lib": table}})
     assert str(info.value).startswith("pyproject.toml: [tool.pallet.sources] package 'lib': ")
     assert message in str(info.value)
+
+
+def test_publish_url() -> None:
+    index = {"name": "corp", "url": "https://corp.invalid/simple", "default": True}
+    settings = _settings({"index": [dict(index, **{"publish-url": "https://corp.invalid/up/"})]})
+    assert settings.indexes[0].publish_url == "https://corp.invalid/up/"
+    assert _settings({"index": [index]}).indexes[0].publish_url is None
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("https://me:hunter22@corp.invalid/up/", "key 'publish-url' holds credentials"),
+        ("https://token@corp.invalid/up/", "key 'publish-url' holds credentials"),
+        ("ftp://corp.invalid/up/", "key 'publish-url' is 'ftp://corp.invalid/up/'; use an http"),
+        ("https:///up/", "key 'publish-url' is 'https:///up/'; use an http"),
+        ("", "key 'publish-url' is empty"),
+        (5, "key 'publish-url' is an integer, not a URL"),
+    ],
+)
+def test_invalid_publish_url(value: Any, message: str) -> None:
+    index = {"name": "corp", "url": "https://corp.invalid/simple", "publish-url": value}
+    with pytest.raises(ProjectError, match=re.escape(message)) as caught:
+        _settings({"index": [index]})
+    assert "[tool.pallet.index]" in str(caught.value)
+    assert "hunter22" not in str(caught.value)
