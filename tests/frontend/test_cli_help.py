@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from pallet.cli.launch import split_run_argv
 from pallet.cli.main import EXIT_CODES, make_parser
+from support.cli_args import parse_like_pallet as _parse
 
 
 def _paths(
@@ -38,13 +39,6 @@ ARGS = {
 }
 #: command paths that need one of their sub-commands
 GROUPS = {("cache",), ("python",), ("self",)}
-
-
-def _parse(argv: list[str]) -> argparse.Namespace:
-    """Parse as `pallet.cli.main.run` does: `pallet run` hands COMMAND on untouched."""
-    if "run" in argv[:2] or (argv and argv[0] != "run" and argv[1:2] == ["run"]):
-        argv, _ = split_run_argv(argv)
-    return make_parser().parse_args(argv)
 
 
 def _help(path: tuple[str, ...]) -> str:
