@@ -50,7 +50,6 @@ ACCEPTED: dict[str, tuple[str, ...]] = {
 #: key tuple to ACCEPTED, so that the page is checked against them too.
 ARRIVING: dict[str, set[str]] = {
     "`[tool.pallet]`": {"scripts", "env-file"},
-    "`[[tool.pallet.index]]`": {"publish-url"},
     "`[tool.pallet.scripts.<name>]`": {"cmd", "shell", "composite", "env", "cwd", "help"},
 }
 

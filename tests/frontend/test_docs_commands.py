@@ -21,7 +21,7 @@ PAGES = [
 #: Commands of work on other branches (`pallet publish`, tasks' `pallet run --list` and
 #: `--env-file`): shown by their contract, allowed to fail to parse until those branches are
 #: merged; then empty this.
-ARRIVING = ("pallet publish", "pallet run --list", "pallet run --env-file", "pallet run --no-env")
+ARRIVING = ("pallet run --list", "pallet run --env-file", "pallet run --no-env")
 #: commands the pages quote as not existing ("there is no `pallet add -r`")
 ABSENT = {"pallet add -r"}
 
