@@ -13,10 +13,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 __all__ = [
+    "EnvironmentFactory",
     "IndexInstaller",
     "IsolatedEnvironment",
     "MachineInstaller",
@@ -37,8 +39,17 @@ class IsolatedEnvironment(Protocol):
     def python_executable(self) -> str:
         """Its interpreter."""
 
+    def make_extra_environ(self) -> Mapping[str, str] | None:
+        """Variables the hooks run with inside it (its scripts folder first on ``PATH``)."""
+
     def install(self, requirements: Collection[str]) -> None:
         """Install with pypa/build's installer (the machine's pip configuration)."""
+
+
+#: Makes one fresh isolated environment per hook call, removed when the context ends. The default
+#: is pypa/build's `build.env.DefaultIsolatedEnv`; ``pallet build`` passes a pallet venv filled
+#: from the store (`pallet.cli.build_env`).
+EnvironmentFactory = Callable[[], AbstractContextManager[IsolatedEnvironment]]
 
 
 class RequirementInstaller(Protocol):
