@@ -4,7 +4,8 @@
 things (the layers allow ``pep517`` no resolver or installer, so they are injected from here):
 
 - `StoreEnvironments`: each hook call gets a **fresh** venv (`python.venv.create_venv`, no pip)
-  for the build interpreter, in a temporary folder under the cache root's ``build-envs-v1/``
+  for the build interpreter, in a temporary folder (``.env-*``, a temp name `pallet cache
+  prune` removes once a crash left it a day) under the cache root's ``build-envs-v1/``
   (the store's filesystem, so its files can be hard links), removed when the hook returns. A
   build never sees another build's leftovers: nothing a backend writes into its environment
   outlives it.
@@ -101,7 +102,7 @@ class StoreEnvironments:
 
         try:
             self.parent.mkdir(parents=True, exist_ok=True)
-            folder = Path(tempfile.mkdtemp(prefix="env-", dir=self.parent))
+            folder = Path(tempfile.mkdtemp(prefix=".env-", dir=self.parent))
         except OSError as exc:
             raise PalletError(
                 f"{self.parent}: cannot make a build environment there: {exc.strerror or exc}"
