@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from packaging.metadata import Metadata
 from packaging.utils import parse_wheel_filename
-from support.dists import make_wheel
+from support.dists import make_sdist, make_wheel
 from support.index_server import IndexServer
 
 BACKEND = '''\
@@ -106,6 +106,8 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
     make_wheel(dists, "zipback", "1.0", files={"zipback/__init__.py": BACKEND})
     make_wheel(dists, "helperdep", "1.0", files={"helperdep/__init__.py": "VALUE = 'one'\n"})
     make_wheel(dists, "helperdep", "2.0", files={"helperdep/__init__.py": "VALUE = 'two'\n"})
+    # static PKG-INFO (PEP 643): locking reads it; only sync builds it
+    make_sdist(dists, "sdistonly", "1.0", build_requires=["helperdep==1.0"], metadata_version="2.2")
     with IndexServer(dists) as server:
         yield server
 
@@ -237,3 +239,32 @@ def test_index_down_is_exit_3(env: dict[str, str], tmp_path: Path) -> None:
     proc = _build(project, {**env, "PALLET_HTTP_RETRIES": "0"}, "--wheel")
     assert proc.returncode == 3, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_sync_builds_an_sdist_with_build_requirements_from_the_store(
+    index: IndexServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    """pallet sync's sdist builds (a project naming its indexes) fill their environments the
+    same way: the build requirement resolved into a cached build lock, no pip."""
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0"\nrequires-python = ">=3.11"\n'
+        'dependencies = ["sdistonly"]\n\n'
+        f'[[tool.pallet.index]]\nname = "local"\nurl = "{index.url}"\ndefault = true\n',
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "pallet", "sync"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert list(project.glob(".venv/lib/python*/site-packages/sdistonly-1.0.dist-info"))
+    locks = list((tmp_path / "cache").glob("build-locks-v1/*/pylock.toml"))
+    assert len(locks) == 1
+    assert 'name = "helperdep"\nversion = "1.0"' in locks[0].read_text(encoding="utf-8")

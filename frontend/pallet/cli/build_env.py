@@ -35,7 +35,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from .. import ui
-from ..errors import BuildFailed, PalletError, ResolutionError
+from ..errors import PalletError, ResolutionError
 from .run_env import (
     READY,
     EnvRequest,
@@ -117,10 +117,11 @@ class StoreEnvironments:
 class StoreInstaller:
     """Build requirements resolved by pallet's resolver, installed by its linking installer.
 
-    `label` names the project in errors; `indexes` and `sources` are what the resolution may
-    use (`project_indexes`). `ResolutionError` becomes one `BuildFailed` line naming the
-    requirements and the project (exit 1); an index that cannot be reached stays `IndexError_`
-    (exit 3).
+    `label` names the project in messages; `display`: the download display (off within
+    ``pallet sync``'s own); `indexes` and `sources` are what the resolution may
+    use (`project_indexes`). No version fitting is one `ResolutionError` line naming the
+    requirements, which the builder prefixes with what it was building (`BuildFailed`, exit 1);
+    an index that cannot be reached stays `IndexError_` (exit 3).
     """
 
     def __init__(
@@ -132,8 +133,10 @@ class StoreInstaller:
         sources: Mapping[str, str] | None = None,
         offline: bool = False,
         env: Mapping[str, str] | None = None,
+        display: bool = True,
     ) -> None:
         self.interpreter = interpreter
+        self.display = display
         self.label = label
         self.indexes = tuple(indexes)
         self.sources = dict(sources or {})
@@ -152,7 +155,7 @@ class StoreInstaller:
         try:
             parsed = tuple(Requirement(r) for r in wanted)
         except InvalidRequirement as exc:
-            raise BuildFailed(f"{self.label}: invalid build requirement: {exc}") from None
+            raise ResolutionError(f"invalid build requirement: {exc}") from None
         request = EnvRequest(
             requirements=parsed,
             python=os.path.realpath(self.interpreter.base_executable),
@@ -163,12 +166,12 @@ class StoreInstaller:
         try:
             lock = cached_lock(request, label=self.label, offline=self.offline, env=self.env)
         except ResolutionError as exc:
-            raise BuildFailed(_one_line(self.label, str(exc), request, wanted)) from None
-        install_into(lock, Path(env.path), offline=self.offline, env=self.env)
+            raise ResolutionError(_one_line(str(exc), request, wanted)) from None
+        install_into(lock, Path(env.path), offline=self.offline, env=self.env, display=self.display)
         installed[:] = wanted
 
 
-def _one_line(label: str, message: str, request: EnvRequest, wanted: Sequence[str]) -> str:
+def _one_line(message: str, request: EnvRequest, wanted: Sequence[str]) -> str:
     """The resolver's explanation as one line: the build requirements its chain of causes
     starts from (``build-<key8> depends on X``: the synthetic project's own edges), else all of
     them, and the first line of the reason."""
@@ -177,7 +180,7 @@ def _one_line(label: str, message: str, request: EnvRequest, wanted: Sequence[st
     culprits = [line[len(root) :] for line in lines if line.startswith(root)]
     reason = next((line for line in lines if not line.startswith(root)), "no solution")
     named = ", ".join(dict.fromkeys(culprits)) or ", ".join(wanted)
-    return f"{label}: installing the build requirements failed: {named}: {reason.rstrip(':')}"
+    return f"{named}: {reason.rstrip(':')}"
 
 
 def cached_lock(request: EnvRequest, *, label: str, offline: bool, env: Mapping[str, str]) -> Path:

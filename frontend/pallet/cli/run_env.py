@@ -269,14 +269,15 @@ def lock_folder(folder: Path, *, offline: bool) -> Path:
     return lock_path
 
 
-def install_into(lock_path: Path, venv: Path, *, offline: bool, env: Mapping[str, str]) -> None:
-    """Install the lock's packages for this venv, through the one installer `pallet sync` uses."""
+def install_into(
+    lock_path: Path, venv: Path, *, offline: bool, env: Mapping[str, str], display: bool = True
+) -> None:
+    """Install the lock's packages for this venv, through the one installer `pallet sync` uses;
+    `display`: ``pallet sync``'s progress display (on a terminal only), off inside another."""
     from ..install.store import Store
     from ..install.sync import Selection, SyncOptions, install_lock
-    from .sync_progress import SyncDisplay
 
-    display = SyncDisplay()  # the display pallet sync shows, on a terminal only
-    with ui.Progress(display.status, lines=display.lines):
+    if not display:
         install_lock(
             lock_path,
             venv,
@@ -284,6 +285,19 @@ def install_into(lock_path: Path, venv: Path, *, offline: bool, env: Mapping[str
             SyncOptions(offline=offline),
             store=Store.default(env),
             env=env,
-            progress=display,
-            phases=display,
+        )
+        return
+    from .sync_progress import SyncDisplay
+
+    shown = SyncDisplay()  # the display pallet sync shows, on a terminal only
+    with ui.Progress(shown.status, lines=shown.lines):
+        install_lock(
+            lock_path,
+            venv,
+            Selection(),
+            SyncOptions(offline=offline),
+            store=Store.default(env),
+            env=env,
+            progress=shown,
+            phases=shown,
         )

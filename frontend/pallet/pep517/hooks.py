@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import BuildFailed
+from ..errors import BuildFailed, ResolutionError
 from .installers import EnvironmentFactory, IsolatedEnvironment, RequirementInstaller
 from .provided import expose, self_provided
 from .sdists import unpack_sdist
@@ -192,6 +192,8 @@ class Pep517Builder:
             raise BuildFailed(f"{label}: building the {what} failed:\n{message}") from exc
         except build.BuildException as exc:
             raise BuildFailed(f"{label}: {exc}") from exc
+        except ResolutionError as exc:  # pallet's own installer: no versions fit (one line)
+            raise BuildFailed(f"{label}: installing the build requirements failed: {exc}") from None
         except subprocess.CalledProcessError as exc:  # installing build requirements failed
             tail = _install_failure(exc)
             raise BuildFailed(

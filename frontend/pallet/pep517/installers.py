@@ -55,8 +55,9 @@ EnvironmentFactory = Callable[[], AbstractContextManager[IsolatedEnvironment]]
 class RequirementInstaller(Protocol):
     """Installs PEP 508 build requirements into an isolated environment.
 
-    ``install`` raises `subprocess.CalledProcessError` (with the installer's output) on failure;
-    the builder turns it into a `BuildFailed` naming what was being built.
+    ``install`` raises `subprocess.CalledProcessError` (with the installer's output) on failure,
+    or `ResolutionError` (one line: the requirements and why no version fits); the builder turns
+    either into a `BuildFailed` naming what was being built.
     """
 
     def install(self, env: IsolatedEnvironment, requirements: Sequence[str]) -> None: ...
