@@ -101,7 +101,7 @@ def main() -> int:
     tools = [t for t in args.tools.split(",") if t]
     project = make_project(WORK / "project", args.modules)
     times: dict[tuple[str, str], list[float]] = {}
-    for rep in range(args.reps):
+    for _rep in range(args.reps):
         for tool in tools:
             cache = WORK / "cache" / tool
             shutil.rmtree(cache, ignore_errors=True)
