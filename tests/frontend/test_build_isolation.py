@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,6 +25,8 @@ from packaging.metadata import Metadata
 from packaging.utils import parse_wheel_filename
 from support.dists import make_sdist, make_wheel
 from support.index_server import IndexServer
+
+REPO = Path(__file__).resolve().parents[2]
 
 BACKEND = '''\
 """zipback: a tiny PEP 517 backend (zipfile wheels, tarfile sdists)."""
@@ -268,3 +271,30 @@ def test_sync_builds_an_sdist_with_build_requirements_from_the_store(
     locks = list((tmp_path / "cache").glob("build-locks-v1/*/pylock.toml"))
     assert len(locks) == 1
     assert 'name = "helperdep"\nversion = "1.0"' in locks[0].read_text(encoding="utf-8")
+
+
+def test_read_only_cache_still_builds_a_self_provided_project(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """Nothing to install (pallet-core comes from pallet itself): a cache pallet cannot write
+    to is no reason to fail; the environment goes to the system's temp folder instead."""
+    from support.unprivileged import unprivileged_prefix
+
+    project = tmp_path / "hello"
+    shutil.copytree(REPO / "examples" / "hello", project, ignore=shutil.ignore_patterns("dist"))
+    cache = tmp_path / "ro-cache"
+    cache.mkdir(mode=0o555)
+    out = tmp_path / "out"
+    out.mkdir(mode=0o777)
+    proc = subprocess.run(
+        [*unprivileged_prefix(), sys.executable, "-m", "pallet", "build", str(project),
+         "-o", str(out)],
+        capture_output=True, text=True, check=False, timeout=120,
+        env={**env, "PALLET_CACHE_DIR": str(cache)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "hello_pallet-1.0.0-py3-none-any.whl",
+        "hello_pallet-1.0.0.tar.gz",
+    ]
+    assert list(cache.iterdir()) == []

@@ -103,10 +103,15 @@ class StoreEnvironments:
         try:
             self.parent.mkdir(parents=True, exist_ok=True)
             folder = Path(tempfile.mkdtemp(prefix=".env-", dir=self.parent))
-        except OSError as exc:
-            raise PalletError(
-                f"{self.parent}: cannot make a build environment there: {exc.strerror or exc}"
-            ) from None
+        except OSError:
+            # a read-only cache: the system's temp folder (a build needing nothing installed,
+            # pallet-core's, still works; one that does meets the store's own error)
+            try:
+                folder = Path(tempfile.mkdtemp(prefix="pallet-build-env-"))
+            except OSError as exc:
+                raise PalletError(
+                    f"{self.parent}: cannot make a build environment there: {exc.strerror or exc}"
+                ) from None
         try:
             venv = create_venv(folder / "venv", self.interpreter, prompt="pallet-build")
             yield StoreEnvironment(venv, self.interpreter)
