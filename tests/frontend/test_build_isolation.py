@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 BACKEND = '''\
 """zipback: a tiny PEP 517 backend (zipfile wheels, tarfile sdists)."""
-import base64, hashlib, importlib.util, io, json, os, tarfile, zipfile
+import base64, hashlib, importlib.util, io, json, os, sys, tarfile, zipfile
 
 def _data():
     import tomllib
@@ -71,6 +71,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         "backend": __file__,
         "backend_inode": os.stat(__file__).st_ino,
         "backend_links": os.stat(__file__).st_nlink,
+        "python": [sys.version, sys.base_prefix],
     }
     for req in _dynamic():
         mod = __import__(req.split("=")[0].replace("-", "_"))
@@ -298,3 +299,26 @@ def test_read_only_cache_still_builds_a_self_provided_project(
         "hello_pallet-1.0.0.tar.gz",
     ]
     assert list(cache.iterdir()) == []
+
+
+OTHER_PYTHON = Path("/usr/bin/python3.11")
+
+
+@pytest.mark.skipif(not OTHER_PYTHON.is_file(), reason="no second interpreter")
+def test_build_interpreter_is_the_requested_one(
+    index: IndexServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    """--python picks the build interpreter, not the one running pallet; the hooks ran in a
+    venv of it (what that interpreter itself reports: its version and base prefix)."""
+    code = "import sys; print(sys.version); print(sys.base_prefix)"
+    expected = subprocess.run(
+        [str(OTHER_PYTHON), "-I", "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    if expected[0] == sys.version:
+        pytest.skip("the second interpreter is the one running the tests")
+    project = _project(tmp_path / "demo", index.url, "zipback")
+    proc = _build(project, env, "--wheel", "--python", str(OTHER_PYTHON))
+    assert proc.returncode == 0, proc.stderr
+    with zipfile.ZipFile(project / "dist" / "demo_app-0.1-py3-none-any.whl") as zf:
+        seen = json.loads(zf.read("_seen.json"))
+    assert seen["python"] == expected[:2]
