@@ -36,6 +36,9 @@ def offline_env(tool_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     empty = tmp_path / "no-wheels"
     empty.mkdir()
     env["PIP_FIND_LINKS"] = str(empty)
+    # pallet resolves build requirements from PALLET_INDEX_URL (the projects name no index):
+    # an empty local index, never PyPI
+    env["PALLET_INDEX_URL"] = empty.as_uri() + "/"
     return env
 
 

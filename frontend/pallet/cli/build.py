@@ -38,6 +38,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     which.add_argument("--sdist", action="store_true", help="build only the sdist")
     which.add_argument("--wheel", action="store_true", help="build only the wheel (from the tree)")
     parser.add_argument(
+        "--python",
+        metavar="REQUEST",
+        help="the build interpreter: 3.12, pypy3.10 or a path (default: the project's)",
+    )
+    parser.add_argument(
+        "--offline", action="store_true", help="resolve build requirements from the cache only"
+    )
+    parser.add_argument(
         "--no-isolation",
         action="store_true",
         help="build in the current environment instead of a fresh isolated one",
@@ -71,7 +79,7 @@ def _config_settings(pairs: list[str]) -> dict[str, str | list[str]]:
     return settings
 
 
-def _check_config(project: Path) -> None:
+def _check_config(project: Path) -> dict[str, Any] | None:
     """A configuration error is exit 2 for every command (as for ``pallet lock``), not a build
     failure (1): bad TOML is found here, and for a pallet-core project its whole configuration
     is checked in-process (the frontend may use pallet-core as a library) before any build
@@ -81,13 +89,13 @@ def _check_config(project: Path) -> None:
 
     pyproject = project / "pyproject.toml"
     if not pyproject.is_file():
-        return  # build_project says so
+        return None  # build_project says so
     data = load_toml(pyproject, str(pyproject))
     system = data.get("build-system")
     if not isinstance(system, dict) or system.get("build-backend") != "pallet_core.build":
-        return
+        return data
     if system.get("backend-path"):
-        return  # an in-tree pallet-core (pallet itself): not the installed one's to judge
+        return data  # an in-tree pallet-core (pallet itself): not the installed one's to judge
     from pallet_core.config import load_config
     from pallet_core.errors import ConfigError, PalletCoreError
 
@@ -99,7 +107,8 @@ def _check_config(project: Path) -> None:
             message = f"{pyproject}{message[len('pyproject.toml') :]}"
         raise ProjectError(message, path=str(pyproject)) from exc
     except PalletCoreError:
-        return  # a problem on disk, not in the configuration: the build reports it
+        pass  # a problem on disk, not in the configuration: the build reports it
+    return data
 
 
 def _check_outdir(outdir: Path) -> None:
@@ -126,19 +135,30 @@ def run(args: argparse.Namespace) -> int:
 
     project: Path = args.project
     outdir: Path = args.out_dir or project / "dist"
-    _check_config(project.resolve())
+    root = project.resolve()
+    data = _check_config(root)
     _check_outdir(outdir)
     distributions: tuple[Any, ...] = (
         ("sdist",) if args.sdist else ("wheel",) if args.wheel else ("sdist", "wheel")
     )
     started = time.perf_counter()
+    installer = environments = None
+    settings = _config_settings(args.config_setting)
+    if not args.no_isolation and data is not None:
+        from .build_env import store_build
+
+        installer, environments = store_build(
+            root, data, python=args.python, label=str(root), offline=args.offline
+        )
     result = build_project(
         project,
         outdir,
         distributions=distributions,
         isolation=not args.no_isolation,
         verbose=args.verbose,
-        config_settings=_config_settings(args.config_setting),
+        config_settings=settings,
+        installer=installer,
+        environment=environments,
     )
     elapsed = time.perf_counter() - started
     for path in result.paths:

@@ -43,7 +43,11 @@ __all__ = [
     "EnvRequest",
     "cached_environment",
     "default_indexes",
+    "file_lock",
+    "install_into",
+    "lock_folder",
     "normalized",
+    "synthetic_pyproject",
 ]
 
 #: Bumped when what an environment folder holds changes meaning (part of every key).
@@ -123,7 +127,7 @@ def cached_environment(
         return folder / VENV
     cache.check_writable()
     folder.parent.mkdir(parents=True, exist_ok=True)
-    with _file_lock(folder.parent / f"{key}.lock"):
+    with file_lock(folder.parent / f"{key}.lock"):
         if _is_ready(folder, key):  # another run built it while we waited
             return folder / VENV
         if folder.exists():  # an earlier build that did not finish
@@ -160,7 +164,7 @@ def _is_ready(folder: Path, key: str) -> bool:
 
 
 @contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
+def file_lock(path: Path) -> Iterator[None]:
     """An exclusive ``flock`` on `path` (POSIX); elsewhere nothing (the last rename wins)."""
     try:
         import fcntl
@@ -190,8 +194,8 @@ def _build(
     if request.base is not None:
         _write_base_pth(venv / interpreter.purelib, Path(request.base))
     if request.requirements:
-        lock_path = _lock(folder, offline=offline)
-        _install(lock_path, venv, offline=offline, env=env)
+        lock_path = lock_folder(folder, offline=offline)
+        install_into(lock_path, venv, offline=offline, env=env)
     ready = {
         "key": key,
         "pallet": __version__,
@@ -243,7 +247,7 @@ def _write_base_pth(site_packages: Path, base: Path) -> None:
     (site_packages / BASE_PTH).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _lock(folder: Path, *, offline: bool) -> Path:
+def lock_folder(folder: Path, *, offline: bool) -> Path:
     """Resolve the synthetic project as ``pallet lock`` does and write its pylock.toml."""
     from ..lock.fingerprint import compute_fingerprint
     from ..lock.pylock import write_lock
@@ -265,14 +269,15 @@ def _lock(folder: Path, *, offline: bool) -> Path:
     return lock_path
 
 
-def _install(lock_path: Path, venv: Path, *, offline: bool, env: Mapping[str, str]) -> None:
-    """Install the lock's packages for this venv, through the one installer `pallet sync` uses."""
+def install_into(
+    lock_path: Path, venv: Path, *, offline: bool, env: Mapping[str, str], display: bool = True
+) -> None:
+    """Install the lock's packages for this venv, through the one installer `pallet sync` uses;
+    `display`: ``pallet sync``'s progress display (on a terminal only), off inside another."""
     from ..install.store import Store
     from ..install.sync import Selection, SyncOptions, install_lock
-    from .sync_progress import SyncDisplay
 
-    display = SyncDisplay()  # the display pallet sync shows, on a terminal only
-    with ui.Progress(display.status, lines=display.lines):
+    if not display:
         install_lock(
             lock_path,
             venv,
@@ -280,6 +285,19 @@ def _install(lock_path: Path, venv: Path, *, offline: bool, env: Mapping[str, st
             SyncOptions(offline=offline),
             store=Store.default(env),
             env=env,
-            progress=display,
-            phases=display,
+        )
+        return
+    from .sync_progress import SyncDisplay
+
+    shown = SyncDisplay()  # the display pallet sync shows, on a terminal only
+    with ui.Progress(shown.status, lines=shown.lines):
+        install_lock(
+            lock_path,
+            venv,
+            Selection(),
+            SyncOptions(offline=offline),
+            store=Store.default(env),
+            env=env,
+            progress=shown,
+            phases=shown,
         )

@@ -168,6 +168,9 @@ def _sync(
         _project_facts(root) if has_project else (None, None, {})
     )
     interpreter = sync_interpreter(root, args, requires_python)
+    build_environment = None
+    if build_installer is not None:  # the project names its indexes: pallet fills build envs
+        build_installer, build_environment = _store_builds(root, pyproject, interpreter, args)
     venv = root / VENV
     store = Store.default()
     # a refused request changes nothing
@@ -186,6 +189,7 @@ def _sync(
         offline=args.offline,
         keep=keep,
         build_installer=build_installer,
+        build_environment=build_environment,
         python_request=args.python or "",
         variant_stamp=variant.stamp if variant is not None else (),
     )
@@ -335,6 +339,27 @@ def _project_facts(root: Path) -> tuple[SpecifierSet | None, Any, dict[str, Any]
     if not rows:
         return requires_python, None, data  # PyPI: the machine's pip, as pallet build does
     return requires_python, IndexInstaller(str(default["url"]) if default else None, flat), data
+
+
+def _store_builds(
+    root: Path, pyproject: dict[str, Any], interpreter: VenvInterpreter, args: argparse.Namespace
+) -> tuple[Any, Any]:
+    """Build requirements of sdists and of the project itself resolved from the project's
+    indexes by pallet and hard-linked into fresh venvs of the sync's interpreter
+    (`build_env`), as ``pallet build`` fills its environments."""
+    from ..index.cache import Cache
+    from .build_env import StoreEnvironments, StoreInstaller, project_indexes
+
+    indexes, sources = project_indexes(root, pyproject, os.environ)
+    installer = StoreInstaller(
+        interpreter,
+        label=str(root),
+        indexes=indexes,
+        sources=sources,
+        offline=args.offline,
+        display=False,
+    )
+    return installer, StoreEnvironments(interpreter, Cache.default().root)
 
 
 def sync_interpreter(

@@ -223,16 +223,17 @@ def _new_version(current: Version, args: argparse.Namespace) -> Version | None:
 def _backend_version(root: Path, data: dict[str, Any]) -> str:
     """A dynamic version, from the build backend's PEP 517 ``prepare_metadata_for_build_wheel``
     (or the ``build_wheel`` fallback), in a fresh isolated environment as ``pallet build``
-    makes it."""
+    makes it (`build_env`: pallet's resolver and installer, the project's interpreter)."""
     import email.parser
     import tempfile
 
     from ..errors import BuildFailed
     from ..pep517.hooks import Pep517Builder
-    from ..pep517.installers import MachineInstaller
     from ..project.version_source import describe_dynamic_version
+    from .build_env import store_build
 
-    builder = Pep517Builder(MachineInstaller())
+    installer, environments = store_build(root, data, python=None, label=_PYPROJECT)
+    builder = Pep517Builder(installer, environment=environments)
     with tempfile.TemporaryDirectory(prefix="pallet-version-") as tmp:
         try:
             dist_info = builder.metadata(root, Path(tmp), label=_PYPROJECT)

@@ -21,7 +21,7 @@ from packaging.utils import (
 )
 
 from ..errors import BuildFailed
-from ..pep517 import Pep517Builder, RequirementInstaller, hook_environment
+from ..pep517 import EnvironmentFactory, Pep517Builder, RequirementInstaller, hook_environment
 from .fetch import Artifact
 from .store import Store
 
@@ -35,12 +35,14 @@ def wheel_for_sdist(
     *,
     env: Mapping[str, str] | None,
     installer: RequirementInstaller | None,
+    environment: EnvironmentFactory | None = None,
 ) -> Path:
     """The wheel built from the sdist ``archive`` (whose sha256 is ``artifact.sha256``).
 
     The cached one when built before; else it is built now and stored. ``installer`` installs
     the build requirements in the isolated environment (`pallet.pep517.IndexInstaller` with the
-    project's indexes); ``None`` builds in this interpreter's environment without isolation.
+    project's indexes, or `pallet.cli.build_env`'s with ``environment``, its venv factory);
+    ``None`` builds in this interpreter's environment without isolation.
     `BuildFailed` (one line naming the sdist, then the backend's own error) when the backend
     fails or builds a wheel of another project or version.
     """
@@ -48,7 +50,7 @@ def wheel_for_sdist(
     if cached is not None:
         return cached
     base = dict(os.environ if env is None else env)
-    builder = Pep517Builder(installer, env=hook_environment(base))
+    builder = Pep517Builder(installer, env=hook_environment(base), environment=environment)
     work = store.root / "built-v1"
     work.mkdir(parents=True, exist_ok=True)
     # A temp folder in the store: the wheel is then moved into place, not copied.

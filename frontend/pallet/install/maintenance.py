@@ -44,6 +44,10 @@ KINDS: dict[str, Kind] = {
     "unpacked": Kind(UNPACKED, 2, "folder"),
     "built": Kind(BUILT, 3, "file"),
     "environments": Kind(ENVIRONMENTS, 1, "folder"),
+    # pallet build: resolved build requirements (<key>/pylock.toml); the isolated environments
+    # themselves live under temp names (.env-*) only while a hook runs (cli/build_env.py)
+    "build-locks": Kind("build-locks-v1", 1, "folder"),
+    "build-envs": Kind("build-envs-v1", 1, "folder"),
     "git": Kind("git-v1", 2, "folder"),  # db/<key>, checkouts/<key>
     "interpreters": Kind("interpreters-v1", 1, "file"),
     "machines": Kind("variants-v1", 1, "file"),  # hardware detection, per boot (pallet.variants)

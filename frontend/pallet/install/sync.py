@@ -51,7 +51,7 @@ from .wheelfile import UnpackedWheel, load_unpacked
 if TYPE_CHECKING:
     from packaging.pylock import Pylock
 
-    from ..pep517.installers import RequirementInstaller
+    from ..pep517.installers import EnvironmentFactory, RequirementInstaller
 
 __all__ = [
     "LOCK_FILE_NAME",
@@ -89,6 +89,8 @@ class SyncOptions:
     #: the hardware variant's keys for the sync stamp (`cli.variant_stamp`); none without variants
     variant_stamp: tuple[tuple[str, str], ...] = ()
     build_installer: RequirementInstaller | None = field(default=None, compare=False)
+    #: makes those isolated environments (None: pypa/build's; `cli.build_env`: pallet venvs)
+    build_environment: EnvironmentFactory | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -479,7 +481,12 @@ def _gather(
 
                 phases.phase(f"Building {item.name}", 0, 0)
                 built = wheel_for_sdist(
-                    _artifact(item.file), archive, store, env=env, installer=installer
+                    _artifact(item.file),
+                    archive,
+                    store,
+                    env=env,
+                    installer=installer,
+                    environment=options.build_environment,
                 )
                 wheels[item.name] = (built, built.name, [item.file.sha256])
         else:
@@ -567,7 +574,9 @@ def _build_tree(
             return cached, key
     if not (tree / "pyproject.toml").is_file() and not (tree / "setup.py").is_file():
         raise InstallError(f"{tree}: {item.name} has no pyproject.toml or setup.py to build")
-    builder = Pep517Builder(installer, env=hook_environment(env))
+    builder = Pep517Builder(
+        installer, env=hook_environment(env), environment=options.build_environment
+    )
     work = store.root / "built-v1"
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=work, prefix=".build-") as tmp:

@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import BuildFailed
-from .installers import IsolatedEnvironment, RequirementInstaller
+from ..errors import BuildFailed, ResolutionError
+from .installers import EnvironmentFactory, IsolatedEnvironment, RequirementInstaller
 from .provided import expose, self_provided
 from .sdists import unpack_sdist
 
@@ -104,8 +104,10 @@ class Pep517Builder:
     """Runs PEP 517 hooks on source trees: metadata, wheels, sdists.
 
     ``installer`` installs build requirements into each fresh isolated environment; ``None``
-    builds in this interpreter's environment instead (no isolation, ``--no-isolation``). ``env``
-    is the environment the hooks run with (default: this process's).
+    builds in this interpreter's environment instead (no isolation, ``--no-isolation``).
+    ``environment`` makes that isolated environment (default: pypa/build's
+    `build.env.DefaultIsolatedEnv`). ``env`` is the environment the hooks run with (default:
+    this process's).
     """
 
     def __init__(
@@ -115,8 +117,10 @@ class Pep517Builder:
         env: Mapping[str, str] | None = None,
         verbose: bool = False,
         config_settings: ConfigSettings | None = None,
+        environment: EnvironmentFactory | None = None,
     ) -> None:
         self.installer = installer
+        self.environment = environment
         self.env = dict(os.environ if env is None else env)
         self.verbose = verbose
         self.config_settings = dict(config_settings or {})
@@ -172,7 +176,8 @@ class Pep517Builder:
         try:
             if self.installer is None:
                 return action(build.ProjectBuilder(source, sys.executable, runner=runner))
-            with build.env.DefaultIsolatedEnv() as env:
+            make_env = self.environment or build.env.DefaultIsolatedEnv
+            with make_env() as env:
                 builder = build.ProjectBuilder.from_isolated_env(env, source, runner=runner)
                 self._install(env, sorted(builder.build_system_requires))
                 requires = builder.get_requires_for_build(distribution, self.config_settings)
@@ -187,6 +192,8 @@ class Pep517Builder:
             raise BuildFailed(f"{label}: building the {what} failed:\n{message}") from exc
         except build.BuildException as exc:
             raise BuildFailed(f"{label}: {exc}") from exc
+        except ResolutionError as exc:  # pallet's own installer: no versions fit (one line)
+            raise BuildFailed(f"{label}: installing the build requirements failed: {exc}") from None
         except subprocess.CalledProcessError as exc:  # installing build requirements failed
             tail = _install_failure(exc)
             raise BuildFailed(
@@ -197,5 +204,7 @@ class Pep517Builder:
         """Self-provided requirements first, the rest by the installer."""
         assert self.installer is not None
         satisfied, provided = self_provided(requirements)
-        expose(env.path, provided)
+        # a pallet venv names its own site-packages (its interpreter may not be ours)
+        purelib = getattr(env, "purelib", None)
+        expose(env.path, provided, purelib=purelib if isinstance(purelib, str) else None)
         self.installer.install(env, [r for r in requirements if r not in satisfied])

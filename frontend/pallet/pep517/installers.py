@@ -13,10 +13,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 __all__ = [
+    "EnvironmentFactory",
     "IndexInstaller",
     "IsolatedEnvironment",
     "MachineInstaller",
@@ -37,15 +39,25 @@ class IsolatedEnvironment(Protocol):
     def python_executable(self) -> str:
         """Its interpreter."""
 
+    def make_extra_environ(self) -> Mapping[str, str] | None:
+        """Variables the hooks run with inside it (its scripts folder first on ``PATH``)."""
+
     def install(self, requirements: Collection[str]) -> None:
         """Install with pypa/build's installer (the machine's pip configuration)."""
+
+
+#: Makes one fresh isolated environment per hook call, removed when the context ends. The default
+#: is pypa/build's `build.env.DefaultIsolatedEnv`; ``pallet build`` passes a pallet venv filled
+#: from the store (`pallet.cli.build_env`).
+EnvironmentFactory = Callable[[], AbstractContextManager[IsolatedEnvironment]]
 
 
 class RequirementInstaller(Protocol):
     """Installs PEP 508 build requirements into an isolated environment.
 
-    ``install`` raises `subprocess.CalledProcessError` (with the installer's output) on failure;
-    the builder turns it into a `BuildFailed` naming what was being built.
+    ``install`` raises `subprocess.CalledProcessError` (with the installer's output) on failure,
+    or `ResolutionError` (one line: the requirements and why no version fits); the builder turns
+    either into a `BuildFailed` naming what was being built.
     """
 
     def install(self, env: IsolatedEnvironment, requirements: Sequence[str]) -> None: ...

@@ -1,8 +1,11 @@
 """``pallet build``: the project's own sdist and wheel, through whatever backend it declares.
 
 Like pypa/build, the default builds the sdist, then the wheel *from the sdist*, so a wheel can
-never contain what the sdist forgot. Build requirements come from the machine's pip configuration
-(`MachineInstaller`), as ``python -m build`` would, except those pallet provides itself.
+never contain what the sdist forgot. The caller injects who makes the isolated environments and
+installs the build requirements (``pallet build``: pallet's own resolver and linking installer,
+`pallet.cli.build_env`); the default is pypa/build's environment with the machine's pip
+(`MachineInstaller`), as ``python -m build`` would. Requirements pallet provides itself never
+reach either.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from pathlib import Path
 
 from ..errors import ProjectError
 from .hooks import Distribution, Pep517Builder
-from .installers import MachineInstaller
+from .installers import EnvironmentFactory, MachineInstaller, RequirementInstaller
 
 __all__ = ["BuildResult", "build_project"]
 
@@ -43,6 +46,8 @@ def build_project(
     isolation: bool = True,
     verbose: bool = False,
     config_settings: Mapping[str, str | list[str]] | None = None,
+    installer: RequirementInstaller | None = None,
+    environment: EnvironmentFactory | None = None,
 ) -> BuildResult:
     """Build `distributions` of the project at `project` into `outdir`.
 
@@ -52,9 +57,10 @@ def build_project(
     _require_pyproject(project)
     outdir.mkdir(parents=True, exist_ok=True)
     builder = Pep517Builder(
-        MachineInstaller() if isolation else None,
+        (installer or MachineInstaller()) if isolation else None,
         verbose=verbose,
         config_settings=config_settings,
+        environment=environment,
     )
     built: list[Path] = []
     if "sdist" in distributions:

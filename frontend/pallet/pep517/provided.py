@@ -107,17 +107,20 @@ def self_provided(requirements: Sequence[str]) -> tuple[list[str], Provided]:
     return satisfied, provided
 
 
-def expose(env_path: str, provided: Provided) -> None:
+def expose(env_path: str, provided: Provided, *, purelib: str | None = None) -> None:
     """Make what `provided` names importable (and visible to pip as installed) in the env.
 
     Entries are linked into one directory of symlinks; editable source directories are named as
     they are. A ``.pth`` file in the environment's site-packages adds both to sys.path; nothing
-    else of this installation leaks in.
+    else of this installation leaks in. ``purelib``: that site-packages, when the
+    environment's interpreter is not this one (default: this interpreter's scheme).
     """
     if not provided.links and not provided.path_dirs:
         return
-    purelib = Path(sysconfig.get_path("purelib", vars={"base": env_path, "platbase": env_path}))
-    purelib.mkdir(parents=True, exist_ok=True)
+    site = Path(
+        purelib or sysconfig.get_path("purelib", vars={"base": env_path, "platbase": env_path})
+    )
+    site.mkdir(parents=True, exist_ok=True)
     linked = Path(env_path) / "pallet-provided"
     linked.mkdir(exist_ok=True)
     for path in sorted(provided.links):
@@ -132,7 +135,7 @@ def expose(env_path: str, provided: Provided) -> None:
             else:
                 shutil.copy2(path, target)
     entries = [str(linked), *sorted(str(p) for p in provided.path_dirs)]
-    pth = purelib / "_pallet_provided.pth"
+    pth = site / "_pallet_provided.pth"
     previous = pth.read_text(encoding="utf-8").splitlines() if pth.exists() else []
     lines = previous + [e for e in entries if e not in previous]
     pth.write_text("\n".join(lines) + "\n", encoding="utf-8")
