@@ -41,8 +41,10 @@ __all__ = [
     "ENV_FORMAT",
     "READY",
     "EnvRequest",
+    "build_environment",
     "cached_environment",
     "default_indexes",
+    "file_lock",
     "normalized",
 ]
 
@@ -123,7 +125,7 @@ def cached_environment(
         return folder / VENV
     cache.check_writable()
     folder.parent.mkdir(parents=True, exist_ok=True)
-    with _file_lock(folder.parent / f"{key}.lock"):
+    with file_lock(folder.parent / f"{key}.lock"):
         if _is_ready(folder, key):  # another run built it while we waited
             return folder / VENV
         if folder.exists():  # an earlier build that did not finish
@@ -133,7 +135,7 @@ def cached_environment(
             f"Creating an environment for {label} ({count} requirement{'s' if count != 1 else ''})"
         )
         try:
-            _build(folder, key, request, offline=offline, env=env)
+            build_environment(folder, key, request, offline=offline, env=env)
         except OSError as exc:
             shutil.rmtree(folder, ignore_errors=True)
             where = exc.filename or folder
@@ -160,7 +162,7 @@ def _is_ready(folder: Path, key: str) -> bool:
 
 
 @contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
+def file_lock(path: Path) -> Iterator[None]:
     """An exclusive ``flock`` on `path` (POSIX); elsewhere nothing (the last rename wins)."""
     try:
         import fcntl
@@ -175,9 +177,12 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(stream.fileno(), fcntl.LOCK_UN)
 
 
-def _build(
+def build_environment(
     folder: Path, key: str, request: EnvRequest, *, offline: bool, env: Mapping[str, str]
 ) -> None:
+    """Make the environment of `request` in `folder` (which must not exist yet): the synthetic
+    pyproject.toml, its lock, the venv ``.venv`` filled by ``install_lock``, then `READY`.
+    The caller removes the folder when this fails (`cached_environment`, `cli.tool_install`)."""
     from ..python.venv import VenvInterpreter, create_venv
 
     folder.mkdir(parents=True)
