@@ -35,14 +35,16 @@ ARGS = {
     ("variants", "add"): ["torch", "--backends", "cpu"],
     ("run",): ["python"],
     ("remove",): ["six"],
+    ("tool", "install"): ["ruff"],
+    ("tool", "uninstall"): ["ruff"],
 }
 #: command paths that need one of their sub-commands
-GROUPS = {("cache",), ("python",), ("self",)}
+GROUPS = {("cache",), ("python",), ("self",), ("tool",)}
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     """Parse as `pallet.cli.main.run` does: `pallet run` hands COMMAND on untouched."""
-    if "run" in argv[:2] or (argv and argv[0] != "run" and argv[1:2] == ["run"]):
+    if next((a for a in argv if not a.startswith("-")), None) == "run":  # as main.run finds it
         argv, _ = split_run_argv(argv)
     return make_parser().parse_args(argv)
 
