@@ -120,9 +120,7 @@ def test_install_links_the_script_and_it_runs_from_the_bin_folder(
     assert index.requests == []
 
 
-def test_upgrade_picks_a_new_release_within_the_spec(
-    tmp_path: Path, env: dict[str, str]
-) -> None:
+def test_upgrade_picks_a_new_release_within_the_spec(tmp_path: Path, env: dict[str, str]) -> None:
     dists = greet_dists(tmp_path / "dists")
     with IndexServer(dists, format="json") as server:
         tenv = tool_env(env, tmp_path, server.url)
@@ -210,9 +208,7 @@ def test_x_uses_an_installed_tool_unless_isolated(
     assert isolated.stdout == "greet 1.0\n"
 
 
-def test_tool_environments_hard_link_the_shared_store(
-    tmp_path: Path, tenv: dict[str, str]
-) -> None:
+def test_tool_environments_hard_link_the_shared_store(tmp_path: Path, tenv: dict[str, str]) -> None:
     ok(pallet(tmp_path, tenv, "tool", "install", "greet"))
     ok(pallet(tmp_path, tenv, "tool", "install", "other"))
     ok(pallet(tmp_path, tenv, "x", "--from", "other", "other-cmd"))

@@ -119,7 +119,10 @@ def run(args: argparse.Namespace) -> int:
         if installed is not None:
             return exec_command([str(installed), *command[1:]], dict(os.environ))
     extra = tuple(parse_requirement(w, "--with") for w in args.with_)
-    python, python_version = find_interpreter(args.python, Path.cwd())
+    from .tool_dirs import tool_dir
+
+    # as for installed tools, the current folder's .python-version does not choose (docs/tools.md)
+    python, python_version = find_interpreter(args.python, tool_dir(os.environ))
     indexes = default_indexes(
         {"PALLET_INDEX_URL": args.index_url} if args.index_url else os.environ
     )
