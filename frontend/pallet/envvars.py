@@ -28,6 +28,7 @@ __all__ = [
     "PALLET_MACHINE",
     "PALLET_NO_PROGRESS",
     "PALLET_PYTHON",
+    "PALLET_PYTORCH_INDEX",
     "PALLET_ROCM",
     "PALLET_SLOW_NOTICE",
     "PALLET_SYSROOT",
@@ -86,6 +87,9 @@ PALLET_TOOL_DIR = "PALLET_TOOL_DIR"
 #: Where ``pallet tool install`` links the tools' console scripts (default: ``$XDG_BIN_HOME``,
 #: else ``$XDG_DATA_HOME/../bin``, else ``~/.local/bin``).
 PALLET_TOOL_BIN_DIR = "PALLET_TOOL_BIN_DIR"
+#: PyTorch's wheel index for a tool's backend (``pallet tool install --variant``), ``{backend}``
+#: replaced by its name (default ``https://download.pytorch.org/whl/{backend}``): a mirror.
+PALLET_PYTORCH_INDEX = "PALLET_PYTORCH_INDEX"
 #: The XDG base directories the tool folders default to (and ``update-shell``'s fish folder).
 XDG_DATA_HOME = "XDG_DATA_HOME"
 XDG_BIN_HOME = "XDG_BIN_HOME"

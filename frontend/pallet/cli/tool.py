@@ -137,6 +137,13 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="the package index (a PEP 503 simple API; default PALLET_INDEX_URL, else PyPI)",
     )
+    parser.add_argument(
+        "--variant",
+        metavar="BACKEND",
+        default=None,
+        help="PyTorch's build for torch, torchvision, torchaudio: auto (detect; the default "
+        "when one is named), none, cpu, cuXYZ (cu126), rocmX.Y (rocm6.2)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -173,6 +180,7 @@ def _install(args: argparse.Namespace) -> int:
         with_=tuple(parse_requirement(w, "--with") for w in args.with_),
         python_request=args.python,
         index_url=args.index_url,
+        variant=args.variant,
     )
     receipt = install_tool(spec, force=args.force, env=os.environ)
     if receipt is not None:
@@ -202,7 +210,8 @@ def _list(show_paths: bool) -> int:
     bins = bin_dir(os.environ)
     for name, receipt in tools.items():
         where = f" ({os.path.realpath(root / name / 'current')})" if show_paths else ""
-        ui.result(f"{name} {receipt.version}{where}")
+        variant = f" [{receipt.variant}]" if receipt.variant else ""  # PyTorch's build
+        ui.result(f"{name} {receipt.version}{variant}{where}")
         for script in receipt.scripts:
             ui.result(f"- {script}" + (f" ({bins / script})" if show_paths else ""))
     return 0

@@ -33,12 +33,14 @@ from ..envvars import PALLET_INDEX_URL, PALLET_TOOL_BIN_DIR, PALLET_TOOL_DIR
 from ..errors import PalletError
 from .tool_dirs import bin_dir, tool_dir
 from .tool_receipt import CURRENT, Receipt, link_owner, read_receipt, write_receipt
+from .tool_variant import TORCH_FAMILY
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
     from .run_env import EnvRequest
+    from .tool_variant import ToolVariant
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -69,6 +71,7 @@ class ToolSpec:
     with_: tuple[Requirement, ...] = ()
     python_request: str | None = None
     index_url: str | None = None
+    variant: str | None = None  # --variant: auto, none, cpu, cu126, rocm6.2 (cli.tool_variant)
 
     @property
     def name(self) -> str:
@@ -89,6 +92,7 @@ class ToolSpec:
             and sorted(map(normalized, old.with_)) == sorted(map(normalized, self.with_))
             and old.python_request == self.python_request
             and old.index_url == self.index_url
+            and old.variant == self.variant
         )
 
 
@@ -110,6 +114,7 @@ def spec_of(receipt: Receipt) -> ToolSpec:
         with_=tuple(parse_requirement(w, f"tool {receipt.name}: --with") for w in receipt.with_),
         python_request=receipt.python_request,
         index_url=receipt.index_url,
+        variant=receipt.variant_request,
     )
 
 
@@ -170,6 +175,7 @@ def install_tool(
     """Install (or replace) the tool `spec` names; the new receipt, or None when nothing
     changed (already installed with this spec; or, for `upgrade`, nothing newer)."""
     from .run_env import EnvRequest, default_indexes, file_lock
+    from .tool_variant import pick_variant
 
     root, bins = tool_dir(env), bin_dir(env)
     name = spec.name
@@ -188,15 +194,20 @@ def install_tool(
             )
             return None
         python, python_version = find_interpreter(spec.python_request, root)
+        variant = pick_variant(spec.variant, env)
+        indexes = default_indexes({PALLET_INDEX_URL: index_url} if index_url else {})
+        if variant is not None:
+            indexes = (*indexes, variant.index)
         request = EnvRequest(
             requirements=(spec.requirement, *spec.with_),
             python=python,
             python_version=python_version,
-            indexes=default_indexes({PALLET_INDEX_URL: index_url} if index_url else {}),
+            indexes=indexes,
+            sources=variant.sources if variant else {},
         )
         new = folder / f"env-{secrets.token_hex(4)}"
         try:
-            receipt = _prepare(new, request, spec, name, index_url, old, force, upgrade, env)
+            receipt = _prepare(new, request, spec, name, variant, old, force, upgrade, env)
             if receipt is None:
                 shutil.rmtree(new, ignore_errors=True)
                 return None
@@ -214,7 +225,7 @@ def _prepare(
     request: EnvRequest,
     spec: ToolSpec,
     name: str,
-    index_url: str | None,
+    variant: ToolVariant | None,
     old: Receipt | None,
     force: bool,
     upgrade: bool,
@@ -235,6 +246,10 @@ def _prepare(
     if upgrade and old is not None and _locked(new) == _locked(new.parent / CURRENT):
         ui.info(f"{name} {old.version} is up to date (nothing newer within {spec.requirement})")
         return None
+    backend = None
+    if variant is not None and {n for n, _ in _locked(new)} & TORCH_FAMILY:
+        backend = variant.backend
+        ui.info(f"PyTorch packages of {name}: the {backend} build ({variant.how})")
     version, scripts = console_scripts(new / VENV, name)
     if not scripts:
         raise PalletError(
@@ -251,7 +266,9 @@ def _prepare(
         with_=tuple(str(w) for w in spec.with_),
         python_request=spec.python_request,
         python=request.python,
-        index_url=index_url,
+        index_url=spec.index_url,
+        variant_request=spec.variant,
+        variant=backend,
         pallet=__version__,
     )
     write_receipt(new, receipt)

@@ -52,6 +52,8 @@ class Receipt:
     python_request: str | None = None  # --python as given
     python: str = ""  # the interpreter the environment was made for
     index_url: str | None = None  # --index-url (or PALLET_INDEX_URL) at install time
+    variant_request: str | None = None  # --variant as given
+    variant: str | None = None  # the PyTorch backend installed (cli.tool_variant)
     pallet: str = ""
 
 
@@ -80,6 +82,8 @@ def read_receipt(folder: Path) -> Receipt | None:
             python_request=data.get("python_request"),
             python=str(data.get("python", "")),
             index_url=data.get("index_url"),
+            variant_request=data.get("variant_request"),
+            variant=data.get("variant"),
             pallet=str(data.get("pallet", "")),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):

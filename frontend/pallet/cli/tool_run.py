@@ -19,6 +19,7 @@ import argparse
 import os
 from pathlib import Path
 
+from .. import ui
 from ..errors import PalletError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
@@ -61,6 +62,13 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="the package index (a PEP 503 simple API; default PALLET_INDEX_URL, else PyPI)",
     )
     parser.add_argument(
+        "--variant",
+        metavar="BACKEND",
+        default=None,
+        help="PyTorch's build for torch, torchvision, torchaudio: auto (detect; the default "
+        "when one is named), none, cpu, cuXYZ (cu126), rocmX.Y (rocm6.2)",
+    )
+    parser.add_argument(
         "--isolated",
         action="store_true",
         help="use a cached environment even when an installed tool provides the command",
@@ -100,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
     from .launch import exec_command, venv_environ
     from .run_env import EnvRequest, cached_environment, default_indexes
     from .tool_install import console_scripts, find_interpreter, parse_requirement
+    from .tool_variant import pick_variant
 
     command = list(args.tool_command)
     if command and command[0] == "--":
@@ -114,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
         name = requirement.name
     package = str(canonicalize_name(requirement.name))
     plain = args.from_ is None and str(requirement) == requirement.name
-    if plain and not (args.isolated or args.with_ or args.python or args.index_url):
+    asked = args.isolated or args.with_ or args.python or args.index_url or args.variant
+    if plain and not asked:
         installed = _installed_script(package, name)
         if installed is not None:
             return exec_command([str(installed), *command[1:]], dict(os.environ))
@@ -126,11 +136,16 @@ def run(args: argparse.Namespace) -> int:
     indexes = default_indexes(
         {"PALLET_INDEX_URL": args.index_url} if args.index_url else os.environ
     )
+    variant = pick_variant(args.variant, os.environ)
+    if variant is not None:
+        ui.verbose(f"PyTorch packages: the {variant.backend} build ({variant.how})")
+        indexes = (*indexes, variant.index)
     request = EnvRequest(
         requirements=(requirement, *extra),
         python=python,
         python_version=python_version,
         indexes=indexes,
+        sources=variant.sources if variant else {},
     )
     venv = cached_environment(request, label=str(requirement), offline=args.offline)
     from ..install.scheme import Scheme
