@@ -144,6 +144,14 @@ def test_upgrade_picks_a_new_release_within_the_spec(tmp_path: Path, env: dict[s
         pinned = ok(pallet(tmp_path, tenv, "tool", "upgrade", "--all"))
         assert "greet 1.0 is up to date" in pinned.stderr
         assert ok(pallet(tmp_path, tenv, "tool", "list")).stdout == "greet 1.0\n- greet-hello\n"
+    # the index is down now: the upgrade fails in one line, the installed tool is untouched
+    before = sorted(p.name for p in folder.iterdir())
+    down = pallet(tmp_path, tenv, "tool", "upgrade", "greet")
+    assert down.returncode == 3, down.stderr
+    assert down.stderr.splitlines()[-1].startswith("error: ")
+    assert "Traceback" not in down.stderr
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert run_script(script).stdout == "greet 1.0\n"
 
 
 def test_uninstall_removes_its_scripts_and_environment_and_nothing_else(
