@@ -122,7 +122,8 @@ def test_install_links_the_script_and_it_runs_from_the_bin_folder(
 
 def test_upgrade_picks_a_new_release_within_the_spec(tmp_path: Path, env: dict[str, str]) -> None:
     dists = greet_dists(tmp_path / "dists")
-    with IndexServer(dists, format="json") as server:
+    # pages may be reused for 10 minutes (as PyPI's are): an upgrade must ask again anyway
+    with IndexServer(dists, format="json", cache_control="max-age=600") as server:
         tenv = tool_env(env, tmp_path, server.url)
         ok(pallet(tmp_path, tenv, "tool", "install", "greet"))
         script = bin_of(tenv) / "greet-hello"

@@ -178,11 +178,19 @@ def file_lock(path: Path) -> Iterator[None]:
 
 
 def build_environment(
-    folder: Path, key: str, request: EnvRequest, *, offline: bool, env: Mapping[str, str]
+    folder: Path,
+    key: str,
+    request: EnvRequest,
+    *,
+    offline: bool,
+    env: Mapping[str, str],
+    refresh: bool = False,
 ) -> None:
     """Make the environment of `request` in `folder` (which must not exist yet): the synthetic
     pyproject.toml, its lock, the venv ``.venv`` filled by ``install_lock``, then `READY`.
-    The caller removes the folder when this fails (`cached_environment`, `cli.tool_install`)."""
+    `refresh` revalidates every cached index page (``pallet lock --refresh``: a tool upgrade
+    must see a release made a minute ago). The caller removes the folder when this fails
+    (`cached_environment`, `cli.tool_install`)."""
     from ..python.venv import VenvInterpreter, create_venv
 
     folder.mkdir(parents=True)
@@ -195,7 +203,7 @@ def build_environment(
     if request.base is not None:
         _write_base_pth(venv / interpreter.purelib, Path(request.base))
     if request.requirements:
-        lock_path = _lock(folder, offline=offline)
+        lock_path = _lock(folder, offline=offline, refresh=refresh)
         _install(lock_path, venv, offline=offline, env=env)
     ready = {
         "key": key,
@@ -248,7 +256,7 @@ def _write_base_pth(site_packages: Path, base: Path) -> None:
     (site_packages / BASE_PTH).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _lock(folder: Path, *, offline: bool) -> Path:
+def _lock(folder: Path, *, offline: bool, refresh: bool = False) -> Path:
     """Resolve the synthetic project as ``pallet lock`` does and write its pylock.toml."""
     from ..lock.fingerprint import compute_fingerprint
     from ..lock.pylock import write_lock
@@ -264,6 +272,7 @@ def _lock(folder: Path, *, offline: bool) -> Path:
         False,
         offline=offline,
         cutoffs=exclude_newer_cutoffs(spec, None, False),
+        refresh=refresh,
     )
     lock_path = folder / "pylock.toml"
     write_lock(lock, lock_path)

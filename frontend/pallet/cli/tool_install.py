@@ -235,9 +235,10 @@ def _prepare(
     or None when an upgrade locked exactly what is installed."""
     from .run_env import build_environment
 
-    ui.info(f"Creating the environment of {name} ({spec.requirement})")
+    doing = "Resolving" if upgrade else "Creating the environment of"
+    ui.info(f"{doing} {name} ({spec.requirement})")
     try:
-        build_environment(new, request.key(), request, offline=False, env=env)
+        build_environment(new, request.key(), request, offline=False, env=env, refresh=upgrade)
     except OSError as exc:
         where = exc.filename or new
         raise PalletError(
