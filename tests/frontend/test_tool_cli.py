@@ -7,6 +7,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,6 +115,9 @@ def test_install_links_the_script_and_it_runs_from_the_bin_folder(
 
     listing = ok(pallet(tmp_path, tenv, "tool", "list"))
     assert listing.stdout == "greet 1.0\n- greet-hello\n"
+    paths = ok(pallet(tmp_path, tenv, "tool", "list", "--show-paths")).stdout.splitlines()
+    env_folder = (tools_of(tenv) / "greet" / "current").resolve()
+    assert paths == [f"greet 1.0 ({env_folder})", f"- greet-hello ({script})"]
 
     index.clear()
     again = ok(pallet(tmp_path, tenv, "tool", "install", "GREET"))  # same spec, other spelling
@@ -153,6 +158,42 @@ def test_upgrade_picks_a_new_release_within_the_spec(tmp_path: Path, env: dict[s
     assert "Traceback" not in down.stderr
     assert sorted(p.name for p in folder.iterdir()) == before
     assert run_script(script).stdout == "greet 1.0\n"
+
+
+def test_a_replacement_keeps_the_old_tool_working_until_it_is_complete(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    dists = greet_dists(tmp_path / "dists")
+    hold = threading.Event()
+    hold.set()
+    with IndexServer(dists, format="json", hold=hold) as server:
+        tenv = tool_env(env, tmp_path, server.url)
+        ok(pallet(tmp_path, tenv, "tool", "install", "greet"))
+        script = bin_of(tenv) / "greet-hello"
+        tool_wheel(dists, "greet", "2.0", {"greet-hello": "greet:main"}, ("colour",))
+        hold.clear()  # the index answers nothing until set: the replacement waits mid-way
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pallet", "tool", "install", "greet>=2"],
+            cwd=tmp_path,
+            env=tenv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not server._inflight and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert server._inflight, "the replacement never asked the index"
+            assert run_script(script).stdout == "greet 1.0\n"
+            listing = ok(pallet(tmp_path, tenv, "tool", "list"))
+            assert listing.stdout == "greet 1.0\n- greet-hello\n"
+        finally:
+            hold.set()
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "Installed greet 2.0" in err
+    assert run_script(script).stdout == "greet 2.0\n"
 
 
 def test_uninstall_removes_its_scripts_and_environment_and_nothing_else(
