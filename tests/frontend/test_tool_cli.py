@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -219,6 +220,18 @@ def test_uninstall_removes_its_scripts_and_environment_and_nothing_else(
     )
     unknown = pallet(tmp_path, tenv, "tool", "upgrade", "nope")
     assert unknown.returncode == 2 and unknown.stderr.startswith("error: nope: no such tool")
+
+    # a tool whose environment was removed by hand: listed as incomplete, still uninstallable
+    shutil.rmtree((tools_of(tenv) / "other" / "current").resolve())
+    listing = ok(pallet(tmp_path, tenv, "tool", "list"))
+    assert f"warning: {tools_of(tenv) / 'other'}: not a complete tool" in listing.stderr
+    ok(pallet(tmp_path, tenv, "tool", "uninstall", "other"))
+    assert sorted(p.name for p in bins.iterdir()) == ["mine"]
+    # a tool folder removed by hand: its dangling links still go
+    ok(pallet(tmp_path, tenv, "tool", "install", "greet"))
+    shutil.rmtree(tools_of(tenv) / "greet")
+    ok(pallet(tmp_path, tenv, "tool", "uninstall", "greet"))
+    assert sorted(p.name for p in bins.iterdir()) == ["mine"]
 
 
 def test_x_runs_a_tool_and_the_second_call_asks_no_index(

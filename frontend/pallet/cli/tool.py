@@ -200,10 +200,15 @@ def _say_installed(headline: str, scripts: tuple[str, ...]) -> None:
 
 def _list(show_paths: bool) -> int:
     from .tool_dirs import bin_dir, tool_dir
-    from .tool_receipt import installed_tools
+    from .tool_receipt import incomplete_tools, installed_tools
 
     root = tool_dir(os.environ)
     tools = installed_tools(root)
+    for name in incomplete_tools(root):
+        ui.warn(
+            f"{root / name}: not a complete tool (an install under way or interrupted); "
+            f"`pallet tool install --force {name}` or `pallet tool uninstall {name}`"
+        )
     if not tools:
         ui.info(f"No tools installed (in {root})")
         return 0

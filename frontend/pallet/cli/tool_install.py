@@ -344,21 +344,12 @@ def uninstall_tool(name: str, env: Mapping[str, str]) -> Receipt | None:
     root, bins = tool_dir(env), bin_dir(env)
     folder = root / name
     if not folder.is_dir():
-        raise unknown_tool(name, root)
+        if not _unlink_scripts(name, bins, root):  # a tool folder deleted by hand
+            raise unknown_tool(name, root)
+        return None
     with file_lock(folder / ".lock"):
         receipt = read_receipt(folder / CURRENT)
-        try:
-            entries = sorted(entry.name for entry in bins.iterdir())
-        except OSError:
-            entries = []
-        for entry in entries:  # every link of this tool, also those a receipt forgot
-            if link_owner(bins / entry, root) == name:
-                try:
-                    (bins / entry).unlink()
-                except OSError as exc:
-                    raise PalletError(
-                        f"{bins / entry}: cannot remove the script: {exc.strerror or exc}"
-                    ) from None
+        _unlink_scripts(name, bins, root)
         try:
             shutil.rmtree(folder)
         except OSError as exc:
@@ -366,6 +357,25 @@ def uninstall_tool(name: str, env: Mapping[str, str]) -> Receipt | None:
                 f"{exc.filename or folder}: cannot remove the tool: {exc.strerror or exc}"
             ) from None
     return receipt
+
+
+def _unlink_scripts(name: str, bins: Path, root: Path) -> list[str]:
+    """Remove every bin-folder link of the tool `name` (also those a receipt forgot)."""
+    try:
+        entries = sorted(entry.name for entry in bins.iterdir())
+    except OSError:
+        return []
+    removed = []
+    for entry in entries:
+        if link_owner(bins / entry, root) == name:
+            try:
+                (bins / entry).unlink()
+            except OSError as exc:
+                raise PalletError(
+                    f"{bins / entry}: cannot remove the script: {exc.strerror or exc}"
+                ) from None
+            removed.append(entry)
+    return removed
 
 
 def unknown_tool(name: str, root: Path) -> PalletError:

@@ -28,6 +28,7 @@ __all__ = [
     "CURRENT",
     "RECEIPT",
     "Receipt",
+    "incomplete_tools",
     "installed_tools",
     "link_owner",
     "read_receipt",
@@ -104,6 +105,16 @@ def installed_tools(root: Path) -> dict[str, Receipt]:
         if receipt is not None:
             out[name] = receipt
     return out
+
+
+def incomplete_tools(root: Path) -> list[str]:
+    """The tool folders without a readable receipt behind ``current``: an install under way or
+    killed, or an environment removed by hand."""
+    try:
+        names = sorted(entry.name for entry in root.iterdir() if entry.is_dir())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [n for n in names if not n.startswith(".") and read_receipt(root / n / CURRENT) is None]
 
 
 def link_owner(link: Path, root: Path) -> str | None:
