@@ -244,6 +244,8 @@ def test_x_runs_a_tool_and_the_second_call_asks_no_index(
         assert first.returncode == 7, first.stderr  # the command's own status
         assert first.stdout == "greet 1.0 -q fail\n"
         assert server.requests
+        pinned = ok(pallet(tmp_path, tenv, "x", "--from", "greet@1.0", "greet-hello"))  # uv's
+        assert pinned.stdout == "greet 1.0\n"
     finally:
         server.stop()
     second = ok(pallet(tmp_path, tenv, "tool", "run", "--from", "greet", "greet-hello", "x"))

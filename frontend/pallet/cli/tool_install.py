@@ -97,9 +97,20 @@ class ToolSpec:
 
 
 def parse_requirement(text: str, what: str) -> Requirement:
-    """A PEP 508 requirement, or an error naming `what` (``--with``, ``--from``, the package)."""
+    """A PEP 508 requirement, or an error naming `what` (``--with``, ``--from``, the package).
+    uv's ``NAME@VERSION`` (``ruff@0.6.0``, no spaces, not a URL) is read as ``NAME==VERSION``."""
+    import re
+
     from packaging.requirements import InvalidRequirement, Requirement
 
+    at = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?)@([0-9][^\s/:@]*)", text)
+    if at:
+        text = f"{at.group(1)}=={at.group(2)}"
+    elif text.endswith("@latest"):
+        raise PalletError(
+            f"{what} {text!r}: @latest is not supported; the newest release is what a new "
+            "environment gets, and `pallet tool upgrade NAME` moves an installed tool to it"
+        )
     try:
         return Requirement(text)
     except InvalidRequirement as exc:
