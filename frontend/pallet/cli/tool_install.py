@@ -192,8 +192,11 @@ def install_tool(
     name = spec.name
     index_url = spec.index_url or env.get(PALLET_INDEX_URL, "").strip() or None
     spec = dataclasses.replace(spec, index_url=index_url)  # as the receipt keeps it
+    from ..index.cache import Cache
+
     _check_writable(root, "tool folder", PALLET_TOOL_DIR)
     _check_writable(bins, "bin folder", PALLET_TOOL_BIN_DIR)
+    Cache.default(env).check_writable()  # the store the environment links from
     folder = root / name
     folder.mkdir(exist_ok=True)
     with file_lock(folder / ".lock"):
