@@ -197,6 +197,30 @@ def test_a_replacement_keeps_the_old_tool_working_until_it_is_complete(
     assert run_script(script).stdout == "greet 2.0\n"
 
 
+def test_a_replacement_that_cannot_link_leaves_the_old_version(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    dists = greet_dists(tmp_path / "dists")
+    with IndexServer(dists, format="json") as server:
+        tenv = tool_env(env, tmp_path, server.url)
+        ok(pallet(tmp_path, tenv, "tool", "install", "greet"))
+        scripts = {"greet-hello": "greet:main", "greet-new": "greet:main"}
+        tool_wheel(dists, "greet", "2.0", scripts, ("colour",))
+        bins, folder = bin_of(tenv), tools_of(tenv) / "greet"
+        (bins / "greet-new").mkdir()  # a folder: --force cannot put a link in its place
+        (bins / "greet-new" / "keep").write_text("", encoding="utf-8")
+        before = sorted(p.name for p in folder.iterdir())
+        proc = pallet(tmp_path, tenv, "tool", "install", "--force", "greet>=2")
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[-1].startswith(
+        f"error: {bins / 'greet-new'}: cannot link the script: "
+    )
+    assert "Traceback" not in proc.stderr
+    assert sorted(p.name for p in folder.iterdir()) == before  # the new environment is gone
+    assert run_script(bins / "greet-hello").stdout == "greet 1.0\n"
+    assert ok(pallet(tmp_path, tenv, "tool", "list")).stdout == "greet 1.0\n- greet-hello\n"
+
+
 def test_uninstall_removes_its_scripts_and_environment_and_nothing_else(
     tmp_path: Path, tenv: dict[str, str]
 ) -> None:

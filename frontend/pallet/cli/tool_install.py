@@ -185,6 +185,7 @@ def install_tool(
 ) -> Receipt | None:
     """Install (or replace) the tool `spec` names; the new receipt, or None when nothing
     changed (already installed with this spec; or, for `upgrade`, nothing newer)."""
+    from ..index.cache import Cache
     from .run_env import EnvRequest, default_indexes, file_lock
     from .tool_variant import pick_variant
 
@@ -192,8 +193,6 @@ def install_tool(
     name = spec.name
     index_url = spec.index_url or env.get(PALLET_INDEX_URL, "").strip() or None
     spec = dataclasses.replace(spec, index_url=index_url)  # as the receipt keeps it
-    from ..index.cache import Cache
-
     _check_writable(root, "tool folder", PALLET_TOOL_DIR)
     _check_writable(bins, "bin folder", PALLET_TOOL_BIN_DIR)
     Cache.default(env).check_writable()  # the store the environment links from
@@ -207,20 +206,20 @@ def install_tool(
                 f"(--force installs it again; `pallet tool upgrade {name}` looks for a newer one)"
             )
             return None
-        python, python_version = find_interpreter(spec.python_request, root)
-        variant = pick_variant(spec.variant, env)
-        indexes = default_indexes({PALLET_INDEX_URL: index_url} if index_url else {})
-        if variant is not None:
-            indexes = (*indexes, variant.index)
-        request = EnvRequest(
-            requirements=(spec.requirement, *spec.with_),
-            python=python,
-            python_version=python_version,
-            indexes=indexes,
-            sources=variant.sources if variant else {},
-        )
         new = folder / f"env-{secrets.token_hex(4)}"
         try:
+            python, python_version = find_interpreter(spec.python_request, root)
+            variant = pick_variant(spec.variant, env)
+            indexes = default_indexes({PALLET_INDEX_URL: index_url} if index_url else {})
+            if variant is not None:
+                indexes = (*indexes, variant.index)
+            request = EnvRequest(
+                requirements=(spec.requirement, *spec.with_),
+                python=python,
+                python_version=python_version,
+                indexes=indexes,
+                sources=variant.sources if variant else {},
+            )
             receipt = _prepare(new, request, spec, name, variant, old, force, upgrade, env)
             if receipt is None:
                 shutil.rmtree(new, ignore_errors=True)
@@ -323,31 +322,50 @@ def _activate(
     folder: Path, new: Path, receipt: Receipt, old: Receipt | None, bins: Path, root: Path
 ) -> None:
     """Swap ``current`` to `new`, link the scripts, unlink the old ones the new version lacks,
-    remove the old environments."""
+    remove the old environments. When a link cannot be made, ``current`` is swapped back and
+    the links made are undone, so the old version (if any) is what is installed still."""
     from ..install.scheme import Scheme
 
     token = secrets.token_hex(4)
-    tmp = folder / f".{CURRENT}-{token}"
-    tmp.symlink_to(new.name)  # relative: the tool folder may be moved as a whole
-    tmp.replace(folder / CURRENT)  # POSIX rename: atomic
+    current = folder / CURRENT
+    previous = str(current.readlink()) if current.is_symlink() else None
+    _point(current, new.name, token)
     scripts_rel = Scheme.read(new / VENV).scripts.relative_to(new)
-    for script in receipt.scripts:
-        target = folder / CURRENT / scripts_rel / script
-        link = bins / f".{script}.pallet-{token}"
-        try:
-            link.symlink_to(target)
-            link.replace(bins / script)
-        except OSError as exc:
-            Path(link).unlink(missing_ok=True)
-            raise PalletError(
-                f"{bins / script}: cannot link the script: {exc.strerror or exc}"
-            ) from None
+    made: list[str] = []
+    try:
+        for script in receipt.scripts:
+            link = bins / f".{script}.pallet-{token}"
+            try:
+                link.symlink_to(current / scripts_rel / script)
+                link.replace(bins / script)
+            except OSError as exc:
+                link.unlink(missing_ok=True)
+                raise PalletError(
+                    f"{bins / script}: cannot link the script: {exc.strerror or exc}"
+                ) from None
+            made.append(script)
+    except BaseException:
+        if previous is not None and old is not None:
+            _point(current, previous, token)  # the old links work again through it
+        for script in made:
+            if script not in (old.scripts if old else ()):
+                (bins / script).unlink(missing_ok=True)
+        raise
     for script in sorted(set(old.scripts if old else ()) - set(receipt.scripts)):
         if link_owner(bins / script, root) == receipt.name:
             (bins / script).unlink(missing_ok=True)
     for entry in folder.iterdir():
         if entry.name.startswith("env-") and entry != new:
             shutil.rmtree(entry, ignore_errors=True)
+
+
+def _point(current: Path, target: str, token: str) -> None:
+    """Make ``current`` name `target` with one rename (atomic on POSIX): readers see the old
+    link or the new one, never none. Relative, so the tool folder may move as a whole."""
+    tmp = current.with_name(f".{CURRENT}-{token}")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(target)
+    tmp.replace(current)
 
 
 def uninstall_tool(name: str, env: Mapping[str, str]) -> Receipt | None:
