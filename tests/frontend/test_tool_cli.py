@@ -387,6 +387,15 @@ def test_a_package_without_console_scripts_leaves_nothing(
     assert list(bin_of(tenv).iterdir()) == []
 
 
+def test_no_interpreter_for_python_leaves_nothing(tmp_path: Path, tenv: dict[str, str]) -> None:
+    # only pallet's own Python to look at (discovery runs each one to say why it does not fit)
+    only = {**tenv, "PATH": str(Path(sys.executable).parent), "PYENV_ROOT": str(tmp_path)}
+    proc = pallet(tmp_path, only, "tool", "install", "greet", "--python", "2.7")
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert list(tools_of(tenv).iterdir()) == []
+
+
 def test_a_file_in_the_bin_folder_is_kept_unless_force(
     tmp_path: Path, tenv: dict[str, str]
 ) -> None:
