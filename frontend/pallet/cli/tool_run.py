@@ -9,8 +9,8 @@ same inputs finds it complete and asks no index at all. The command then replace
 NAME is the command and, unless ``--from PKG`` names another, the package (a requirement:
 ``NAME==1.2``, ``NAME[extra]``). As uv's ``uvx`` does, a bare NAME that an installed tool
 provides (``pallet tool install``) runs the installed one, so ``pallet x NAME`` and ``NAME``
-agree; a version, ``--from``, ``--with``, ``--python``, ``--index-url`` or ``--isolated``
-asks for a cached environment instead.
+agree; a version, ``--from``, ``--with``, ``--python``, ``--index-url``, ``--variant`` or
+``--isolated`` asks for a cached environment instead.
 """
 
 from __future__ import annotations
@@ -92,8 +92,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
             "Run the command NAME from the package NAME (or --from PKG) in a cached environment "
             "of its own, made on the first call and reused while its requirements are the "
             "same (later calls ask no index). A tool installed with `pallet tool install` is "
-            "used as it is unless a version, --from, --with, --python, --index-url or "
-            "--isolated asks otherwise. The exit status is the command's."
+            "used as it is unless a version, --from, --with, --python, --index-url, --variant "
+            "or --isolated asks otherwise. The exit status is the command's."
         ),
         epilog=EXAMPLES,
     )
