@@ -31,12 +31,18 @@ __all__ = [
     "PALLET_PUBLISH_TOKEN",
     "PALLET_PUBLISH_USERNAME",
     "PALLET_PYTHON",
+    "PALLET_PYTORCH_INDEX",
     "PALLET_ROCM",
     "PALLET_SLOW_NOTICE",
     "PALLET_SYSROOT",
     "PALLET_SYSTEM",
+    "PALLET_TOOL_BIN_DIR",
+    "PALLET_TOOL_DIR",
     "PALLET_VARIANT",
     "VARIANT_FACT_OVERRIDES",
+    "XDG_BIN_HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
     "index_credential_vars",
     "positive_number",
 ]
@@ -84,6 +90,23 @@ PALLET_PUBLISH_TOKEN = "PALLET_PUBLISH_TOKEN"
 PALLET_PUBLISH_USERNAME = "PALLET_PUBLISH_USERNAME"
 #: The password of ``pallet publish`` when ``--password`` is not given.
 PALLET_PUBLISH_PASSWORD = "PALLET_PUBLISH_PASSWORD"
+
+# Global tools (issue 14; docs/tools.md). The folders follow the XDG base directory spec, as
+# uv's and pipx's do; a relative XDG value is ignored, as that spec says.
+
+#: Where ``pallet tool install`` keeps each tool's environment (default:
+#: ``$XDG_DATA_HOME/pallet/tools``, else ``~/.local/share/pallet/tools``).
+PALLET_TOOL_DIR = "PALLET_TOOL_DIR"
+#: Where ``pallet tool install`` links the tools' console scripts (default: ``$XDG_BIN_HOME``,
+#: else ``$XDG_DATA_HOME/../bin``, else ``~/.local/bin``).
+PALLET_TOOL_BIN_DIR = "PALLET_TOOL_BIN_DIR"
+#: PyTorch's wheel index for a tool's backend (``pallet tool install --variant``), ``{backend}``
+#: replaced by its name (default ``https://download.pytorch.org/whl/{backend}``): a mirror.
+PALLET_PYTORCH_INDEX = "PALLET_PYTORCH_INDEX"
+#: The XDG base directories the tool folders default to (and ``update-shell``'s fish folder).
+XDG_DATA_HOME = "XDG_DATA_HOME"
+XDG_BIN_HOME = "XDG_BIN_HOME"
+XDG_CONFIG_HOME = "XDG_CONFIG_HOME"
 
 
 # Hardware variants (issue 12; docs/gpu.md). The machine is detected by `pallet.variants`; these

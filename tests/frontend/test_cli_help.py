@@ -36,9 +36,11 @@ ARGS = {
     ("variants", "add"): ["torch", "--backends", "cpu"],
     ("run",): ["python"],
     ("remove",): ["six"],
+    ("tool", "install"): ["ruff"],
+    ("tool", "uninstall"): ["ruff"],
 }
 #: command paths that need one of their sub-commands
-GROUPS = {("cache",), ("python",), ("self",)}
+GROUPS = {("cache",), ("python",), ("self",), ("tool",)}
 
 
 def _help(path: tuple[str, ...]) -> str:

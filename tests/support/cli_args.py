@@ -12,6 +12,6 @@ from pallet.cli.main import make_parser
 def parse_like_pallet(argv: list[str]) -> argparse.Namespace:
     """``argv`` (without ``pallet``) -> the namespace; `pallet run` hands COMMAND on untouched.
     A bad command line raises SystemExit, as argparse does."""
-    if "run" in argv[:2] or (argv and argv[0] != "run" and argv[1:2] == ["run"]):
+    if next((a for a in argv if not a.startswith("-")), None) == "run":  # as main.run finds it
         argv, _ = split_run_argv(argv)
     return make_parser().parse_args(argv)

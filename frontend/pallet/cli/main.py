@@ -37,9 +37,11 @@ COMMANDS = {
     "run": "run",
     "self": "self_version",
     "sync": "sync",
+    "tool": "tool",
     "tree": "tree",
     "variants": "variants",
     "version": "version",
+    "x": "tool_run",
 }
 
 #: `pallet --help` examples: a day's work.

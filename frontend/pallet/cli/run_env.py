@@ -41,6 +41,7 @@ __all__ = [
     "ENV_FORMAT",
     "READY",
     "EnvRequest",
+    "build_environment",
     "cached_environment",
     "default_indexes",
     "file_lock",
@@ -137,7 +138,7 @@ def cached_environment(
             f"Creating an environment for {label} ({count} requirement{'s' if count != 1 else ''})"
         )
         try:
-            _build(folder, key, request, offline=offline, env=env)
+            build_environment(folder, key, request, offline=offline, env=env)
         except OSError as exc:
             shutil.rmtree(folder, ignore_errors=True)
             where = exc.filename or folder
@@ -179,9 +180,20 @@ def file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(stream.fileno(), fcntl.LOCK_UN)
 
 
-def _build(
-    folder: Path, key: str, request: EnvRequest, *, offline: bool, env: Mapping[str, str]
+def build_environment(
+    folder: Path,
+    key: str,
+    request: EnvRequest,
+    *,
+    offline: bool,
+    env: Mapping[str, str],
+    refresh: bool = False,
 ) -> None:
+    """Make the environment of `request` in `folder` (which must not exist yet): the synthetic
+    pyproject.toml, its lock, the venv ``.venv`` filled by ``install_lock``, then `READY`.
+    `refresh` revalidates every cached index page (``pallet lock --refresh``: a tool upgrade
+    must see a release made a minute ago). The caller removes the folder when this fails
+    (`cached_environment`, `cli.tool_install`)."""
     from ..python.venv import VenvInterpreter, create_venv
 
     folder.mkdir(parents=True)
@@ -194,7 +206,7 @@ def _build(
     if request.base is not None:
         _write_base_pth(venv / interpreter.purelib, Path(request.base))
     if request.requirements:
-        lock_path = lock_folder(folder, offline=offline)
+        lock_path = lock_folder(folder, offline=offline, refresh=refresh)
         install_into(lock_path, venv, offline=offline, env=env)
     ready = {
         "key": key,
@@ -247,7 +259,7 @@ def _write_base_pth(site_packages: Path, base: Path) -> None:
     (site_packages / BASE_PTH).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def lock_folder(folder: Path, *, offline: bool) -> Path:
+def lock_folder(folder: Path, *, offline: bool, refresh: bool = False) -> Path:
     """Resolve the synthetic project as ``pallet lock`` does and write its pylock.toml."""
     from ..lock.fingerprint import compute_fingerprint
     from ..lock.pylock import write_lock
@@ -263,6 +275,7 @@ def lock_folder(folder: Path, *, offline: bool) -> Path:
         False,
         offline=offline,
         cutoffs=exclude_newer_cutoffs(spec, None, False),
+        refresh=refresh,
     )
     lock_path = folder / "pylock.toml"
     write_lock(lock, lock_path)
