@@ -132,7 +132,7 @@ def launch(
         return exec_command(_python_file(list(command), None), env)
     steps = list(_plan(task, tuple(command[1:]), config.tasks, {}, [task.name]))
     for step in steps:
-        if step.cwd is not None and not os.path.isdir(os.path.join(root, step.cwd)):
+        if not os.path.isdir(os.path.join(root, step.cwd)):
             raise PalletError(
                 f"[tool.pallet.scripts] {step.task}: cwd {step.cwd!r}: no such folder in {root}"
             )
@@ -140,8 +140,7 @@ def launch(
         step = steps[0]
         if step.command.shell and os.name != "posix":  # pragma: no cover - Windows
             return _run_step(step, env, root, len(steps), 1, command[0])
-        if step.cwd is not None:
-            os.chdir(os.path.join(root, step.cwd))
+        os.chdir(os.path.join(root, step.cwd))
         argv = ["/bin/sh", "-c", step.shown()] if step.command.shell else step.argv(None)
         return exec_command(argv, {**env, **step.env})
     for number, step in enumerate(steps, 1):
@@ -162,7 +161,7 @@ class _Step:
         command: Command,
         args: tuple[str, ...],
         env: dict[str, str],
-        cwd: str | None,
+        cwd: str,
     ) -> None:
         self.task, self.command, self.args, self.env, self.cwd = task, command, args, env, cwd
 
@@ -189,8 +188,9 @@ def _plan(
     env = {**task.env, **outer_env}
     if task.commands:
         last = len(task.commands) - 1
+        # a task runs in the project's folder unless its cwd says where (as hatch and pixi do)
         return [
-            _Step(task.name, command, args if i == last else (), env, task.cwd)
+            _Step(task.name, command, args if i == last else (), env, task.cwd or ".")
             for i, command in enumerate(task.commands)
         ]
     steps: list[_Step] = []
@@ -212,7 +212,7 @@ def _run_step(
     import signal
     import subprocess
 
-    cwd = os.path.join(root, step.cwd) if step.cwd is not None else None
+    cwd = os.path.join(root, step.cwd)
     child_env = {**env, **step.env}
     where = f"task {name!r} step {number} of {total}"
     if step.task != name:
