@@ -136,6 +136,9 @@ def launch(
             raise PalletError(
                 f"[tool.pallet.scripts] {step.task}: cwd {step.cwd!r}: no such folder in {root}"
             )
+    for step in steps:
+        folder = os.path.normpath(os.path.join(root, step.cwd))
+        ui.verbose(f"task {command[0]!r}: {step.shown()} (in {folder})")
     if len(steps) == 1:  # one command: it replaces pallet, as `pallet run CMD` does
         step = steps[0]
         if step.command.shell and os.name != "posix":  # pragma: no cover - Windows
