@@ -134,7 +134,8 @@ def launch(
     for step in steps:
         if not os.path.isdir(os.path.join(root, step.cwd)):
             raise PalletError(
-                f"[tool.pallet.scripts] {step.task}: cwd {step.cwd!r}: no such folder in {root}"
+                f"{os.path.join(root, PYPROJECT)}: [tool.pallet.scripts] {step.task}: "
+                f"cwd {step.cwd!r}: no such folder (it would be {os.path.join(root, step.cwd)})"
             )
     for step in steps:
         folder = os.path.normpath(os.path.join(root, step.cwd))
