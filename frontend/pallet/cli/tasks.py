@@ -34,12 +34,11 @@ PYPROJECT = "pyproject.toml"
 _PROJECT_SCRIPTS = (b"[project.scripts]", b"[project.gui-scripts]")
 
 
-def read_run_config(root: str | None) -> RunConfig:
-    """The tasks and env files of the project at `root` (none outside a project)."""
-    from ..project.tasks import RunConfig, parse_run_config
-
+def read_run_config(root: str | None) -> RunConfig | None:
+    """The tasks and env files of the project at `root`; None when it has neither (or there is
+    no project): then not even `project.tasks` is imported."""
     if root is None:
-        return RunConfig({}, ())
+        return None
     path = os.path.join(root, PYPROJECT)
     try:
         with open(path, "rb") as stream:
@@ -47,11 +46,13 @@ def read_run_config(root: str | None) -> RunConfig:
     except OSError as exc:
         raise ProjectError(f"{path}: cannot be read: {exc.strerror or exc}", path=path) from None
     if not _may_hold_run_config(data):
-        return RunConfig({}, ())
+        return None
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python < 3.11
         import tomli as tomllib
+    from ..project.tasks import parse_run_config
+
     try:
         raw = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -70,14 +71,14 @@ def _may_hold_run_config(data: bytes) -> bool:
 
 
 def env_file_paths(
-    config: RunConfig, root: str | None, given: Sequence[str], *, no_env_file: bool
+    config: RunConfig | None, root: str | None, given: Sequence[str], *, no_env_file: bool
 ) -> list[str]:
     """The env files to read, in order: pyproject.toml's ``env-file`` (relative to the
     project), then each ``--env-file`` (relative to the current folder); none with
     ``--no-env-file``."""
     if no_env_file:
         return []
-    own = [os.path.join(root, name) for name in config.env_files] if root is not None else []
+    own = [os.path.join(root, name) for name in config.env_files] if config and root else []
     return [*own, *given]
 
 
@@ -104,9 +105,10 @@ def run_environ(environ: Mapping[str, str], paths: Sequence[str]) -> dict[str, s
     return {**loaded, **environ}
 
 
-def list_tasks(config: RunConfig, pyproject: str) -> int:
+def list_tasks(config: RunConfig | None, pyproject: str) -> int:
     """``pallet run --list``: each task (but ``_helpers``) with its help or its commands."""
-    shown = {name: task for name, task in config.tasks.items() if not name.startswith("_")}
+    tasks = config.tasks if config is not None else {}
+    shown = {name: task for name, task in tasks.items() if not name.startswith("_")}
     if not shown:
         ui.info(f"{pyproject}: no tasks in [tool.pallet.scripts]")
         return 0
@@ -120,16 +122,17 @@ def launch(
     command: Sequence[str],
     env: Mapping[str, str],
     *,
-    config: RunConfig,
+    config: RunConfig | None,
     root: str | None,
     literal: bool = False,
 ) -> int:
     """Run task ``command[0]`` with ``command[1:]`` appended to its last command, or, when it
     is no task (or `literal`: ``pallet run -- NAME``), the command itself. A `PalletError`
     (a missing ``cwd`` folder) is raised only before anything has run."""
-    task = None if literal or not command else config.tasks.get(command[0])
+    task = None if literal or not command or not config else config.tasks.get(command[0])
     if task is None or root is None:
         return exec_command(_python_file(list(command), None), env)
+    assert config is not None  # a task came from it
     steps = list(_plan(task, tuple(command[1:]), config.tasks, {}, [task.name]))
     for step in steps:
         if not os.path.isdir(os.path.join(root, step.cwd)):
