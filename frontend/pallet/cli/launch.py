@@ -223,7 +223,7 @@ def fast_run(argv: Sequence[str]) -> int | None:
 
     literal = len(mine) + len(command) < len(argv)  # `pallet run -- NAME`: never a task
     try:  # a bad table or env file: the full command says so (nothing has run yet)
-        config = read_run_config(root)
+        config = read_run_config(root, venv)
         paths = env_file_paths(
             config, root, lists["--env-file"], no_env_file="--no-env-file" in flags
         )

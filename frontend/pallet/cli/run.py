@@ -172,7 +172,8 @@ def run(args: argparse.Namespace) -> int:
     script = _script_path(args, command[0])
     # the project's tasks and env files are read (and checked) before anything is synced
     root = _project_root(args) if script is None else None
-    config = read_run_config(str(root) if root is not None else None)
+    venv = str(root / ".venv") if root is not None else None
+    config = read_run_config(str(root) if root is not None else None, venv)
     paths = env_file_paths(
         config, str(root) if root is not None else None, args.env_file, no_env_file=args.no_env_file
     )

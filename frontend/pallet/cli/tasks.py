@@ -34,9 +34,11 @@ PYPROJECT = "pyproject.toml"
 _PROJECT_SCRIPTS = (b"[project.scripts]", b"[project.gui-scripts]")
 
 
-def read_run_config(root: str | None) -> RunConfig | None:
+def read_run_config(root: str | None, venv: str | None = None) -> RunConfig | None:
     """The tasks and env files of the project at `root`; None when it has neither (or there is
-    no project): then not even `project.tasks` is imported."""
+    no project): then not even `project.tasks` is imported. With `venv`, what the last run
+    parsed from the same pyproject.toml bytes is taken from there (`cli.tasks_cache`), and
+    what is parsed now is left there."""
     if root is None:
         return None
     path = os.path.join(root, PYPROJECT)
@@ -47,6 +49,12 @@ def read_run_config(root: str | None) -> RunConfig | None:
         raise ProjectError(f"{path}: cannot be read: {exc.strerror or exc}", path=path) from None
     if not _may_hold_run_config(data):
         return None
+    if venv is not None:
+        from .tasks_cache import load_cached
+
+        cached = load_cached(venv, data)
+        if cached is not None:
+            return cached
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python < 3.11
@@ -57,7 +65,12 @@ def read_run_config(root: str | None) -> RunConfig | None:
         raw = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ProjectError(f"{path}: invalid TOML: {exc}", path=path) from None
-    return parse_run_config(raw, file=path)
+    config = parse_run_config(raw, file=path)
+    if venv is not None:
+        from .tasks_cache import store
+
+        store(venv, data, config)
+    return config
 
 
 def _may_hold_run_config(data: bytes) -> bool:
@@ -258,7 +271,13 @@ def _python_file(argv: list[str], cwd: str | None) -> list[str]:
     return argv
 
 
-def _join(words: Sequence[str]) -> str:
-    import shlex
+#: the characters shlex.quote leaves unquoted (its ``[\w@%+=:,./-]``, ASCII)
+_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-")
 
-    return shlex.join(words)
+
+def _join(words: Sequence[str]) -> str:
+    """``shlex.join`` without importing shlex (and re) on the no-op path: POSIX shell quoting."""
+    return " ".join(
+        word if word and _SAFE.issuperset(word) else "'" + word.replace("'", "'\"'\"'") + "'"
+        for word in words
+    )

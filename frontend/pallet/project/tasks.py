@@ -37,12 +37,16 @@ class Command:
 
     __slots__ = ("argv", "shell", "text")
 
-    def __init__(self, text: str, *, shell: bool) -> None:
-        import shlex  # here: a project without tasks never needs it
-
+    def __init__(self, text: str, *, shell: bool, argv: Sequence[str] | None = None) -> None:
+        """`argv`: the words of `text` when already known (`cli.tasks_cache`); else split here
+        as a POSIX shell would (``shlex``), which raises ValueError for an unclosed quote."""
         self.text = text
         self.shell = shell
-        self.argv: tuple[str, ...] = () if shell else tuple(shlex.split(text))
+        if argv is None and not shell:
+            import shlex  # here: a project without tasks, or with cached ones, never needs it
+
+            argv = shlex.split(text)
+        self.argv: tuple[str, ...] = tuple(argv or ())
 
     def __repr__(self) -> str:
         return f"Command({self.text!r}, shell={self.shell})"
