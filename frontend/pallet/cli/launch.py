@@ -148,9 +148,10 @@ def split_run_argv(argv: Sequence[str]) -> tuple[list[str], list[str]]:
 def fast_run(argv: Sequence[str]) -> int | None:
     """Run the command (or the project's task of that name, with its env files: `cli.tasks`)
     now when the project's environment is certainly in sync; None sends the call to the full
-    command (`cli.run`), which decides properly (and reports a bad task table or env file). Understands ``-v``/``-q``, the
-    selection options (``--extra``, ``--group``, ...) and `_FAST_RUN` flags; ``--with``,
-    ``--script``, ``--project`` or anything else takes the full path."""
+    command (`cli.run`), which decides properly (and reports a bad task table or env file).
+    Understands ``-v``/``-q``, the selection options (``--extra``, ``--group``, ...),
+    ``--env-file`` and `_FAST_RUN` flags; ``--with``, ``--script``, ``--project`` or anything
+    else takes the full path."""
     from .uptodate import nearest_project
 
     mine, command = split_run_argv(argv)
