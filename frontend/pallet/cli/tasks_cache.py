@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["CACHE_FILE", "load_cached", "store"]
 
 CACHE_FILE = ".pallet-tasks"
+#: bump when the format, or what `project.tasks` makes of a table, changes: old files then miss
 _HEADER = "pallet-tasks-1"
 
 
