@@ -382,3 +382,13 @@ def test_a_task_syncs_first_then_runs_a_console_script(tmp_path: Path, index: In
     assert proc.stdout == "greet from-task and-args\n"
     assert (root / "pylock.toml").is_file()
     assert os.path.isfile(root / ".venv" / "bin" / "greet")
+
+
+def test_list_needs_a_project_and_no_command(tmp_path: Path, project: Path) -> None:
+    env = pallet_env(tmp_path)
+    outside = pallet(tmp_path, env, "run", "--list")
+    assert outside.returncode == 2
+    assert outside.stderr == f"error: {tmp_path}: no pyproject.toml here or above: no tasks\n"
+    extra = pallet(project, env, "run", "--list", "test")
+    assert extra.returncode == 2
+    assert "pallet run --list takes no command (given: 'test')" in extra.stderr
