@@ -19,7 +19,7 @@ import pytest
 import tomlkit
 from pallet.errors import PalletError
 from pallet.install import script_metadata
-from pallet.project import resolution, settings, variants
+from pallet.project import resolution, settings, tasks, variants
 from pallet.project.pyproject import read_project
 from pallet_core import settings as core_settings
 from pallet_core.config import load_config
@@ -40,17 +40,8 @@ ACCEPTED: dict[str, tuple[str, ...]] = {
     "`[tool.pallet.build]`": core_settings._BUILD_KEYS,
     "`[tool.pallet.build.data]`": core_settings.DATA_SCHEMES,
     "`[tool.pallet.version]`": core_settings._VERSION_KEYS,
-    "`[tool.pallet.scripts.<name>]`": (),
+    "`[tool.pallet.scripts.<name>]`": (*tasks._KINDS, *tasks._OPTIONS),
     SCRIPT: script_metadata._TOOL_KEYS,
-}
-
-#: Keys documented by the contracts of work on other branches (issue 13 items 6 and 7: publish's
-#: ``publish-url``, tasks' ``scripts`` and ``env-file``): allowed to be missing from the code
-#: until those branches are merged. After the merge, empty this and add the tasks reader's
-#: key tuple to ACCEPTED, so that the page is checked against them too.
-ARRIVING: dict[str, set[str]] = {
-    "`[tool.pallet]`": {"scripts", "env-file"},
-    "`[tool.pallet.scripts.<name>]`": {"cmd", "shell", "composite", "env", "cwd", "help"},
 }
 
 
@@ -68,18 +59,13 @@ def _documented() -> dict[str, set[str]]:
     return out
 
 
-def _arriving(heading: str) -> set[str]:
-    """The keys of ARRIVING that the code does not accept yet."""
-    return ARRIVING.get(heading, set()) - set(ACCEPTED[heading])
-
-
 def test_every_documented_table_is_known() -> None:
     assert set(_documented()) == set(ACCEPTED)
 
 
 @pytest.mark.parametrize("heading", list(ACCEPTED))
 def test_documented_keys_are_the_accepted_keys(heading: str) -> None:
-    assert _documented()[heading] == set(ACCEPTED[heading]) | _arriving(heading)
+    assert _documented()[heading] == set(ACCEPTED[heading])
 
 
 def _block(after: str, language: str) -> str:
@@ -89,14 +75,8 @@ def _block(after: str, language: str) -> str:
 
 def _examples() -> list[dict[str, Any]]:
     """The page's full example, and the same with the ``vcs`` example of
-    ``[tool.pallet.version]``, less the keys still arriving (the code refuses those)."""
+    ``[tool.pallet.version]``."""
     data: dict[str, Any] = tomlkit.parse(_block("## A full example", "toml")).unwrap()
-    pallet = data["tool"]["pallet"]
-    for key in _arriving("`[tool.pallet]`"):
-        pallet.pop(key, None)
-    for index in pallet["index"]:
-        for key in _arriving("`[[tool.pallet.index]]`"):
-            index.pop(key, None)
     vcs = copy.deepcopy(data)
     version = tomlkit.parse(_block("## `[tool.pallet.version]`", "toml")).unwrap()
     vcs["tool"]["pallet"]["version"] = version["tool"]["pallet"]["version"]
@@ -140,7 +120,14 @@ def _project(root: Path, data: dict[str, Any]) -> Path:
     return project
 
 
-LOADERS: list[Callable[[Path], object]] = [read_project, load_config]
+def _read_tasks(project: Path) -> object:
+    """The reader of ``pallet run`` (tasks and env files: not lock inputs, so not in
+    `read_project`)."""
+    path = project / "pyproject.toml"
+    return tasks.parse_run_config(tomlkit.parse(path.read_text("utf-8")).unwrap(), file=str(path))
+
+
+LOADERS: list[Callable[[Path], object]] = [read_project, load_config, _read_tasks]
 
 
 def test_the_examples_have_every_key_and_load(tmp_path: Path) -> None:
@@ -148,7 +135,7 @@ def test_the_examples_have_every_key_and_load(tmp_path: Path) -> None:
     for data in _examples():
         for heading, table in _tables(data):
             used.setdefault(heading, set()).update(table)
-    expected = {heading: set(keys) - _arriving(heading) for heading, keys in _documented().items()}
+    expected = {heading: set(keys) for heading, keys in _documented().items()}
     del expected[SCRIPT]
     assert {h: k for h, k in used.items() if k} == {h: k for h, k in expected.items() if k}
 

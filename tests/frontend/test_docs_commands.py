@@ -18,10 +18,6 @@ PAGES = [
     *sorted((DOCS / "coming-from").glob("*.md")),
 ]
 
-#: Commands of work on other branches (`pallet publish`, tasks' `pallet run --list` and
-#: `--env-file`): shown by their contract, allowed to fail to parse until those branches are
-#: merged; then empty this.
-ARRIVING = ("pallet run --list", "pallet run --env-file", "pallet run --no-env")
 #: commands the pages quote as not existing ("there is no `pallet add -r`")
 ABSENT = {"pallet add -r"}
 
@@ -54,6 +50,4 @@ def test_quoted_command_parses(page: str, command: str) -> None:
     try:
         parse_like_pallet(shlex.split(command)[1:])
     except SystemExit:
-        if command.startswith(ARRIVING):
-            pytest.skip(f"arrives with another branch: {command}")
         pytest.fail(f"{page}: does not parse: {command}")

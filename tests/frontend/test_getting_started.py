@@ -18,11 +18,6 @@ GUIDE = Path(__file__).parents[2] / "docs" / "getting-started.md"
 #: commands that need no package index: they run; the others are only parsed
 OFFLINE = {"init", "version", "build", "python"}
 
-#: Commands of work on other branches (issue 13 items 6 and 7: `pallet publish`, tasks'
-#: `pallet run --list`): the guide shows them by their contract. Until those branches are merged
-#: they may fail to parse; after the merge, empty this so that they are checked too.
-ARRIVING = {"pallet run --list"}
-
 
 def _commands() -> list[list[str]]:
     """Each command of the guide's ``sh`` blocks, split by ``&&``, comments dropped."""
@@ -53,8 +48,6 @@ def test_every_command_parses(argv: list[str]) -> None:
     except SystemExit as exc:
         if exc.code == 0 and argv[1:] == ["--version"]:
             return
-        if any(shlex.join(argv).startswith(arriving) for arriving in ARRIVING):
-            pytest.skip(f"arrives with another branch: {shlex.join(argv)}")
         pytest.fail(f"does not parse: {shlex.join(argv)}")
 
 

@@ -45,6 +45,7 @@ RUN_VALUE_OPTIONS = frozenset(
         "--with",
         "--project",
         "--variant",
+        "--env-file",
     )
 )
 #: what the shell answers for a command it cannot find, or cannot execute (POSIX)
@@ -60,6 +61,7 @@ _FAST_RUN = (
     "--all-extras",
     "--no-dev",
     "--force-variant",
+    "--no-env-file",
 )
 _FAST_LISTS = ("--extra", "--group", "--no-group", "--only-group")
 
@@ -144,10 +146,12 @@ def split_run_argv(argv: Sequence[str]) -> tuple[list[str], list[str]]:
 
 
 def fast_run(argv: Sequence[str]) -> int | None:
-    """Run the command now when the project's environment is certainly in sync; None sends the
-    call to the full command (`cli.run`), which decides properly. Understands ``-v``/``-q``, the
-    selection options (``--extra``, ``--group``, ...) and `_FAST_RUN` flags; ``--with``,
-    ``--script``, ``--project`` or anything else takes the full path."""
+    """Run the command (or the project's task of that name, with its env files: `cli.tasks`)
+    now when the project's environment is certainly in sync; None sends the call to the full
+    command (`cli.run`), which decides properly (and reports a bad task table or env file).
+    Understands ``-v``/``-q``, the selection options (``--extra``, ``--group``, ...),
+    ``--env-file`` and `_FAST_RUN` flags; ``--with``, ``--script``, ``--project`` or anything
+    else takes the full path."""
     from .uptodate import nearest_project
 
     mine, command = split_run_argv(argv)
@@ -155,7 +159,9 @@ def fast_run(argv: Sequence[str]) -> int | None:
         return None
     verbosity = 0
     flags: set[str] = set()
-    lists: dict[str, list[str]] = {name: [] for name in (*_FAST_LISTS, "--python", "--variant")}
+    lists: dict[str, list[str]] = {
+        name: [] for name in (*_FAST_LISTS, "--python", "--variant", "--env-file")
+    }
     seen_run = False
     args = iter(mine)
     for arg in args:
@@ -169,7 +175,7 @@ def fast_run(argv: Sequence[str]) -> int | None:
             verbosity = level
         elif seen_run and arg in _FAST_RUN:
             flags.add(arg)
-        elif seen_run and (name in _FAST_LISTS or name in ("--python", "--variant")):
+        elif seen_run and (name in _FAST_LISTS or name in ("--python", "--variant", "--env-file")):
             if not eq:
                 value = next(args, "")
             if not value or value.startswith("-"):
@@ -214,6 +220,16 @@ def fast_run(argv: Sequence[str]) -> int | None:
         if not fast_sync_state(root, venv, selection, frozen="--frozen" in flags, request=request):
             return None
     ui.set_verbosity(verbosity)
-    if command[0].endswith(".py") and os.path.isfile(command[0]):
-        command = ["python", *command]  # a script runs with the environment's Python
-    return exec_command(command, venv_environ(venv, os.environ))
+    from ..errors import PalletError
+    from .tasks import env_file_paths, launch, read_run_config, run_environ
+
+    literal = len(mine) + len(command) < len(argv)  # `pallet run -- NAME`: never a task
+    try:  # a bad table or env file: the full command says so (nothing has run yet)
+        config = read_run_config(root, venv)
+        paths = env_file_paths(
+            config, root, lists["--env-file"], no_env_file="--no-env-file" in flags
+        )
+        env = venv_environ(venv, run_environ(os.environ, paths))
+        return launch(command, env, config=config, root=root, literal=literal)
+    except PalletError:
+        return None

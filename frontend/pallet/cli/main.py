@@ -141,13 +141,16 @@ def run(argv: Sequence[str]) -> int:
     # The sub-command is the first argument that is not an option; import only its module.
     first = next((a for a in argv if not a.startswith("-")), None)
     run_command: list[str] = []
+    run_literal = False  # `pallet run -- NAME`: NAME is a command, never a task
     if first == "run":  # an environment in sync runs the command before argparse is imported
         from .launch import fast_run, split_run_argv
 
         fast = fast_run(argv)
         if fast is not None:
             return fast
+        given = len(argv)
         argv, run_command = split_run_argv(argv)  # COMMAND and its arguments are not ours
+        run_literal = len(argv) + len(run_command) < given
     elif "lock" in argv:  # an up-to-date lock is answered before argparse is even imported
         from .uptodate import fast_lock
 
@@ -163,6 +166,7 @@ def run(argv: Sequence[str]) -> int:
     parser = make_parser(first if first in COMMANDS else None)
     args = parser.parse_args(list(argv))
     args.run_command = run_command
+    args.run_literal = run_literal
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2

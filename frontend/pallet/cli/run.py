@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 
 from ..errors import PalletError, ProjectError
-from .launch import exec_command, venv_environ
+from .launch import venv_environ
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
@@ -42,15 +42,20 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
             "  pallet run pytest -x\n"
             "  pallet run --extra cli -- mytool --help\n"
             "  pallet run --with rich script.py\n"
-            "  pallet run --no-sync python -V"
+            "  pallet run --no-sync python -V\n"
+            "  pallet run test -k fast      # task 'test' of [tool.pallet.scripts]\n"
+            "  pallet run -- test           # the command 'test', even where a task has its name\n"
+            "  pallet run --list"
         ),
         help="run a command in the project's environment (syncing it first when needed)",
-        usage="pallet run [options] [--] COMMAND [ARGS...]",
+        usage="pallet run [options] [--] COMMAND|TASK [ARGS...]",
         description=(
             "Sync the project's .venv when it is not up to date with pylock.toml, then run "
             "COMMAND in it (PATH and VIRTUAL_ENV set). Everything from COMMAND on belongs to "
             "COMMAND. `pallet run script.py` outside a project runs a PEP 723 script in a "
-            "cached environment made from its inline metadata. The exit status is COMMAND's."
+            "cached environment made from its inline metadata. The exit status is COMMAND's. "
+            "A name of [tool.pallet.scripts] runs that task instead (its ARGS appended to its "
+            "last command); `--` before COMMAND runs the command even then."
         ),
     )
     selection = parser.add_argument_group("what the project's environment holds (as pallet sync)")
@@ -121,29 +126,84 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
         default=None,
         help="the project directory (default: the nearest one holding pyproject.toml)",
     )
+    tasks = parser.add_argument_group("tasks and env files (docs/tasks.md)")
+    tasks.add_argument(
+        "--list",
+        action="store_true",
+        help="list the tasks of [tool.pallet.scripts] with their help or commands",
+    )
+    tasks.add_argument(
+        "--env-file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="read variables from this dotenv file too (repeatable; a later file wins; "
+        "the process environment wins over every file)",
+    )
+    tasks.add_argument(
+        "--no-env-file",
+        action="store_true",
+        help="read no env file, not even [tool.pallet] env-file",
+    )
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``pallet run``: find or make the environment, then hand the process to COMMAND."""
+    """Run ``pallet run``: find or make the environment, then hand the process to COMMAND (or
+    run task COMMAND, `cli.tasks`)."""
+    from .tasks import env_file_paths, launch, list_tasks, read_run_config, run_environ
+
     command: list[str] = list(getattr(args, "run_command", None) or [])
+    if args.list:
+        if command:
+            raise PalletError(f"pallet run --list takes no command (given: {command[0]!r})")
+        root = _project_root(args)
+        if root is None:
+            raise ProjectError(f"{Path.cwd()}: no pyproject.toml here or above: no tasks")
+        return list_tasks(read_run_config(str(root)), str(root / "pyproject.toml"))
     if not command:
-        raise PalletError("pallet run: no command given; usage: pallet run [options] COMMAND ...")
+        raise PalletError(
+            "pallet run: no command given; usage: pallet run [options] COMMAND|TASK ... "
+            "(pallet run --list shows the tasks)"
+        )
     if args.locked and args.frozen:
         raise PalletError("--locked and --frozen cannot be combined")
     extra = _with_requirements(args.with_)
     script = _script_path(args, command[0])
+    # the project's tasks and env files are read (and checked) before anything is synced
+    root = _project_root(args) if script is None else None
+    venv = str(root / ".venv") if root is not None else None
+    config = read_run_config(str(root) if root is not None else None, venv)
+    paths = env_file_paths(
+        config, str(root) if root is not None else None, args.env_file, no_env_file=args.no_env_file
+    )
+    environ = run_environ(os.environ, paths)
     base: Path | None
     if script is not None:
         base = _script_environment(args, script)
     else:
         base = _project_environment(args, with_only=bool(extra))
-    if script is not None or _is_python_file(command[0]):
+    if script is not None:
         command = ["python", *command]  # found on PATH: the overlay's python, if any
     overlays = [str(_overlay(args, extra, base))] if extra else []
     if base is None:  # --with outside a project: the overlay alone
-        return exec_command(command, venv_environ(overlays[0], os.environ))
-    return exec_command(command, venv_environ(str(base), os.environ, also=overlays))
+        env = venv_environ(overlays[0], environ)
+    else:
+        env = venv_environ(str(base), environ, also=overlays)
+    literal = bool(getattr(args, "run_literal", False)) or script is not None
+    return launch(command, env, config=config, root=str(root) if root else None, literal=literal)
+
+
+def _project_root(args: argparse.Namespace) -> Path | None:
+    """The project folder (``--project``, else the nearest pyproject.toml), None outside one;
+    `_project_environment` says what is wrong with a ``--project`` that is not one."""
+    from .uptodate import nearest_project
+
+    if args.project is not None:
+        root = Path(args.project).resolve()
+        return root if (root / "pyproject.toml").is_file() else None
+    found = nearest_project(str(Path.cwd()))
+    return Path(found) if found is not None else None
 
 
 def _is_python_file(command: str) -> bool:

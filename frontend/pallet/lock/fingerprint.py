@@ -187,8 +187,9 @@ def stale_sections(stored: Mapping[str, str], current: Iterable[tuple[str, str]]
 #: ``[project]`` keys the lock depends on. ``dynamic`` decides whether pallet may lock at all;
 #: ``classifiers`` count only without ``requires-python`` (they suggest the Python floor then).
 _RAW_PROJECT_KEYS = ("name", "requires-python", "dependencies", "optional-dependencies", "dynamic")
-#: ``[tool.pallet]`` sub-tables of the build backend: not lock inputs.
-_BUILD_TABLES = ("build", "version")
+#: ``[tool.pallet]`` keys that are not lock inputs: the build backend's sub-tables, and what
+#: only ``pallet run`` reads (tasks, env files: docs/tasks.md)
+_BUILD_TABLES = ("build", "version", "scripts", "env-file")
 
 
 def raw_input_digest(pyproject: Mapping[str, Any]) -> str:

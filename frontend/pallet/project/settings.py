@@ -35,6 +35,8 @@ _TOOL_KEYS = (
     "variants",
     "build",
     "version",
+    "scripts",  # pallet run's tasks and env files: project/tasks.py checks them
+    "env-file",
 )
 _INDEX_KEYS = ("name", "url", "default", "explicit", "format", "exclude-newer", "publish-url")
 _FORMATS = ("simple", "flat")

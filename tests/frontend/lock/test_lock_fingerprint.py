@@ -181,6 +181,9 @@ def test_raw_digest_ignores_formatting_and_unrelated_keys() -> None:
     assert _raw(SAME["reformatted"].replace('"requests >= 2.0" ,', '"requests>=2.0",')) == base
     assert _raw(SAME["unrelated-keys"]) == base  # description, version, [tool.ruff], build
     assert _raw(BASE + '\n[tool.pallet.version]\nsource = "git"\n') == base
+    # pallet run's tasks and env files decide nothing in the lock (docs/tasks.md)
+    assert _raw(BASE + '\n[tool.pallet.scripts]\ntest = "pytest"\n') == base
+    assert _raw(BASE + '\n[tool.pallet]\nenv-file = [".env"]\n') == base
 
 
 def test_raw_digest_sees_every_spelling_of_an_input() -> None:
