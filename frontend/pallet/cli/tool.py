@@ -27,7 +27,7 @@ EXAMPLES = """examples:
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubParsersAction
     """Register ``pallet tool`` and its actions."""
-    from .tool_run import add_run_arguments
+    from .tool_run import add_run_arguments, add_source_options
 
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "tool",
@@ -58,7 +58,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
         ),
     )
     install.add_argument("package", metavar="PACKAGE", help="the package (a PEP 508 requirement)")
-    _add_source_options(install)
+    add_source_options(install, into="the tool's environment")
     install.add_argument(
         "--force",
         action="store_true",
@@ -117,33 +117,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
         epilog="examples:\n  pallet tool update-shell",
     )
     return parser
-
-
-def _add_source_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--with",
-        dest="with_",
-        action="append",
-        default=[],
-        metavar="REQ",
-        help="also install this package into the tool's environment (repeatable)",
-    )
-    parser.add_argument(
-        "--python", metavar="PYTHON", default=None, help="the interpreter (3.12, a path)"
-    )
-    parser.add_argument(
-        "--index-url",
-        metavar="URL",
-        default=None,
-        help="the package index (a PEP 503 simple API; default PALLET_INDEX_URL, else PyPI)",
-    )
-    parser.add_argument(
-        "--variant",
-        metavar="BACKEND",
-        default=None,
-        help="PyTorch's build for torch, torchvision, torchaudio: auto (detect; the default "
-        "when one is named), none, cpu, cuXYZ (cu126), rocmX.Y (rocm6.2)",
-    )
 
 
 def run(args: argparse.Namespace) -> int:

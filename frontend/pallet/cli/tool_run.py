@@ -26,7 +26,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy kno
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["add_parser", "add_run_arguments", "run"]
+__all__ = ["add_parser", "add_run_arguments", "add_source_options", "run"]
 
 EXAMPLES = """examples:
   pallet x ruff check .
@@ -35,22 +35,16 @@ EXAMPLES = """examples:
   pallet x --with rich --python 3.12 mytool --help"""
 
 
-def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options and arguments ``pallet x`` and ``pallet tool run`` share."""
-    parser.add_argument(
-        "--from",
-        dest="from_",
-        metavar="PKG",
-        default=None,
-        help="the package that provides the command (a requirement: PKG, PKG==1.0, PKG[extra])",
-    )
+def add_source_options(parser: argparse.ArgumentParser, *, into: str) -> None:
+    """``--with``, ``--python``, ``--index-url`` and ``--variant``: what a tool's environment is
+    made from (``tool install``/``upgrade``, ``tool run`` and ``pallet x``)."""
     parser.add_argument(
         "--with",
         dest="with_",
         action="append",
         default=[],
         metavar="REQ",
-        help="also install this package into the environment (repeatable)",
+        help=f"also install this package into {into} (repeatable)",
     )
     parser.add_argument(
         "--python", metavar="PYTHON", default=None, help="the interpreter (3.12, a path)"
@@ -68,6 +62,18 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="PyTorch's build for torch, torchvision, torchaudio: auto (detect; the default "
         "when one is named), none, cpu, cuXYZ (cu126), rocmX.Y (rocm6.2)",
     )
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options and arguments ``pallet x`` and ``pallet tool run`` share."""
+    parser.add_argument(
+        "--from",
+        dest="from_",
+        metavar="PKG",
+        default=None,
+        help="the package that provides the command (a requirement: PKG, PKG==1.0, PKG[extra])",
+    )
+    add_source_options(parser, into="the environment")
     parser.add_argument(
         "--isolated",
         action="store_true",
