@@ -19,7 +19,19 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import TextIO
 
-__all__ = ["Progress", "error", "info", "result", "set_verbosity", "verbose", "warn"]
+__all__ = [
+    "Progress",
+    "colour",
+    "error",
+    "hint",
+    "info",
+    "is_verbose",
+    "result",
+    "set_verbosity",
+    "traceback",
+    "verbose",
+    "warn",
+]
 
 _verbosity = 0  # -1 quiet, 0 normal, 1 verbose
 _progress: Progress | None = None  # the status line on screen, cleared before any message
@@ -31,7 +43,14 @@ def set_verbosity(level: int) -> None:
     _verbosity = level
 
 
-def _colour(stream: TextIO) -> bool:
+def is_verbose() -> bool:
+    """Whether ``-v`` was given."""
+    return _verbosity > 0
+
+
+def colour(stream: TextIO) -> bool:
+    """Whether to colour what goes to `stream`: never with ``NO_COLOR`` (no-color.org: set and
+    not empty), always with ``FORCE_COLOR``, else only on a terminal."""
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
@@ -41,7 +60,7 @@ def _colour(stream: TextIO) -> bool:
 
 def _emit(prefix: str, code: str, message: str) -> None:
     stream = sys.stderr
-    if prefix and _colour(stream):
+    if prefix and colour(stream):
         prefix = f"\033[{code}m{prefix}\033[0m"
     if _progress is not None:
         _progress.write_above(f"{prefix}{message}\n")
@@ -71,6 +90,20 @@ def warn(message: str) -> None:
 def error(message: str) -> None:
     """Why the command failed (the caller exits non-zero)."""
     _emit("error: ", "1;31", message)
+
+
+def hint(message: str) -> None:
+    """What to do about the error just reported (cyan ``hint:`` on a terminal, as uv's)."""
+    _emit("hint: ", "1;36", message)
+
+
+def traceback(exc: BaseException) -> None:
+    """`exc`'s traceback, with ``-v`` only (below the one-line error already printed)."""
+    if _verbosity <= 0:
+        return
+    import traceback as tb
+
+    _emit("", "", "".join(tb.format_exception(type(exc), exc, exc.__traceback__)).rstrip("\n"))
 
 
 def result(text: str) -> None:
