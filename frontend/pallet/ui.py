@@ -121,10 +121,12 @@ class Progress:
     shows nothing); it is erased before any other message and at `stop` (an exception, Ctrl-C
     included, leaves through `__exit__` too, so the error line prints on a clean screen).
 
-    ``status()`` is one line (the time taken is added). With ``lines``, a terminal that can move
-    its cursor (``TERM`` other than ``dumb``) shows ``lines(width)`` instead: several lines, each
-    cut to the terminal's width, redrawn with ANSI cursor-up and erase (ECMA-48 CUU, EL, ED).
-    Use as a context manager.
+    ``status()`` is one line (the time taken is added), cut to the terminal's width. With
+    ``lines``, a terminal that can move its cursor (``TERM`` other than ``dumb``) shows
+    ``lines(width)`` instead: several lines, each already narrower than `width` (they may carry
+    SGR colours: `cli.progress_bars` draws them with rich), redrawn with ANSI cursor-up and
+    erase (ECMA-48 CUU, EL, ED). Nothing is drawn before `delay`: a step that ends sooner never
+    flickers a display. Use as a context manager.
     """
 
     def __init__(
@@ -132,7 +134,7 @@ class Progress:
         status: Callable[[], str],
         *,
         lines: Callable[[int], Sequence[str]] | None = None,
-        delay: float = 0.5,
+        delay: float = 0.2,
         interval: float = 0.1,
     ) -> None:
         self._status = status
@@ -183,8 +185,9 @@ class Progress:
             if self._multi and self._lines is not None:
                 frame = list(self._lines(width))
             else:
-                frame = [f"{self._status()} ({time.monotonic() - started:.1f}s)"]
-            self._draw([line[: max(width - 1, 1)] for line in frame])
+                status = f"{self._status()} ({time.monotonic() - started:.1f}s)"
+                frame = [status[: max(width - 1, 1)]]
+            self._draw(frame)
             self._done.wait(self._interval)
 
     def _width(self) -> int:

@@ -269,10 +269,11 @@ def _install(lock_path: Path, venv: Path, *, offline: bool, env: Mapping[str, st
     """Install the lock's packages for this venv, through the one installer `pallet sync` uses."""
     from ..install.store import Store
     from ..install.sync import Selection, SyncOptions, install_lock
+    from .progress_bars import FrameLines
     from .sync_progress import SyncDisplay
 
     display = SyncDisplay()  # the display pallet sync shows, on a terminal only
-    with ui.Progress(display.status, lines=display.lines):
+    with ui.Progress(display.status, lines=FrameLines(display.frame)):
         install_lock(
             lock_path,
             venv,

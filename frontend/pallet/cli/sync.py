@@ -190,10 +190,11 @@ def _sync(
         variant_stamp=variant.stamp if variant is not None else (),
     )
     project = ProjectInstall.of(root, pyproject) if has_project else None
+    from .progress_bars import FrameLines
     from .sync_progress import SyncDisplay
 
     display = SyncDisplay()
-    with ui.Progress(display.status, lines=display.lines):
+    with ui.Progress(display.status, lines=FrameLines(display.frame)):
         changes = install_lock(
             lock_path,
             venv,
