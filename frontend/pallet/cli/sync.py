@@ -273,7 +273,7 @@ def lock_first(root: Path, args: argparse.Namespace) -> None:
     lock_path = root / LOCK_FILE
     if args.frozen or (args.dry_run and not args.locked):
         if not lock_path.is_file():
-            raise LockError(f"{LOCK_FILE} does not exist in {root}; run `pallet lock`")
+            raise LockError(f"{LOCK_FILE} does not exist in {root}", hint="run `pallet lock`")
         if args.dry_run and not args.frozen and not is_fresh(str(root)):
             ui.warn(f"{LOCK_FILE} may be out of date; the plan is for the lock as it is")
         return
