@@ -196,6 +196,22 @@ def test_an_os_error_names_the_path_and_exits_2(
     assert "Permission denied" in proc.stderr or "read-only" in proc.stderr, proc.stderr
 
 
+def test_v_adds_the_traceback_below_the_error(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    project = make_project(tmp_path / "stale", index.url, ["small"])
+    (project / "pyproject.toml").write_text('[project]\nname = "demo\n', encoding="utf-8")
+    plain = pallet(project, env, "lock")
+    loud = pallet(project, env, "lock", "-v")
+    assert plain.returncode == loud.returncode == 2
+    error = plain.stderr.splitlines()[0]
+    assert "Traceback" not in plain.stderr and error.startswith("error: ")
+    lines = loud.stderr.splitlines()
+    at = lines.index(error)  # the same line, then the traceback under it
+    assert lines[at + 1] == "Traceback (most recent call last):", loud.stderr
+    assert lines[-1].startswith("pallet.errors.ProjectError: "), loud.stderr
+
+
 def test_a_full_disk_is_one_line_and_nothing_half_installed(
     tmp_path: Path, env: dict[str, str], index: IndexServer
 ) -> None:
