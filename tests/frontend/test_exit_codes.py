@@ -246,6 +246,24 @@ def test_a_full_disk_is_one_line_and_nothing_half_installed(
     assert "site-packages/large" not in proc.stderr, proc.stderr  # nothing half-installed
 
 
+def test_a_reader_that_stopped_early_is_not_an_error() -> None:
+    """``pallet ... | head``: stdout's pipe closed before pallet writes (EPIPE): exit 0, silent."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pallet", "completion", "bash"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert (proc.returncode, proc.stderr) == (0, "")
+
+
 def test_an_unexpected_exception_is_one_line_and_101(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -149,6 +149,12 @@ def run(argv: Sequence[str]) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(130)
+    except BrokenPipeError:  # stdout's reader stopped early (`pallet tree | head`): as export
+        # does, nothing to report; and, as the Python docs advise, no more writes to the closed
+        # pipe, not even the interpreter's flush at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except OSError as exc:  # the machine's answer about a path: full disk, read-only, denied
         ui.error(os_error_line(exc))
         ui.traceback(exc)
