@@ -68,9 +68,10 @@ PALLET_HTTP_RETRIES = "PALLET_HTTP_RETRIES"
 PALLET_HTTP_DEADLINE = "PALLET_HTTP_DEADLINE"
 #: Seconds a request may wait before pallet says which index is slow (default 5).
 PALLET_SLOW_NOTICE = "PALLET_SLOW_NOTICE"
-#: Any value but ``0`` turns the progress display off. That display is one status line on
-#: stderr, redrawn while ``pallet lock`` resolves (projects looked up, metadata read, elapsed
-#: time), shown only when stderr is a terminal and ``-q`` is not given, and erased when done.
+#: Any value but ``0`` turns the progress display off: the status line redrawn while ``pallet
+#: lock`` resolves, the bars of ``pallet sync`` (downloads, unpacking, installing) and the
+#: spinner of a build. It shows only when stderr is a terminal and ``-q`` is not given, and is
+#: erased when done (docs/cli.md).
 PALLET_NO_PROGRESS = "PALLET_NO_PROGRESS"
 #: The package index (a PEP 503/691 simple API URL) of ``pallet run script.py`` and ``pallet run
 #: --with`` outside a project, when the script's ``[tool.pallet]`` names none (default: PyPI).

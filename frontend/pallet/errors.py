@@ -9,11 +9,14 @@ Exit codes, the same for every command (listed by ``pallet --help``, `cli.main.E
 `VariantError`, `PublishError`);
 2 bad input, the default (`ProjectError`, a bad option, a path that cannot be used);
 3 `IndexError_`.
+An `OSError` escaping a command (a full disk, a read-only folder) is 2, any other exception (a
+bug) `INTERNAL_ERROR`; `cli.main` reports both in one line.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "INTERNAL_ERROR",
     "BuildFailed",
     "IndexError_",
     "InstallError",
@@ -27,15 +30,24 @@ __all__ = [
     "VariantError",
 ]
 
+#: The exit code of an unexpected exception: a bug in pallet (as cargo's and uv's panics exit
+#: 101), kept apart from 1 (the command ran and failed) so that a script can tell them apart.
+INTERNAL_ERROR = 101
+
 
 class PalletError(Exception):
-    """Root of every error pallet reports to a user."""
+    """Root of every error pallet reports to a user.
+
+    `message` is one line: what went wrong, naming the file, key, URL or path. `hint`, when
+    given, is what to do about it; the CLI prints it on its own ``hint:`` line below the error.
+    """
 
     exit_code = 2
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.hint = hint
 
     def __str__(self) -> str:
         return self.message
@@ -48,8 +60,15 @@ class ProjectError(PalletError):
     ``pyproject.toml: [dependency-groups] group 'dev': ...``.
     """
 
-    def __init__(self, message: str, *, path: str | None = None, key: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        key: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
         self.path = path
         self.key = key
 

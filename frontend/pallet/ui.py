@@ -19,7 +19,19 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import TextIO
 
-__all__ = ["Progress", "error", "info", "result", "set_verbosity", "verbose", "warn"]
+__all__ = [
+    "Progress",
+    "colour",
+    "error",
+    "hint",
+    "info",
+    "is_verbose",
+    "result",
+    "set_verbosity",
+    "traceback",
+    "verbose",
+    "warn",
+]
 
 _verbosity = 0  # -1 quiet, 0 normal, 1 verbose
 _progress: Progress | None = None  # the status line on screen, cleared before any message
@@ -31,7 +43,14 @@ def set_verbosity(level: int) -> None:
     _verbosity = level
 
 
-def _colour(stream: TextIO) -> bool:
+def is_verbose() -> bool:
+    """Whether ``-v`` was given."""
+    return _verbosity > 0
+
+
+def colour(stream: TextIO) -> bool:
+    """Whether to colour what goes to `stream`: never with ``NO_COLOR`` (no-color.org: set and
+    not empty), always with ``FORCE_COLOR``, else only on a terminal."""
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
@@ -41,7 +60,7 @@ def _colour(stream: TextIO) -> bool:
 
 def _emit(prefix: str, code: str, message: str) -> None:
     stream = sys.stderr
-    if prefix and _colour(stream):
+    if prefix and colour(stream):
         prefix = f"\033[{code}m{prefix}\033[0m"
     if _progress is not None:
         _progress.write_above(f"{prefix}{message}\n")
@@ -73,6 +92,20 @@ def error(message: str) -> None:
     _emit("error: ", "1;31", message)
 
 
+def hint(message: str) -> None:
+    """What to do about the error just reported (cyan ``hint:`` on a terminal, as uv's)."""
+    _emit("hint: ", "1;36", message)
+
+
+def traceback(exc: BaseException) -> None:
+    """`exc`'s traceback, with ``-v`` only (below the one-line error already printed)."""
+    if _verbosity <= 0:
+        return
+    import traceback as tb
+
+    _emit("", "", "".join(tb.format_exception(type(exc), exc, exc.__traceback__)).rstrip("\n"))
+
+
 def result(text: str) -> None:
     """Output a script may consume (stdout)."""
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -88,10 +121,12 @@ class Progress:
     shows nothing); it is erased before any other message and at `stop` (an exception, Ctrl-C
     included, leaves through `__exit__` too, so the error line prints on a clean screen).
 
-    ``status()`` is one line (the time taken is added). With ``lines``, a terminal that can move
-    its cursor (``TERM`` other than ``dumb``) shows ``lines(width)`` instead: several lines, each
-    cut to the terminal's width, redrawn with ANSI cursor-up and erase (ECMA-48 CUU, EL, ED).
-    Use as a context manager.
+    ``status()`` is one line (the time taken is added), cut to the terminal's width. With
+    ``lines``, a terminal that can move its cursor (``TERM`` other than ``dumb``) shows
+    ``lines(width)`` instead: several lines, each already narrower than `width` (they may carry
+    SGR colours: `cli.progress_bars` draws them with rich), redrawn with ANSI cursor-up and
+    erase (ECMA-48 CUU, EL, ED). Nothing is drawn before `delay`: a step that ends sooner never
+    flickers a display. Use as a context manager.
     """
 
     def __init__(
@@ -99,7 +134,7 @@ class Progress:
         status: Callable[[], str],
         *,
         lines: Callable[[int], Sequence[str]] | None = None,
-        delay: float = 0.5,
+        delay: float = 0.2,
         interval: float = 0.1,
     ) -> None:
         self._status = status
@@ -150,8 +185,9 @@ class Progress:
             if self._multi and self._lines is not None:
                 frame = list(self._lines(width))
             else:
-                frame = [f"{self._status()} ({time.monotonic() - started:.1f}s)"]
-            self._draw([line[: max(width - 1, 1)] for line in frame])
+                status = f"{self._status()} ({time.monotonic() - started:.1f}s)"
+                frame = [status[: max(width - 1, 1)]]
+            self._draw(frame)
             self._done.wait(self._interval)
 
     def _width(self) -> int:

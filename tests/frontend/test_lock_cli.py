@@ -302,7 +302,7 @@ def test_malformed_pallet_table(project: Path, env: dict[str, str], tail: str, s
 
     check = pallet(project, env, "--check")
     assert check.returncode == 1
-    assert check.stderr == f"error: pylock.toml: {says}; run `pallet lock` to rewrite it\n"
+    assert check.stderr == f"error: pylock.toml: {says}\nhint: run `pallet lock` to rewrite it\n"
 
     proc = pallet(project, env)
     assert proc.returncode == 0, proc.stderr

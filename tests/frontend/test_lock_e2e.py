@@ -208,7 +208,7 @@ def test_check(project: Path, env: dict[str, str]) -> None:
     assert proc.returncode == 1
     assert proc.stderr == (
         "error: pylock.toml is out of date: [project] name or dependencies, [dependency-groups] "
-        "(or [tool.pallet] default-groups) changed since it was locked; run `pallet lock`\n"
+        "(or [tool.pallet] default-groups) changed since it was locked\nhint: run `pallet lock`\n"
     )
     assert (project / "pylock.toml").read_bytes() == before  # --check never writes
 

@@ -4,25 +4,18 @@ a pipe, against a loopback index that sends a 2.5 MiB wheel at 2.5 MiB/s."""
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import random
 import re
-import signal
-import struct
-import subprocess
-import sys
-import termios
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pallet.cli.sync_progress import SyncDisplay, bar, file_line, human_size, rate, shorten
+from pallet.cli.sync_progress import FileRow, SyncDisplay, human_size, rate
 from pallet.install.fetch import Artifact
 from support.index_server import IndexServer
 from support.sync_tools import copy_project, pallet
+from support.terminal import Screen, on_terminal
 from support.wheels import build_wheel
 
 MiB = 1024 * 1024
@@ -49,24 +42,6 @@ def test_human_sizes_use_binary_units() -> None:
     assert human_size(-5) == "0 B"  # a restarted download never shows a negative count
 
 
-def test_bar_fills_in_proportion_and_clamps() -> None:
-    assert bar(0.0, 10) == "[----------]"
-    assert bar(0.25, 10) == "[##--------]"
-    assert bar(0.999, 10) == "[#########-]"  # only a finished file shows a full bar
-    assert bar(1.0, 10) == "[##########]"
-    assert bar(1.7, 4) == "[####]"
-    assert bar(-0.2, 4) == "[----]"
-
-
-def test_shorten_keeps_both_ends_of_a_name() -> None:
-    name = "torch-2.1.0-cp312-cp312-manylinux_2_17_x86_64.whl"
-    assert shorten(name, 60) == name
-    assert shorten(name, len(name)) == name
-    assert shorten(name, 21) == "torch-2.1...86_64.whl"
-    assert shorten(name, 20) == "torch-2.1...6_64.whl"
-    assert shorten(name, 3) == "tor"
-
-
 def test_speed_is_measured_to_the_last_bytes_until_a_stall() -> None:
     # between two 1 MiB pieces: measured to the last one, no sag
     assert rate(MiB, 10.0, 10.4, 10.9) == pytest.approx(MiB / 0.4)
@@ -75,22 +50,10 @@ def test_speed_is_measured_to_the_last_bytes_until_a_stall() -> None:
     assert rate(-5, 10.0, 10.0, 10.0) == 0.0
 
 
-def test_a_file_line_fits_the_width_it_is_given() -> None:
-    name = "torch-2.1.0-cp312-cp312-manylinux_2_17_x86_64.whl"
-    wide = file_line(name, 512 * MiB, 2 * 1024**3, 23.4 * MiB, 120)
-    assert wide == f"  {name} [#####---------------] 512.0 MiB / 2.0 GiB  23.4 MiB/s"
-    for width in (40, 60, 80):
-        line = file_line(name, 512 * MiB, 2 * 1024**3, 23.4 * MiB, width)
-        assert len(line) <= width - 1, line
-        assert "512.0 MiB / 2.0 GiB" in line and line.startswith("  torch-")
-    assert "[" not in file_line(name, 5 * MiB, None, MiB, 120)  # no size known: no bar
-    assert file_line(name, 5 * MiB, None, MiB, 120).endswith(" 5.0 MiB  1.0 MiB/s")
-
-
 def test_the_display_shows_the_largest_downloads_then_the_phase() -> None:
     now = [100.0]
     display = SyncDisplay(clock=lambda: now[0])
-    assert display.lines(100) == ["Preparing packages"]
+    assert display.frame().headline == "Preparing packages" and not display.frame().files
     files = {n: artifact(n, s) for n, s in [("small", 1000), ("torch", 2 * 1024**3)]}
     files.update({f"big{i}": artifact(f"big{i}", (i + 2) * MiB) for i in range(6)})
     display.downloading(list(files.values()))
@@ -101,20 +64,22 @@ def test_the_display_shows_the_largest_downloads_then_the_phase() -> None:
     display.advance(files["torch"], 256 * MiB)
     display.advance(files["torch"], -128 * MiB)  # the server started it again
     now[0] += 4.0
-    lines = display.lines(100)
-    assert re.fullmatch(r"Downloading 1/8 files, 128\.0 MiB / 2\.\d GiB, 32\.0 MiB/s", lines[0])
-    assert lines[1] == (
-        "  torch-1.0-py3-none-any.whl [#-------------------] 128.0 MiB / 2.0 GiB  32.0 MiB/s"
-    )
+    frame = display.frame()
+    headline = r"Downloading 1/8 files, 128\.0 MiB / 2\.\d GiB, 32\.0 MiB/s"
+    assert re.fullmatch(headline, frame.headline)
+    assert (frame.finished, frame.files, frame.received) == (1, 8, 128 * MiB + 1000)
+    assert frame.total == 2 * 1024**3 + sum((i + 2) * MiB for i in range(6)) + 1000
+    assert frame.rows[0] == FileRow("torch-1.0-py3-none-any.whl", 128 * MiB, 2 * 1024**3, 32 * MiB)
     # torch and the four largest of big0..big5 (7, 6, 5, 4 MiB); two more under way
-    assert [line.split()[0] for line in lines[1:6]] == [
+    assert [row.name for row in frame.rows] == [
         "torch-1.0-py3-none-any.whl",
         *(f"big{i}-1.0-py3-none-any.whl" for i in (5, 4, 3, 2)),
     ]
-    assert lines[6:] == ["  and 2 more"]
-    assert display.status() == lines[0]
+    assert frame.more == 2
+    assert display.status() == frame.headline
     display.phase("Unpacking", 3, 8)
-    assert display.lines(100) == ["Unpacking 3/8"]
+    assert display.frame().phase == ("Unpacking", 3, 8) and display.frame().rows == ()
+    assert display.status() == "Unpacking 3/8"
     display.phase("Building demo", 0, 0)
     assert display.status() == "Building demo"
 
@@ -162,87 +127,9 @@ def project(template: Path, tmp_path: Path) -> Path:
     return copy_project(template, tmp_path / "demo")
 
 
-class Screen:
-    """Just enough of a terminal for pallet's output: text, CR, LF, cursor up (CUU), erase in
-    line (EL) and erase below (ED); colours (SGR) are dropped."""
-
-    def __init__(self) -> None:
-        self.rows: list[list[str]] = [[]]
-        self.row = self.col = 0
-
-    def feed(self, text: str) -> None:
-        for token in re.findall(r"\x1b\[[0-9;]*[A-Za-z]|.", text, re.S):
-            if token.startswith("\x1b["):
-                arg, op = token[2:-1], token[-1]
-                if op == "A":
-                    self.row = max(self.row - int(arg or 1), 0)
-                elif op == "K":
-                    del self.rows[self.row][self.col :]
-                elif op == "J":
-                    del self.rows[self.row][self.col :]
-                    del self.rows[self.row + 1 :]
-            elif token == "\r":
-                self.col = 0
-            elif token == "\n":
-                self.row += 1
-                while len(self.rows) <= self.row:
-                    self.rows.append([])
-            else:
-                line = self.rows[self.row]
-                line.extend(" " * (self.col - len(line)))
-                if self.col < len(line):
-                    line[self.col] = token
-                else:
-                    line.append(token)
-                self.col += 1
-
-    def lines(self) -> list[str]:
-        return [text for text in ("".join(r).rstrip() for r in self.rows) if text]
-
-
-def on_terminal(
-    project: Path,
-    env: dict[str, str],
-    *args: str,
-    interrupt_when: str | None = None,
-    term: str = "xterm",
-) -> tuple[int, str]:
-    """Run pallet with stderr on a pseudo-terminal COLUMNS wide; its exit code and all it wrote
-    there. `interrupt_when`: send SIGINT once this text has appeared."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, COLUMNS, 0, 0))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pallet", *args],
-        cwd=project,
-        env=dict(env, TERM=term),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=slave,
-    )
-    os.close(slave)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + 120
-    interrupted = False
-    try:
-        while time.monotonic() < deadline:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: every writer of the terminal has closed it
-                break
-            if not data:
-                break
-            chunks.append(data)
-            if interrupt_when and not interrupted and interrupt_when in b"".join(chunks).decode():
-                proc.send_signal(signal.SIGINT)
-                interrupted = True
-    finally:
-        os.close(master)
-        code = proc.wait(timeout=60)
-    return code, b"".join(chunks).decode()
-
-
+#: rich's bar (NO_COLOR: its filled part alone), the percentage, bytes of the total, the speed
 BAR_LINE = re.compile(
-    re.escape(BIG) + r" \[[#-]{20}\] \d+\.\d (KiB|MiB) / 2\.5 MiB  \d+\.\d (KiB|MiB)/s"
+    re.escape(BIG) + r" +━*[╸]? *\d+% \d+\.\d (KiB|MiB) / 2\.5 MiB +\d+\.\d (KiB|MiB)/s"
 )
 
 
@@ -252,7 +139,8 @@ def test_a_terminal_shows_bars_and_counts_then_only_the_changes(
     code, raw = on_terminal(project, dict(env, NO_COLOR="1"), "sync", "--no-install-project")
     assert code == 0, raw
     assert BAR_LINE.search(raw), raw  # the wheel's own bar, its size and speed
-    assert re.search(r"Downloading [01]/2 files, \d+\.\d (KiB|MiB) / 2\.5 MiB, ", raw), raw
+    total = r"Downloading [01]/2 files +━*[╸]? *\d+% \d+\.\d (KiB|MiB) / 2\.5 MiB"
+    assert re.search(total, raw), raw
     screen = Screen()
     screen.feed(raw)  # the terminal turned each LF into CR LF (onlcr), as a real one does
     lines = screen.lines()
@@ -265,7 +153,7 @@ def test_a_terminal_shows_bars_and_counts_then_only_the_changes(
 def test_a_dumb_terminal_gets_one_status_line(project: Path, env: dict[str, str]) -> None:
     code, raw = on_terminal(project, env, "sync", "--no-install-project", term="dumb")
     assert code == 0, raw
-    assert "\x1b[1A" not in raw and f"{BIG} [" not in raw  # no cursor moves, no bars
+    assert "\x1b[1A" not in raw and "━" not in raw and "%" not in raw  # no cursor moves, no bars
     assert re.search(r"Downloading [01]/2 files, [^\r\n]*B/s \(\d+\.\ds\)", raw), raw
     screen = Screen()
     screen.feed(raw)
@@ -279,7 +167,7 @@ def test_ctrl_c_clears_the_display_before_the_error(
     index.throttle = RATE / 20  # 20 s for the wheel: certainly still under way
     try:
         code, raw = on_terminal(
-            project, env, "sync", "--no-install-project", interrupt_when=f"{BIG} ["
+            project, env, "sync", "--no-install-project", interrupt_when=f"  {BIG} "
         )
     finally:
         index.throttle = RATE

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,18 @@ def _check_outdir(outdir: Path) -> None:
     Path(probe).unlink()
 
 
+def _spinner(project: Path, verbose: bool) -> contextlib.AbstractContextManager[object]:
+    """``Building NAME with BACKEND`` and a spinner on a terminal; not with -v, whose backend
+    output streams to the terminal."""
+    if verbose:
+        return contextlib.nullcontext()
+    from ..install.build_label import project_label
+    from .progress_bars import SpinnerLines
+
+    label = project_label(project.resolve())
+    return ui.Progress(lambda: label, lines=SpinnerLines(lambda: label))
+
+
 def run(args: argparse.Namespace) -> int:
     from ..pep517 import build_project
 
@@ -150,16 +163,17 @@ def run(args: argparse.Namespace) -> int:
         installer, environments = store_build(
             root, data, python=args.python, label=str(root), offline=args.offline
         )
-    result = build_project(
-        project,
-        outdir,
-        distributions=distributions,
-        isolation=not args.no_isolation,
-        verbose=args.verbose,
-        config_settings=settings,
-        installer=installer,
-        environment=environments,
-    )
+    with _spinner(project, args.verbose):
+        result = build_project(
+            project,
+            outdir,
+            distributions=distributions,
+            isolation=not args.no_isolation,
+            verbose=args.verbose,
+            config_settings=settings,
+            installer=installer,
+            environment=environments,
+        )
     elapsed = time.perf_counter() - started
     for path in result.paths:
         ui.result(str(path))

@@ -287,14 +287,19 @@ def _check(
     from ..lock.fingerprint import input_digests, stale_sections
 
     if unreadable is not None:
-        raise LockError(f"{unreadable}; run `pallet lock` to rewrite it")
+        # A folder in the lock's place: the message says to move it; pallet lock cannot.
+        rewrite = None if lock_path.is_dir() else "run `pallet lock` to rewrite it"
+        raise LockError(str(unreadable), hint=rewrite)
     if stored is None:
-        raise LockError(f"{LOCK_FILE} does not exist in {lock_path.parent}; run `pallet lock`")
+        raise LockError(
+            f"{LOCK_FILE} does not exist in {lock_path.parent}", hint="run `pallet lock`"
+        )
     if stored.fingerprint != fingerprint:
         changed = stale_sections(stored.input_digests, input_digests(spec))
         what = ", ".join(changed) if changed else "the lock inputs"
         raise LockError(
-            f"{LOCK_FILE} is out of date: {what} changed since it was locked; run `pallet lock`"
+            f"{LOCK_FILE} is out of date: {what} changed since it was locked",
+            hint="run `pallet lock`",
         )
     from ..lock.validate import validate_lock  # --check also proves the file is valid PEP 751
 

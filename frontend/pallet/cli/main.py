@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__, ui
-from ..errors import PalletError
+from ..errors import INTERNAL_ERROR, PalletError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
@@ -59,6 +59,7 @@ EXIT_CODES = """exit codes:
      does not fit the machine
   2  bad input: invalid pyproject.toml or command line, a path that cannot be used
   3  a package index cannot be read
+  101  internal error: a bug in pallet (please report it; -v shows the traceback)
   130  interrupted"""
 
 
@@ -135,6 +136,54 @@ def route_logging(verbose: bool) -> None:
 
 
 def run(argv: Sequence[str]) -> int:
+    """Run the command line `argv`; its exit code. Every error is reported here in one line
+    (``error: ...``, then ``hint: ...`` where the error has one); ``-v`` adds the traceback."""
+    try:
+        return _run(argv)
+    except PalletError as exc:
+        ui.error(str(exc))
+        if exc.hint:
+            ui.hint(exc.hint)
+        ui.traceback(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        ui.error("interrupted")
+        # Worker threads may still wait on a hung index: exit now instead of joining them.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    except BrokenPipeError:  # stdout's reader stopped early (`pallet tree | head`): as export
+        # does, nothing to report; and, as the Python docs advise, no more writes to the closed
+        # pipe, not even the interpreter's flush at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except OSError as exc:  # the machine's answer about a path: full disk, read-only, denied
+        ui.error(os_error_line(exc))
+        ui.traceback(exc)
+        return 2
+    except Exception as exc:  # a bug: one line, the traceback with -v (cargo's and uv's way)
+        ui.error(f"internal error: {type(exc).__name__}: {exc}")
+        ui.info(
+            "this is a bug in pallet; please report it with the output of the same command "
+            "run with -v" + ("" if ui.is_verbose() else " (which shows the traceback)")
+        )
+        ui.traceback(exc)
+        return INTERNAL_ERROR
+
+
+def os_error_line(exc: OSError) -> str:
+    """``PATH: strerror`` (``PATH -> PATH2: ...`` for a rename or link), or the error's text."""
+    what = exc.strerror or str(exc)
+    if exc.filename is None:
+        return what
+    paths = os.fsdecode(exc.filename)
+    if exc.filename2 is not None:
+        paths += f" -> {os.fsdecode(exc.filename2)}"
+    return f"{paths}: {what}"
+
+
+def _run(argv: Sequence[str]) -> int:
     if list(argv) == ["--version"]:  # the hot path: no argparse, no sub-command imports
         ui.result(f"pallet {__version__}")
         return 0
@@ -178,15 +227,5 @@ def run(argv: Sequence[str]) -> int:
     # importing logging costs more than the whole up-to-date check.
     if not getattr(module, "ROUTES_LOGGING", False):
         route_logging(args.verbose)
-    try:
-        code: int = module.run(args)
-    except PalletError as exc:
-        ui.error(str(exc))
-        return exc.exit_code
-    except KeyboardInterrupt:
-        ui.error("interrupted")
-        # Worker threads may still wait on a hung index: exit now instead of joining them.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(130)
+    code: int = module.run(args)
     return code

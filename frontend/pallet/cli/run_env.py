@@ -300,10 +300,11 @@ def install_into(
             env=env,
         )
         return
+    from .progress_bars import FrameLines
     from .sync_progress import SyncDisplay
 
     shown = SyncDisplay()  # the display pallet sync shows, on a terminal only
-    with ui.Progress(shown.status, lines=shown.lines):
+    with ui.Progress(shown.status, lines=FrameLines(shown.frame)):
         install_lock(
             lock_path,
             venv,

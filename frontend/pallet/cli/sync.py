@@ -194,10 +194,11 @@ def _sync(
         variant_stamp=variant.stamp if variant is not None else (),
     )
     project = ProjectInstall.of(root, pyproject) if has_project else None
+    from .progress_bars import FrameLines
     from .sync_progress import SyncDisplay
 
     display = SyncDisplay()
-    with ui.Progress(display.status, lines=display.lines):
+    with ui.Progress(display.status, lines=FrameLines(display.frame)):
         changes = install_lock(
             lock_path,
             venv,
@@ -276,7 +277,7 @@ def lock_first(root: Path, args: argparse.Namespace) -> None:
     lock_path = root / LOCK_FILE
     if args.frozen or (args.dry_run and not args.locked):
         if not lock_path.is_file():
-            raise LockError(f"{LOCK_FILE} does not exist in {root}; run `pallet lock`")
+            raise LockError(f"{LOCK_FILE} does not exist in {root}", hint="run `pallet lock`")
         if args.dry_run and not args.frozen and not is_fresh(str(root)):
             ui.warn(f"{LOCK_FILE} may be out of date; the plan is for the lock as it is")
         return

@@ -2,15 +2,13 @@
 
 `SyncDisplay` is both the `install.fetch.ProgressSink` (downloads, from fetch's worker threads)
 and the `install.sync.PhaseSink` (unpacking, building, installing) that `install_lock` reports
-to; `ui.Progress` draws it, from one thread, on a terminal only. On a capable terminal:
+to. `frame()` is what it knows at one moment, as data; `cli.progress_bars` draws it with rich
+(a bar with bytes and speed for the downloads and for each large file, a count bar per phase, a
+spinner while a package builds); a ``TERM=dumb`` terminal gets `status`, one line:
 
     Downloading 3/7 files, 48.1 MiB / 210.0 MiB, 23.4 MiB/s
-      torch-2.1.0-cp312-cp3...x86_64.whl [#######-------------] 41.0 MiB / 180.0 MiB  20.3 MiB/s
-      and 2 more
 
-then one count line per phase (``Unpacking 20/35``, ``Building demo``, ``Installing 12/35``).
-``TERM=dumb`` gets `status`, one line. The formatting functions are pure (tested on fixed
-inputs); the clock is injectable for the same reason.
+The counting is pure (tested on fixed inputs); the clock is injectable for the same reason.
 """
 
 from __future__ import annotations
@@ -24,25 +22,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..install.fetch import Artifact
 
-__all__ = [
-    "BIG_FILE",
-    "MAX_BARS",
-    "SyncDisplay",
-    "bar",
-    "file_line",
-    "human_size",
-    "rate",
-    "shorten",
-]
+__all__ = ["BIG_FILE", "MAX_BARS", "FileRow", "Frame", "SyncDisplay", "human_size", "rate"]
 
 #: A download this large gets its own bar. A smaller one takes well under a redraw interval
 #: (0.1 s) on any link worth the name, so its bar would only flicker.
 BIG_FILE = 1024 * 1024
 #: At most this many bars (the largest downloads); the rest are counted on one line.
 MAX_BARS = 5
-BAR_WIDTH = 20
-#: A file's name keeps at least this many characters before its line drops the bar or speed.
-NAME_ROOM = 12
 #: Seconds without a byte after which a speed counts the wait.
 STALL = 2.0
 
@@ -57,46 +43,44 @@ def human_size(n: float) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def bar(fraction: float, width: int = BAR_WIDTH) -> str:
-    """``[#####---------]``: `width` cells between the brackets, `fraction` of them filled
-    (clamped to 0..1, rounded down, so only a finished file shows a full bar)."""
-    fraction = min(max(fraction, 0.0), 1.0)
-    filled = int(fraction * width)
-    return "[" + "#" * filled + "-" * (width - filled) + "]"
-
-
-def shorten(name: str, width: int) -> str:
-    """`name` in at most `width` characters: the middle gives way to ``...`` (a wheel's name
-    starts with the project and ends with its tags: both ends say the most)."""
-    if len(name) <= width:
-        return name
-    if width <= 3:
-        return name[:width]
-    keep = width - 3
-    head = (keep + 1) // 2
-    return name[:head] + "..." + name[len(name) - (keep - head) :]
-
-
-def file_line(name: str, done: int, total: int | None, speed: float, width: int) -> str:
-    """One download's line, at most ``width - 1`` characters: the name (shortened to fit), a
-    bar (when the size is known), bytes done / total, and speed; on a narrow terminal the bar
-    goes first, then the speed, before the name gets shorter than `NAME_ROOM`."""
-    sizes = f" {human_size(done)} / {human_size(total)}" if total else f" {human_size(done)}"
-    speed_text = f"  {human_size(speed)}/s"
-    tails = [sizes + speed_text, sizes]
-    if total:
-        tails.insert(0, f" {bar(done / total)}{sizes}{speed_text}")
-    room = width - 1 - 2  # the line's indent
-    tail = next((t for t in tails if room - len(t) >= NAME_ROOM), tails[-1])
-    return f"  {shorten(name, max(room - len(tail), 8))}{tail}"[: max(width - 1, 1)]
-
-
 def rate(done: int, started: float, last: float, now: float) -> float:
     """Bytes per second: `done` bytes from `started` to `last`, the time they were counted (the
     HTTP client reports a download in 1 MiB pieces: measured to `now`, the speed would sag
     between them); once nothing has come for `STALL` seconds, measured to `now`."""
     end = now if now - last >= STALL else last
     return max(done, 0) / max(end - started, 1e-3)
+
+
+@dataclass(frozen=True)
+class FileRow:
+    """One large download under way: its file name, bytes so far, size (None: unknown), speed
+    (bytes per second)."""
+
+    name: str
+    done: int
+    total: int | None
+    speed: float
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What the display shows at one moment.
+
+    `headline`: the one status line (the phase's count, or the downloads'). While downloading
+    (`phase` None and `files` > 0): `finished` of `files` files, `received` of `total` bytes at
+    `speed`, a `FileRow` for each of the `MAX_BARS` largest downloads under way and `more` for
+    the others. After: `phase` is (label, done, total); total 0 means no count (a build).
+    """
+
+    headline: str
+    phase: tuple[str, int, int] | None = None
+    finished: int = 0
+    files: int = 0
+    received: int = 0
+    total: int = 0
+    speed: float = 0.0
+    rows: tuple[FileRow, ...] = ()
+    more: int = 0
 
 
 @dataclass
@@ -174,14 +158,16 @@ class SyncDisplay:
         with self._lock:
             return self._headline()
 
-    def lines(self, width: int) -> list[str]:
-        """The overall line, then a line per large download under way (the `MAX_BARS` largest,
-        then ``and K more``); after the downloads, the phase's count line alone."""
+    def frame(self) -> Frame:
+        """The downloads (the `MAX_BARS` largest under way, each with its speed, then how many
+        more) or, after them, the phase."""
         with self._lock:
             state = self._state
-            out = [self._headline()]
-            if state.phase is not None or not state.files:
-                return out
+            headline = self._headline()
+            if state.phase is not None:
+                return Frame(headline, phase=state.phase)
+            if not state.seen:
+                return Frame(headline)
             now = self._clock()
             big = [
                 (name, f)
@@ -189,13 +175,32 @@ class SyncDisplay:
                 if (f.total if f.total is not None else f.done) >= BIG_FILE
             ]
             big.sort(key=lambda item: -(item[1].total or item[1].done))
-            for name, f in big[:MAX_BARS]:
-                speed = rate(f.done, f.started, f.last, now)
-                out.append(file_line(name, f.done, f.total, speed, width))
-            more = len(state.files) - min(len(big), MAX_BARS)
-            if more and len(out) > 1:
-                out.append(f"  and {more} more")
-            return out
+            rows = tuple(
+                FileRow(name, f.done, f.total, rate(f.done, f.started, f.last, now))
+                for name, f in big[:MAX_BARS]
+            )
+            files, received, total, speed = self._totals()
+            return Frame(
+                headline,
+                finished=state.finished,
+                files=files,
+                received=received,
+                total=total,
+                speed=speed,
+                rows=rows,
+                more=len(state.files) - len(rows),
+            )
+
+    def _totals(self) -> tuple[int, int, int, float]:
+        """Files expected, bytes received, bytes expected, bytes per second: all downloads."""
+        state = self._state
+        files = max(state.expected, state.seen)
+        received = max(state.received, 0)
+        started = state.started or 0.0
+        speed = rate(received, started, max(state.last, started), self._clock())
+        # The lock's sizes where it gives them, else what the servers announced.
+        announced = state.finished_bytes + sum(f.total or f.done for f in state.files.values())
+        return files, received, max(state.expected_bytes, announced), speed
 
     def _headline(self) -> str:
         state = self._state
@@ -204,13 +209,7 @@ class SyncDisplay:
             return f"{label} {done}/{total}" if total else label
         if not state.seen:
             return "Preparing packages"
-        files = max(state.expected, state.seen)
-        received = max(state.received, 0)
-        started = state.started or 0.0
-        speed = rate(received, started, max(state.last, started), self._clock())
-        # The lock's sizes where it gives them, else what the servers announced.
-        announced = state.finished_bytes + sum(f.total or f.done for f in state.files.values())
-        total = max(state.expected_bytes, announced)
+        files, received, total, speed = self._totals()
         return (
             f"Downloading {state.finished}/{files} files, {human_size(received)} / "
             f"{human_size(total)}, {human_size(speed)}/s"

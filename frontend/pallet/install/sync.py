@@ -478,8 +478,10 @@ def _gather(
                 wheels[item.name] = (archive, item.file.filename, [item.file.sha256])
             else:
                 from .build import wheel_for_sdist
+                from .build_label import sdist_label
 
-                phases.phase(f"Building {item.name}", 0, 0)
+                filename = item.file.filename
+                phases.phase(sdist_label(item.name, archive, filename), 0, 0)
                 built = wheel_for_sdist(
                     _artifact(item.file),
                     archive,
@@ -490,7 +492,13 @@ def _gather(
                 )
                 wheels[item.name] = (built, built.name, [item.file.sha256])
         else:
-            phases.phase(f"Building {item.name}", 0, 0)
+            from .build_label import tree_label
+
+            # A git source is checked out by _build_tree: its backend is not known yet.
+            label = f"Building {item.name}"
+            if item.directory is not None:
+                label = tree_label(item.name, item.directory)
+            phases.phase(label, 0, 0)
             built, key = _build_tree(item, store, env, installer, options, project)
             if key is None:
                 scratch.append(built.parent)
