@@ -42,7 +42,9 @@ from .run_env import (
     default_indexes,
     file_lock,
     install_into,
+    is_ready,
     lock_folder,
+    project_index_config,
     synthetic_pyproject,
 )
 
@@ -197,12 +199,12 @@ def cached_lock(request: EnvRequest, *, label: str, offline: bool, env: Mapping[
     key = request.key()
     folder = cache.root / LOCKS / key
     lock = folder / "pylock.toml"
-    if _ready(folder, key):
+    if is_ready(folder, key, "pylock.toml"):
         return lock
     cache.check_writable()
     folder.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(folder.parent / f"{key}.lock"):
-        if _ready(folder, key):
+        if is_ready(folder, key, "pylock.toml"):
             return lock
         shutil.rmtree(folder, ignore_errors=True)
         ui.info(f"Resolving the build requirements of {label}")
@@ -228,17 +230,6 @@ def cached_lock(request: EnvRequest, *, label: str, offline: bool, env: Mapping[
     return lock
 
 
-def _ready(folder: Path, key: str) -> bool:
-    try:
-        with open(folder / READY, encoding="utf-8") as stream:
-            ready = json.load(stream)
-    except (OSError, ValueError):
-        return False
-    return (
-        isinstance(ready, dict) and ready.get("key") == key and (folder / "pylock.toml").is_file()
-    )
-
-
 def project_indexes(
     root: Path, data: Mapping[str, object], env: Mapping[str, str]
 ) -> tuple[tuple[IndexConfig, ...], dict[str, str]]:
@@ -249,17 +240,7 @@ def project_indexes(
     pallet = tool.get("pallet") if isinstance(tool, dict) else None
     if not isinstance(pallet, dict) or "index" not in pallet:
         return default_indexes(env), {}
-    import dataclasses
-
-    from ..project.pyproject import read_project
-
-    spec = read_project(root)
-    indexes = []
-    for index in spec.indexes:
-        if index.format == "flat" and "://" not in index.url and not Path(index.url).is_absolute():
-            index = dataclasses.replace(index, url=str(spec.root / index.url))
-        indexes.append(index)
-    return tuple(indexes), {str(k): v for k, v in spec.sources.items()}
+    return project_index_config(root)
 
 
 def store_build(

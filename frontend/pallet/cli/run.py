@@ -390,14 +390,6 @@ def _indexes_for(base: Path | None) -> tuple[tuple[Any, ...], dict[str, str]]:
     script's or a bare one from ``PALLET_INDEX_URL`` (else PyPI)."""
     if base is None or base.name != ".venv" or not (base.parent / "pyproject.toml").is_file():
         return (), {}
-    import dataclasses
+    from .run_env import project_index_config
 
-    from ..project.pyproject import read_project
-
-    spec = read_project(base.parent)
-    indexes = []
-    for index in spec.indexes:
-        if index.format == "flat" and "://" not in index.url and not Path(index.url).is_absolute():
-            index = dataclasses.replace(index, url=str(spec.root / index.url))
-        indexes.append(index)
-    return tuple(indexes), {str(k): v for k, v in spec.sources.items()}
+    return project_index_config(base.parent)

@@ -46,8 +46,10 @@ __all__ = [
     "default_indexes",
     "file_lock",
     "install_into",
+    "is_ready",
     "lock_folder",
     "normalized",
+    "project_index_config",
     "synthetic_pyproject",
 ]
 
@@ -124,12 +126,12 @@ def cached_environment(
     cache = Cache.default(env)
     key = request.key()
     folder = cache.root / "environments-v1" / key
-    if _is_ready(folder, key):
+    if is_ready(folder, key, f"{VENV}/pyvenv.cfg"):
         return folder / VENV
     cache.check_writable()
     folder.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(folder.parent / f"{key}.lock"):
-        if _is_ready(folder, key):  # another run built it while we waited
+        if is_ready(folder, key, f"{VENV}/pyvenv.cfg"):  # another run built it while we waited
             return folder / VENV
         if folder.exists():  # an earlier build that did not finish
             shutil.rmtree(folder)
@@ -151,17 +153,32 @@ def cached_environment(
     return folder / VENV
 
 
-def _is_ready(folder: Path, key: str) -> bool:
+def is_ready(folder: Path, key: str, made: str) -> bool:
+    """True when ``folder`` was completed for ``key`` (its `READY` file, written last, holds the
+    key) and still holds what it made (``made``: a path relative to it)."""
     try:
         with open(folder / READY, encoding="utf-8") as stream:
             ready = json.load(stream)
     except (OSError, ValueError):
         return False
-    return (
-        isinstance(ready, dict)
-        and ready.get("key") == key
-        and (folder / VENV / "pyvenv.cfg").is_file()
-    )
+    return isinstance(ready, dict) and ready.get("key") == key and (folder / made).is_file()
+
+
+def project_index_config(root: Path) -> tuple[tuple[IndexConfig, ...], dict[str, str]]:
+    """The project's ``[[tool.pallet.index]]`` (flat paths made absolute, so that they hold from
+    any folder) and its ``[tool.pallet.sources]``: what an environment made for the project
+    (``run --with``, a build's requirements) resolves from."""
+    import dataclasses
+
+    from ..project.pyproject import read_project
+
+    spec = read_project(root)
+    indexes = []
+    for index in spec.indexes:
+        if index.format == "flat" and "://" not in index.url and not Path(index.url).is_absolute():
+            index = dataclasses.replace(index, url=str(spec.root / index.url))
+        indexes.append(index)
+    return tuple(indexes), {str(k): v for k, v in spec.sources.items()}
 
 
 @contextlib.contextmanager
@@ -289,22 +306,15 @@ def install_into(
     `display`: ``pallet sync``'s progress display (on a terminal only), off inside another."""
     from ..install.store import Store
     from ..install.sync import Selection, SyncOptions, install_lock
-
-    if not display:
-        install_lock(
-            lock_path,
-            venv,
-            Selection(),
-            SyncOptions(offline=offline),
-            store=Store.default(env),
-            env=env,
-        )
-        return
     from .progress_bars import FrameLines
     from .sync_progress import SyncDisplay
 
-    shown = SyncDisplay()  # the display pallet sync shows, on a terminal only
-    with ui.Progress(shown.status, lines=FrameLines(shown.frame)):
+    shown = SyncDisplay() if display else None  # pallet sync's display, on a terminal only
+    with (
+        ui.Progress(shown.status, lines=FrameLines(shown.frame))
+        if shown is not None
+        else contextlib.nullcontext()
+    ):
         install_lock(
             lock_path,
             venv,
