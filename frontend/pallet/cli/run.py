@@ -205,16 +205,17 @@ def _find_python(
 def _project_environment(args: argparse.Namespace, *, with_only: bool) -> Path | None:
     """The project's .venv, synced unless ``--no-sync``; None outside a project when only a
     ``--with`` overlay is wanted."""
-    from ..project.pyproject import find_project_root
+    from .lock import workspace_root
 
     root: Path
     if args.project is not None:
         root = Path(args.project).resolve()
         if not (root / "pyproject.toml").is_file():
             raise ProjectError(f"{root}: no pyproject.toml in this folder (--project)")
+        root = workspace_root(root)  # a workspace member's: the workspace's .venv
     else:
         try:
-            root = find_project_root(Path.cwd())
+            root = workspace_root(None)
         except ProjectError:
             if with_only:
                 return None

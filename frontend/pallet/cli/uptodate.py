@@ -1,4 +1,4 @@
-# ruff: noqa: PTH100, PTH109, PTH113, PTH118, PTH120
+# ruff: noqa: PTH109, PTH118
 """The fast paths of ``pallet lock`` and ``pallet sync``: answered before argparse or ``packaging``.
 
 `cli.main` calls `fast_lock` first for ``pallet lock`` with only the options this module knows
@@ -66,7 +66,7 @@ def fast_lock(argv: Sequence[str]) -> int | None:
             return None
     if not seen_lock:
         return None
-    root = os.path.abspath(project) if project is not None else nearest_project(os.getcwd())
+    root = nearest_project(project if project is not None else os.getcwd())
     if root is None:
         return None
     if not is_fresh(root):
@@ -77,16 +77,13 @@ def fast_lock(argv: Sequence[str]) -> int | None:
 
 
 def nearest_project(start: str) -> str | None:
-    """The nearest directory from `start` upwards holding a pyproject.toml (None: the full
-    command says why there is none)."""
-    folder = os.path.realpath(start)
-    while True:
-        if os.path.isfile(os.path.join(folder, PYPROJECT)):
-            return folder
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return None
-        folder = parent
+    """The folder a command works in from `start`: the workspace root when `start` is inside a
+    workspace member, else the nearest directory upwards holding a pyproject.toml
+    (`project.locate.find_root`; None: the full command says why there is none)."""
+    from ..project.locate import find_root
+
+    found = find_root(start)
+    return found[0] if found is not None else None
 
 
 def is_fresh(root: str) -> bool:
@@ -95,9 +92,12 @@ def is_fresh(root: str) -> bool:
     imported, and while pyproject.toml keeps the bytes it was locked from, not even TOML is
     parsed. False is "not certain": the full command decides.
     """
+    from ..project.locate import input_bytes
+
+    pyproject = input_bytes(root)  # a workspace's: the root's and every member's
+    if pyproject is None:
+        return False
     try:
-        with open(os.path.join(root, PYPROJECT), "rb") as stream:
-            pyproject = stream.read()
         with open(os.path.join(root, LOCK_FILE), encoding="utf-8") as stream:
             lock_text = stream.read()
     except (OSError, UnicodeDecodeError):
@@ -205,7 +205,7 @@ def fast_sync(argv: Sequence[str]) -> int | None:
         return None
     if {"frozen", "locked"} <= switches:
         return None  # argparse says why
-    root = os.path.abspath(project) if project is not None else nearest_project(os.getcwd())
+    root = nearest_project(project if project is not None else os.getcwd())
     if root is None:
         return None
     venv = os.path.join(root, ".venv")

@@ -1,0 +1,260 @@
+"""Workspaces (issue 14 item 1): three members on the loopback index, one lock, one .venv.
+
+The workspace: ``packages/lib`` (a library needing ``bar``), ``packages/app`` (needs ``lib``
+through ``{ workspace = true }`` and ``foo``), ``packages/plugin`` (an extra ``fancy`` needing
+``clicky``); the root is virtual (no ``[project]``). The lock is read back by packaging.pylock
+and installed by ``uv pip install -r pylock.toml`` (the independent check); each member's wheel
+is built by ``pallet build`` and installed on its own by pip from the loopback index.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from packaging.pylock import Pylock
+from support.index_server import IndexServer
+from support.lock_tools import pallet_env
+from support.sync_tools import UV, pallet, pip_list
+from support.wheels import build_wheel
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+UV_INSTALL = (str(UV), "pip", "install", "-q")
+PIP = (sys.executable, "-m", "pip")
+BUILD = """\
+[build-system]
+requires = ["pallet-core"]
+build-backend = "pallet_core.build"
+"""
+
+ROOT = """\
+[tool.pallet.workspace]
+members = ["packages/*"]
+exclude = ["packages/scratch"]
+
+[[tool.pallet.index]]
+name = "local"
+url = "{url}"
+default = true
+"""
+
+MEMBERS = {
+    "lib": """\
+[project]
+name = "lib"
+version = "0.1.0"
+requires-python = ">=3.9"
+dependencies = ["bar>=1"]
+""",
+    "app": """\
+[project]
+name = "app"
+version = "1.0.0"
+requires-python = ">=3.10"
+dependencies = ["lib", "foo"]
+
+[tool.pallet.sources]
+lib = { workspace = true }
+""",
+    "plugin": """\
+[project]
+name = "plugin"
+version = "0.3.0"
+dependencies = ["lib>=0.1"]
+
+[project.optional-dependencies]
+fancy = ["clicky"]
+
+[tool.pallet.sources]
+lib = { workspace = true }
+""",
+}
+
+
+def write_member(root: Path, name: str, text: str, code: str | None = None) -> Path:
+    folder = root / "packages" / name
+    (folder / "src" / name).mkdir(parents=True, exist_ok=True)
+    (folder / "pyproject.toml").write_text(BUILD + "\n" + text, encoding="utf-8")
+    source = code if code is not None else f"NAME = {name!r}\n"
+    (folder / "src" / name / "__init__.py").write_text(source, encoding="utf-8")
+    return folder
+
+
+def make_workspace(root: Path, url: str) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(ROOT.format(url=url), encoding="utf-8")
+    for name, text in MEMBERS.items():
+        write_member(root, name, text)
+    (root / "packages" / "lib" / "src" / "lib" / "__init__.py").write_text(
+        "def greet():\n    return 'hello'\n", encoding="utf-8"
+    )
+    (root / "packages" / "app" / "src" / "app" / "__init__.py").write_text(
+        "import lib\n\ndef main():\n    return 'app says ' + lib.greet()\n", encoding="utf-8"
+    )
+    (root / "packages" / "scratch").mkdir(parents=True)  # excluded: no pyproject.toml needed
+    return root
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    folder = tmp_path_factory.mktemp("workspace-dists")
+    build_wheel(folder, "bar", "1.0", {"bar/__init__.py": "V = 1\n"})
+    build_wheel(folder, "bar", "2.0", {"bar/__init__.py": "V = 2\n"})
+    build_wheel(folder, "foo", "1.0", {"foo/__init__.py": ""}, requires_dist=("bar",))
+    build_wheel(folder, "clicky", "1.0", {"clicky.py": ""})
+    build_wheel(folder, "six", "1.16.0", {"six.py": ""})
+    with IndexServer(folder) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def synced(
+    tmp_path_factory: pytest.TempPathFactory, index: IndexServer
+) -> tuple[Path, dict[str, str]]:
+    """A workspace locked and synced once (`pallet sync` in a member's subfolder), with a
+    cache shared by the module's tests."""
+    base = tmp_path_factory.mktemp("workspace")
+    env = pallet_env(base)
+    root = make_workspace(base / "ws", index.url)
+    deeper = root / "packages" / "app" / "src"
+    proc = pallet(deeper, env, "sync", "--extra", "fancy")
+    assert proc.returncode == 0, proc.stderr
+    return root, env
+
+
+def copy_workspace(synced: tuple[Path, dict[str, str]], dest: Path) -> Path:
+    shutil.copytree(synced[0], dest, ignore=shutil.ignore_patterns(".venv"))
+    return dest
+
+
+def test_one_lock_one_environment(
+    synced: tuple[Path, dict[str, str]], tmp_path: Path, wheelhouse: Path
+) -> None:
+    root, env = synced
+    # one lock, at the root; no member has its own, and no member has a .venv
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("pylock.toml")) == [
+        "pylock.toml"
+    ]
+    assert [p.parent.name for p in root.rglob("pyvenv.cfg")] == [".venv"]
+    data = tomllib.loads((root / "pylock.toml").read_text(encoding="utf-8"))
+    lock = Pylock.from_dict(data)  # valid PEP 751, by packaging's reader
+    by_name = {str(p.name): p for p in lock.packages}
+    assert set(by_name) == {"app", "lib", "plugin", "bar", "foo", "clicky"}
+    for member in ("app", "lib", "plugin"):
+        directory = by_name[member].directory
+        assert directory is not None and directory.editable is True
+        assert directory.path == f"packages/{member}"
+    assert str(by_name["bar"].version) == "2.0"
+    # requires-python: the intersection of the members' (lib >=3.9, app >=3.10)
+    assert str(lock.requires_python) == ">=3.10"
+    assert lock.extras == ["fancy"]
+    # every member installed editable in the one .venv
+    installed = pip_list(root / ".venv")
+    assert installed == {
+        "app": "1.0.0",
+        "lib": "0.1.0",
+        "plugin": "0.3.0",
+        "bar": "2.0",
+        "foo": "1.0",
+        "clicky": "1.0",
+    }
+    # the independent check: uv installs the same lock into a fresh venv
+    fresh = tmp_path / "fresh"
+    uv_env = {**env, "UV_CACHE_DIR": str(tmp_path / "uv-cache"), "UV_NO_CONFIG": "1"}
+    made = subprocess.run([UV, "venv", "-q", str(fresh)], env=uv_env, capture_output=True)
+    assert made.returncode == 0, made.stderr
+    python = str(fresh / "bin" / "python")
+    command = [*UV_INSTALL, "--python", python, "-r", str(root / "pylock.toml"), "--extra", "fancy"]
+    command += ["--find-links", str(wheelhouse)]  # pallet-core, to build the members
+    proc = subprocess.run(
+        command,
+        env=uv_env,
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert pip_list(fresh) == installed
+
+
+def test_library_edit_seen_by_app_without_reinstall(
+    synced: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    root, env = synced
+    code = "import app; print(app.main())"
+    before = pallet(root / "packages" / "app", env, "run", "python", "-c", code)
+    assert before.returncode == 0, before.stderr
+    assert before.stdout.strip() == "app says hello"
+    lib = root / "packages" / "lib" / "src" / "lib" / "__init__.py"
+    original = lib.read_text(encoding="utf-8")
+    try:
+        lib.write_text("def greet():\n    return 'bonjour'\n", encoding="utf-8")
+        after = pallet(root / "packages" / "lib", env, "run", "python", "-c", code)
+        assert after.returncode == 0, after.stderr
+        assert after.stdout.strip() == "app says bonjour"
+        assert "Installed" not in after.stderr and "Updated" not in after.stderr
+    finally:
+        lib.write_text(original, encoding="utf-8")
+
+
+def test_lock_up_to_date_from_a_member_and_stale_after_member_edit(
+    synced: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    root = copy_workspace(synced, tmp_path / "ws")
+    env = synced[1]
+    proc = pallet(root / "packages" / "plugin", env, "lock")
+    assert proc.returncode == 0, proc.stderr
+    assert "Lock is up to date" in proc.stderr
+    assert not (root / "packages" / "plugin" / "pylock.toml").exists()
+    # a member's requirement is an input of the workspace's lock
+    plugin = root / "packages" / "plugin" / "pyproject.toml"
+    plugin.write_text(plugin.read_text().replace('"lib>=0.1"', '"lib>=0.1", "six"'))
+    check = pallet(root, env, "lock", "--check")
+    assert check.returncode != 0
+    assert "workspace member" in check.stderr
+    proc = pallet(root / "packages" / "plugin", env, "lock")
+    assert proc.returncode == 0, proc.stderr
+    assert "Added six 1.16.0" in proc.stderr
+
+
+def test_member_built_alone_installs_with_pip(
+    synced: tuple[Path, dict[str, str]], index: IndexServer, tmp_path: Path
+) -> None:
+    root = copy_workspace(synced, tmp_path / "ws")
+    env = synced[1]
+    out = tmp_path / "dist"
+    for member in ("lib", "app"):
+        proc = pallet(root, env, "build", f"packages/{member}", "--wheel", "-o", str(out))
+        assert proc.returncode == 0, proc.stderr
+    wheels = sorted(p.name for p in out.glob("*.whl"))
+    assert wheels == ["app-1.0.0-py3-none-any.whl", "lib-0.1.0-py3-none-any.whl"]
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    pip_env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON"))}
+    pip_env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1")
+    command = [*PIP, "--python", str(venv / "bin" / "python"), "install", "-q"]
+    command += ["--index-url", index.url, "--find-links", str(out), "app"]
+    proc = subprocess.run(
+        command,
+        env=pip_env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    # app's wheel names lib as a plain requirement (the workspace source is pallet's alone)
+    assert pip_list(venv) == {"app": "1.0.0", "lib": "0.1.0", "bar": "2.0", "foo": "1.0"}
+    run = subprocess.run(
+        [venv / "bin" / "python", "-c", "import app; print(app.main())"],
+        capture_output=True,
+        text=True,
+    )
+    assert run.stdout.strip() == "app says hello", run.stderr
