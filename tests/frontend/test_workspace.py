@@ -258,3 +258,68 @@ def test_member_built_alone_installs_with_pip(
         text=True,
     )
     assert run.stdout.strip() == "app says hello", run.stderr
+
+
+def test_package_selects_one_member_for_sync_and_run(
+    synced: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    root = copy_workspace(synced, tmp_path / "ws")
+    env = synced[1]
+    # --package lib: lib and what it needs; app, plugin and their requirements are not there
+    proc = pallet(root / "packages" / "app", env, "sync", "--package", "lib")
+    assert proc.returncode == 0, proc.stderr
+    assert pip_list(root / ".venv") == {"lib": "0.1.0", "bar": "2.0"}
+    # run --package app: app's closure (lib through its workspace source), plugin still absent
+    code = "import app, importlib.util as u; print(app.main(), u.find_spec('plugin') is None)"
+    proc = pallet(root, env, "run", "--package", "app", "python", "-c", code)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["app", "says", "hello", "True"]
+    assert pip_list(root / ".venv") == {"app": "1.0.0", "lib": "0.1.0", "bar": "2.0", "foo": "1.0"}
+    # no --package (or --all-packages): the whole workspace again
+    proc = pallet(root, env, "sync", "--all-packages")
+    assert proc.returncode == 0, proc.stderr
+    assert set(pip_list(root / ".venv")) == {"app", "lib", "plugin", "bar", "foo"}
+    # an unknown member: the error lists the members
+    proc = pallet(root, env, "sync", "--package", "nope")
+    assert proc.returncode != 0
+    assert "'nope' is not a member of this workspace; members: app, lib, plugin" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_package_for_add_remove_and_version(
+    synced: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    root = copy_workspace(synced, tmp_path / "ws")
+    env = synced[1]
+    plugin = root / "packages" / "plugin" / "pyproject.toml"
+    before = plugin.read_bytes()
+    root_before = (root / "pyproject.toml").read_bytes()
+    proc = pallet(root, env, "add", "--package", "plugin", "six")
+    assert proc.returncode == 0, proc.stderr
+    data = tomllib.loads(plugin.read_text(encoding="utf-8"))
+    assert data["project"]["dependencies"] == ["lib>=0.1", "six>=1.16.0"]
+    assert (root / "pyproject.toml").read_bytes() == root_before
+    lock = tomllib.loads((root / "pylock.toml").read_text(encoding="utf-8"))
+    assert "six" in {p["name"] for p in lock["packages"]}
+    assert "six" in pip_list(root / ".venv")
+    # in the member's folder, no --package needed; remove puts the file back byte for byte
+    proc = pallet(root / "packages" / "plugin" / "src", env, "remove", "six")
+    assert proc.returncode == 0, proc.stderr
+    assert plugin.read_bytes() == before
+    assert "six" not in pip_list(root / ".venv")
+    # version: shown and bumped per member
+    proc = pallet(root, env, "version", "--package", "app", "--short")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "1.0.0"
+    proc = pallet(root / "packages" / "lib", env, "version", "--bump", "minor")
+    assert proc.returncode == 0, proc.stderr
+    lib = tomllib.loads((root / "packages" / "lib" / "pyproject.toml").read_text())
+    assert lib["project"]["version"] == "0.2.0"
+    app = tomllib.loads((root / "packages" / "app" / "pyproject.toml").read_text())
+    assert app["project"]["version"] == "1.0.0"
+    # the lock records the member's version: it is stale until locked again
+    check = pallet(root, env, "lock", "--check")
+    assert check.returncode != 0
+    proc = pallet(root, env, "sync")
+    assert proc.returncode == 0, proc.stderr
+    assert pip_list(root / ".venv")["lib"] == "0.2.0"

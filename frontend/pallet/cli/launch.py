@@ -45,6 +45,7 @@ RUN_VALUE_OPTIONS = frozenset(
         "--with",
         "--project",
         "--variant",
+        "--package",
     )
 )
 #: what the shell answers for a command it cannot find, or cannot execute (POSIX)

@@ -119,8 +119,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
         metavar="DIR",
         type=Path,
         default=None,
-        help="the project directory (default: the nearest one holding pyproject.toml)",
+        help="the project directory (default: the nearest one holding pyproject.toml, or the "
+        "workspace around it)",
     )
+    from .workspace_args import add_package_option
+
+    add_package_option(parser, all_packages=True)
     return parser
 
 
@@ -248,6 +252,10 @@ def _sync(args: argparse.Namespace, root: Path) -> None:
             argv.append(f"--{flag.replace('_', '-')}")
     if args.python is not None:
         argv += ["--python", args.python]
+    for name in getattr(args, "package", ()):
+        argv += ["--package", name]
+    if getattr(args, "all_packages", False):
+        argv.append("--all-packages")
     parser = argparse.ArgumentParser(prog="pallet")
     add_sync_parser(parser.add_subparsers(dest="command"))
     sync_args = parser.parse_args(argv)

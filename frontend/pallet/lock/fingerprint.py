@@ -152,6 +152,7 @@ def _workspace(spec: ProjectSpec) -> dict[str, Any]:
         "workspace": {
             member.root.relative_to(spec.root).as_posix(): {
                 "name": member.name,
+                "version": member.version,  # the lock's directory entry records it
                 "requires-python": str(member.requires_python),
                 "dependencies": _requirements(member.dependencies),
                 "optional-dependencies": {
