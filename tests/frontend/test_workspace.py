@@ -323,3 +323,84 @@ def test_package_for_add_remove_and_version(
     proc = pallet(root, env, "sync")
     assert proc.returncode == 0, proc.stderr
     assert pip_list(root / ".venv")["lib"] == "0.2.0"
+
+
+def small_workspace(root: Path, url: str, members: dict[str, str]) -> Path:
+    """A virtual root on the loopback index and `members` (name -> the [project] body after
+    name and version)."""
+    root.mkdir(parents=True)
+    (root / "pyproject.toml").write_text(ROOT.format(url=url), encoding="utf-8")
+    for name, body in members.items():
+        write_member(root, name, f'[project]\nname = "{name}"\nversion = "1.0"\n{body}')
+    return root
+
+
+def test_conflict_between_members_names_both(
+    index: IndexServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    root = small_workspace(
+        tmp_path / "ws",
+        index.url,
+        {
+            "app": 'requires-python = ">=3.9"\ndependencies = ["foo"]\n',  # foo needs bar (any)
+            "plugin": 'dependencies = ["bar<2"]\n',
+            "tool": 'dependencies = ["bar>=2"]\n',
+        },
+    )
+    proc = pallet(root, env, "lock")
+    assert proc.returncode == 1, proc.stderr
+    first = proc.stderr.splitlines()[0]
+    # both members named, each with its requirement (in the order the resolver met them)
+    said = {"plugin requires `bar<2`", "tool requires `bar>=2`"}
+    assert first in {
+        f"error: Workspace members {a.split()[0]} and {b.split()[0]} conflict: {a} and {b}; "
+        "no version of `bar` satisfies both:"
+        for a, b in (sorted(said), sorted(said, reverse=True))
+    }
+    assert "  the workspace has member plugin" in proc.stderr
+    assert "  plugin 1.0 depends on bar<2" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (root / "pylock.toml").exists()
+
+
+def test_requires_python_intersection_and_errors(
+    index: IndexServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    root = small_workspace(
+        tmp_path / "ws",
+        index.url,
+        {
+            "old": 'requires-python = ">=3.8,<3.20"\n',
+            "new": 'requires-python = ">=3.10"\ndependencies = ["six"]\n',
+        },
+    )
+    proc = pallet(root, env, "lock")
+    assert proc.returncode == 0, proc.stderr
+    lock = tomllib.loads((root / "pylock.toml").read_text(encoding="utf-8"))
+    assert lock["requires-python"] in (">=3.10,<3.20", "<3.20,>=3.10")
+    # members that share no Python: named both
+    new = root / "packages" / "new" / "pyproject.toml"
+    new.write_text(new.read_text().replace('">=3.10"', '">=3.21"'))
+    proc = pallet(root, env, "lock")
+    assert proc.returncode != 0
+    assert proc.stderr.strip() == (
+        "error: workspace requires-python is empty: packages/new/pyproject.toml requires-python "
+        "'>=3.21' and packages/old/pyproject.toml requires-python '<3.20,>=3.8' share no "
+        "Python version"
+    )
+    new.write_text(new.read_text().replace('">=3.21"', '">=3.10"'))
+    # a member glob matching a folder without pyproject.toml
+    (root / "packages" / "notes").mkdir()
+    proc = pallet(root, env, "lock")
+    assert proc.returncode != 0
+    assert "packages/notes matches a member glob but has no pyproject.toml" in proc.stderr
+    (root / "packages" / "notes").rmdir()
+    # { workspace = true } naming a package that is not a member
+    new.write_text(new.read_text() + "\n[tool.pallet.sources]\nsix = { workspace = true }\n")
+    proc = pallet(root, env, "lock")
+    assert proc.returncode != 0
+    assert (
+        "packages/new/pyproject.toml: [tool.pallet.sources] package 'six': "
+        "{ workspace = true } but 'six' is not a member; members: new, old"
+    ) in proc.stderr
+    assert "Traceback" not in proc.stderr

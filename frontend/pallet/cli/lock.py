@@ -200,8 +200,9 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
     if floor is not None:
         spec, inferred = floor.spec, floor.inferred.specifier
         if not args.check:
+            where = "no workspace member sets it" if spec.workspace_members else "is not set"
             ui.warn(
-                f"[project] requires-python is not set; locking for {inferred}, "
+                f"[project] requires-python {where}; locking for {inferred}, "
                 f"{floor.inferred.reason}; set requires-python in pyproject.toml to choose"
             )
     fingerprint = compute_fingerprint(spec)
