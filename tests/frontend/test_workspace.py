@@ -404,3 +404,47 @@ def test_requires_python_intersection_and_errors(
         "{ workspace = true } but 'six' is not a member; members: new, old"
     ) in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_variants_at_the_root_apply_to_members(env: dict[str, str], tmp_path: Path) -> None:
+    from support.machines import machine_env
+    from support.sync_variant_index import variant_indexes, variant_pyproject
+
+    with variant_indexes(tmp_path / "indexes") as indexes:
+        root = tmp_path / "ws"
+        root.mkdir()
+        # the root: a virtual project declaring the variants (cu126 first, cpu the default)
+        text = variant_pyproject(indexes, ("cu126", "cpu"))
+        text += '\n[tool.pallet.workspace]\nmembers = ["packages/*"]\n'
+        (root / "pyproject.toml").write_text(text, encoding="utf-8")
+        # a member that needs torchvision (and so torch) with no index of its own
+        write_member(
+            root,
+            "trainer",
+            '[project]\nname = "trainer"\nversion = "0.1"\ndependencies = ["torchvision"]\n',
+        )
+        gpu = machine_env("driver-560", env)
+        proc = pallet(root / "packages" / "trainer", gpu, "sync")
+        assert proc.returncode == 0, proc.stderr
+        installed = pip_list(root / ".venv")
+        assert installed["torch"] == "2.5.1+cu126"
+        assert installed["torchvision"] == "0.20.1+cu126"
+        assert installed["trainer"] == "0.1"
+        # the same lock on a machine without a GPU: the cpu build, for the member too
+        proc = pallet(root, machine_env("no-gpu", env), "sync", "--variant", "auto")
+        assert proc.returncode == 0, proc.stderr
+        installed = pip_list(root / ".venv")
+        assert installed["torch"] == "2.5.1+cpu"
+        assert installed["torchvision"] == "0.20.1+cpu"
+        # a member may not declare variants of its own
+        member = root / "packages" / "trainer" / "pyproject.toml"
+        member.write_text(
+            member.read_text() + '\n[project.optional-dependencies]\ncpu = ["torch"]\n'
+            '\n[tool.pallet.variants]\nextras = ["cpu"]\ndefault = "cpu"\n'
+        )
+        proc = pallet(root, env, "lock")
+        assert proc.returncode != 0
+        assert (
+            "packages/trainer/pyproject.toml: [tool.pallet.variants] belongs in the workspace "
+            "root's pyproject.toml"
+        ) in proc.stderr

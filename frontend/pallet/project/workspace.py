@@ -132,12 +132,14 @@ def read_workspace(root: Path) -> Workspace | None:
             )
         if workspace_table(member_data) is not None:
             raise ProjectError(f"{display}: a member cannot declare a workspace of its own")
-        spec = parse_project(member_data, path, display)
-        if spec.variants is not None:
+        tool = member_data.get("tool")
+        pallet = tool.get("pallet") if isinstance(tool, dict) else None
+        if isinstance(pallet, dict) and "variants" in pallet:
             raise ProjectError(
                 f"{display}: [tool.pallet.variants] belongs in the workspace root's "
                 f"{PYPROJECT}; variants declared there apply to every member"
             )
+        spec = parse_project(member_data, path, display)
         members.append(Member(path, relative, spec))
     if not members:
         raise ProjectError(f"{where} members: no folder matches {table['members']!r}")
