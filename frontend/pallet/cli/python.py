@@ -57,22 +57,22 @@ def run(args: argparse.Namespace) -> int:
     from packaging.specifiers import SpecifierSet
 
     from ..errors import InterpreterError, ProjectError
-    from ..project.pyproject import find_project_root, read_project
     from ..python.discovery import Machine, choose, describe, discover, rejection, requests
     from ..python.facts import FactsCache
+    from .lock import read_lock_spec, workspace_root
 
     machine = Machine.current()
     requires_python: SpecifierSet | None = None
     root: Path | None = None
     if args.project is not None:
-        root = find_project_root(args.project)
+        root = workspace_root(args.project)
     else:
         try:
-            root = find_project_root(machine.cwd)
+            root = workspace_root(machine.cwd)
         except ProjectError:
             root = None
     if root is not None:
-        requires_python = read_project(root).requires_python
+        requires_python = read_lock_spec(root).requires_python
     wanted = requests(args.python, machine, root or machine.cwd)
     found = discover(wanted, machine, FactsCache.default())
     try:

@@ -341,9 +341,9 @@ def _indexes_for(base: Path | None) -> tuple[tuple[Any, ...], dict[str, str]]:
         return (), {}
     import dataclasses
 
-    from ..project.pyproject import read_project
+    from .lock import read_lock_spec
 
-    spec = read_project(base.parent)
+    spec = read_lock_spec(base.parent)  # a workspace root may have no [project]
     indexes = []
     for index in spec.indexes:
         if index.format == "flat" and "://" not in index.url and not Path(index.url).is_absolute():
