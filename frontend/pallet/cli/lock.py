@@ -130,6 +130,8 @@ def workspace_root(start: Path | None) -> Path:
     inside a workspace member (`project.locate.find_root`), else the nearest project."""
     from ..project.pyproject import find_project_root
 
+    if start is not None and not (start / PYPROJECT).is_file():
+        return start.resolve()  # --project DIR names the folder: it says what is missing there
     found = locate(start)
     return found[0] if found is not None else find_project_root(start or Path.cwd())
 

@@ -1,4 +1,4 @@
-# ruff: noqa: PTH109, PTH118
+# ruff: noqa: PTH109, PTH113, PTH118
 """The fast paths of ``pallet lock`` and ``pallet sync``: answered before argparse or ``packaging``.
 
 `cli.main` calls `fast_lock` first for ``pallet lock`` with only the options this module knows
@@ -66,7 +66,7 @@ def fast_lock(argv: Sequence[str]) -> int | None:
             return None
     if not seen_lock:
         return None
-    root = nearest_project(project if project is not None else os.getcwd())
+    root = _project_root(project)
     if root is None:
         return None
     if not is_fresh(root):
@@ -74,6 +74,14 @@ def fast_lock(argv: Sequence[str]) -> int | None:
     ui.set_verbosity(verbosity)
     ui.info("Lock is up to date")
     return 0
+
+
+def _project_root(project: str | None) -> str | None:
+    """``--project DIR``'s folder (the workspace's root when it is a member; None when it holds
+    no pyproject.toml: the full command says so), else the one around the current folder."""
+    if project is not None and not os.path.isfile(os.path.join(project, PYPROJECT)):
+        return None
+    return nearest_project(project if project is not None else os.getcwd())
 
 
 def nearest_project(start: str) -> str | None:
@@ -205,7 +213,7 @@ def fast_sync(argv: Sequence[str]) -> int | None:
         return None
     if {"frozen", "locked"} <= switches:
         return None  # argparse says why
-    root = nearest_project(project if project is not None else os.getcwd())
+    root = _project_root(project)
     if root is None:
         return None
     venv = os.path.join(root, ".venv")
