@@ -448,3 +448,38 @@ def test_variants_at_the_root_apply_to_members(env: dict[str, str], tmp_path: Pa
             "packages/trainer/pyproject.toml: [tool.pallet.variants] belongs in the workspace "
             "root's pyproject.toml"
         ) in proc.stderr
+
+
+def test_root_project_with_members_and_project_option(
+    index: IndexServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    root = tmp_path / "suite"
+    (root / "src" / "suite").mkdir(parents=True)
+    (root / "src" / "suite" / "__init__.py").write_text("import lib\n", encoding="utf-8")
+    root_text = BUILD + (
+        '\n[project]\nname = "suite"\nversion = "2.0"\nrequires-python = ">=3.9"\n'
+        'dependencies = ["lib"]\n\n[tool.pallet.sources]\nlib = { workspace = true }\n\n'
+    )
+    (root / "pyproject.toml").write_text(root_text + ROOT.format(url=index.url), "utf-8")
+    write_member(root, "lib", MEMBERS["lib"])
+    # --project names a member: the workspace's root lock, written once
+    proc = pallet(tmp_path, env, "lock", "--project", str(root / "packages" / "lib"))
+    assert proc.returncode == 0, proc.stderr
+    assert (root / "pylock.toml").is_file()
+    assert not (root / "packages" / "lib" / "pylock.toml").exists()
+    proc = pallet(root / "packages" / "lib", env, "sync")
+    assert proc.returncode == 0, proc.stderr
+    # the root project (it has a [build-system]) and the member, both editable
+    assert pip_list(root / ".venv") == {"suite": "2.0", "lib": "0.1.0", "bar": "2.0"}
+    run = subprocess.run(
+        [root / ".venv" / "bin" / "python", "-c", "import suite, lib; print(lib.NAME)"],
+        capture_output=True,
+        text=True,
+    )
+    assert run.stdout.strip() == "lib", run.stderr
+    # outside a workspace, --package is an error that says why
+    plain = tmp_path / "plain"
+    write_member(plain, "solo", '[project]\nname = "solo"\nversion = "1.0"\n')
+    proc = pallet(plain / "packages" / "solo", env, "sync", "--package", "solo")
+    assert proc.returncode == 2, proc.stderr
+    assert "declares no workspace ([tool.pallet.workspace])" in proc.stderr
