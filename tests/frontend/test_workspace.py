@@ -269,12 +269,18 @@ def test_package_selects_one_member_for_sync_and_run(
     proc = pallet(root / "packages" / "app", env, "sync", "--package", "lib")
     assert proc.returncode == 0, proc.stderr
     assert pip_list(root / ".venv") == {"lib": "0.1.0", "bar": "2.0"}
+    # the same selection again: answered by the no-op fast path (the stamp records --package)
+    proc = pallet(root, env, "sync", "--package", "lib")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.startswith("Audited 2 packages"), proc.stderr
     # run --package app: app's closure (lib through its workspace source), plugin still absent
     code = "import app, importlib.util as u; print(app.main(), u.find_spec('plugin') is None)"
     proc = pallet(root, env, "run", "--package", "app", "python", "-c", code)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["app", "says", "hello", "True"]
     assert pip_list(root / ".venv") == {"app": "1.0.0", "lib": "0.1.0", "bar": "2.0", "foo": "1.0"}
+    again = pallet(root, env, "run", "--package", "app", "python", "-c", code)
+    assert again.returncode == 0 and again.stderr == "", again.stderr  # the fast path: silent
     # no --package (or --all-packages): the whole workspace again
     proc = pallet(root, env, "sync", "--all-packages")
     assert proc.returncode == 0, proc.stderr

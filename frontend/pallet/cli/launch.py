@@ -61,8 +61,9 @@ _FAST_RUN = (
     "--all-extras",
     "--no-dev",
     "--force-variant",
+    "--all-packages",
 )
-_FAST_LISTS = ("--extra", "--group", "--no-group", "--only-group")
+_FAST_LISTS = ("--extra", "--group", "--no-group", "--only-group", "--package")
 
 
 def venv_environ(
@@ -183,6 +184,8 @@ def fast_run(argv: Sequence[str]) -> int | None:
         return None
     if (only and (lists["--group"] or "--no-dev" in flags)) or {"--frozen", "--locked"} <= flags:
         return None  # the full command's to explain
+    if lists["--package"] and "--all-packages" in flags:
+        return None
     root = nearest_project(os.getcwd())
     if root is None:
         return None
@@ -209,7 +212,8 @@ def fast_run(argv: Sequence[str]) -> int | None:
             groups=only or None,
             add_groups=lists["--group"],
             no_groups=lists["--no-group"] + (["dev"] if "--no-dev" in flags else []),
-            install_project=not only,
+            install_project=not only and not lists["--package"],
+            packages=lists["--package"] or None,
         )
         request = lists["--python"][0] if lists["--python"] else ""
         if not fast_sync_state(root, venv, selection, frozen="--frozen" in flags, request=request):

@@ -190,7 +190,10 @@ def _sync(
         from .workspace_args import package_roots
 
         selection = dataclasses.replace(
-            selection, packages=package_roots(root, args), install_project=False
+            selection,
+            packages=package_roots(root, args),
+            members=frozenset(args.package),
+            install_project=False,
         )
     keep = SEED_PACKAGES if (args.seed or (venv / SEED_MARKER).exists()) else frozenset()
     options = SyncOptions(

@@ -143,12 +143,14 @@ _SYNC_SWITCHES = {
     "--locked": "locked",
     "--offline": "offline",
     "--force-variant": "force-variant",
+    "--all-packages": "all-packages",  # a workspace's default
 }
 _SYNC_LISTS = {
     "--extra": "extra",
     "--group": "group",
     "--no-group": "no-group",
     "--only-group": "only-group",
+    "--package": "package",
 }
 
 
@@ -211,8 +213,8 @@ def fast_sync(argv: Sequence[str]) -> int | None:
             return None
     if not seen_sync or (lists["only-group"] and (lists["group"] or "no-dev" in switches)):
         return None
-    if {"frozen", "locked"} <= switches:
-        return None  # argparse says why
+    if {"frozen", "locked"} <= switches or (lists["package"] and "all-packages" in switches):
+        return None  # argparse, or the full command, says why
     root = _project_root(project)
     if root is None:
         return None
@@ -231,7 +233,10 @@ def fast_sync(argv: Sequence[str]) -> int | None:
         add_groups=lists["group"],
         no_groups=lists["no-group"] + (["dev"] if "no-dev" in switches else []),
         exact="inexact" not in switches,
-        install_project="no-install-project" not in switches and not lists["only-group"],
+        install_project="no-install-project" not in switches
+        and not lists["only-group"]
+        and not lists["package"],
+        packages=lists["package"] or None,
     )
     if not fast_sync_state(root, venv, text, frozen="frozen" in switches, request=request):
         return None

@@ -54,6 +54,8 @@ class Selection:
     #: a workspace's ``--package``: only these entries (normalized names) and what their lock
     #: ``dependencies`` reach (PEP 751 ``packages.dependencies``); None: everything selected
     packages: frozenset[str] | None = None
+    #: the ``--package`` names as asked (the stamp records them; `packages` derives from them)
+    members: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
