@@ -489,3 +489,35 @@ def test_root_project_with_members_and_project_option(
     proc = pallet(plain / "packages" / "solo", env, "sync", "--package", "solo")
     assert proc.returncode == 2, proc.stderr
     assert "declares no workspace ([tool.pallet.workspace])" in proc.stderr
+
+
+def test_init_inside_a_workspace_joins_it(
+    index: IndexServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    root = small_workspace(tmp_path / "ws", index.url, {"lib": 'dependencies = ["bar"]\n'})
+    text = (root / "pyproject.toml").read_text(encoding="utf-8")
+    (root / "pyproject.toml").write_text("# the workspace\n" + text, encoding="utf-8")
+    # a folder the globs already match: nothing to edit
+    proc = pallet(root, env, "init", "--lib", "--no-git", "packages/newlib")
+    assert proc.returncode == 0, proc.stderr
+    assert "`newlib` is a member of the workspace" in proc.stderr
+    before = (root / "pyproject.toml").read_text(encoding="utf-8")
+    # one outside them: added to members, the rest of the file as it was
+    proc = pallet(root, env, "init", "--lib", "--no-git", "tools/helper")
+    assert proc.returncode == 0, proc.stderr
+    after = (root / "pyproject.toml").read_text(encoding="utf-8")
+    assert after == before.replace(
+        'members = ["packages/*"]', 'members = ["packages/*", "tools/helper"]'
+    )
+    assert "Added tools/helper to the workspace's members" in proc.stderr
+    # an excluded one is left out
+    proc = pallet(root, env, "init", "--lib", "--no-git", "packages/scratch")
+    assert proc.returncode == 0, proc.stderr
+    assert "excluded from the workspace" in proc.stderr
+    assert (root / "pyproject.toml").read_text(encoding="utf-8") == after
+    # the lock now holds both new members
+    proc = pallet(root / "tools" / "helper", env, "lock")
+    assert proc.returncode == 0, proc.stderr
+    lock = tomllib.loads((root / "pylock.toml").read_text(encoding="utf-8"))
+    members = {p["name"]: p["directory"]["path"] for p in lock["packages"] if "directory" in p}
+    assert members == {"helper": "tools/helper", "lib": "packages/lib", "newlib": "packages/newlib"}

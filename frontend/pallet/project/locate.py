@@ -25,6 +25,7 @@ __all__ = [
     "input_bytes",
     "member_folders",
     "nearest_pyproject",
+    "workspace_above",
     "workspace_table",
 ]
 
@@ -67,6 +68,20 @@ def find_root(start: str) -> tuple[str, str] | None:
         if nearest in member_folders(folder, table):
             return folder, nearest
         return nearest, nearest  # the first workspace above does not include it: its own root
+
+
+def workspace_above(folder: str) -> tuple[str, dict[str, Any]] | None:
+    """The first folder above `folder` whose pyproject.toml has a ``[tool.pallet.workspace]``
+    table, with the table (``pallet init`` inside a workspace joins it)."""
+    current = os.path.realpath(folder)
+    while True:
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+        table = workspace_table(_load(current))
+        if table is not None:
+            return current, table
 
 
 def workspace_table(data: dict[str, Any] | None) -> dict[str, Any] | None:
