@@ -521,3 +521,29 @@ def test_init_inside_a_workspace_joins_it(
     lock = tomllib.loads((root / "pylock.toml").read_text(encoding="utf-8"))
     members = {p["name"]: p["directory"]["path"] for p in lock["packages"] if "directory" in p}
     assert members == {"helper": "tools/helper", "lib": "packages/lib", "newlib": "packages/newlib"}
+
+
+def test_virtual_member_installs_its_requirements(
+    index: IndexServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    root = small_workspace(tmp_path / "ws", index.url, {"lib": 'dependencies = ["bar<2"]\n'})
+    # no [build-system]: a virtual member (uv's rule), like a folder of scripts
+    virtual_member(root / "packages" / "scripts", 'dependencies = ["six", "lib"]\n')
+    proc = pallet(root, env, "sync")
+    assert proc.returncode == 0, proc.stderr
+    assert pip_list(root / ".venv") == {"lib": "1.0", "bar": "1.0", "six": "1.16.0"}
+    lock = tomllib.loads((root / "pylock.toml").read_text(encoding="utf-8"))
+    assert "scripts" not in {p["name"] for p in lock["packages"]}
+    proc = pallet(root, env, "sync", "--package", "scripts")
+    assert proc.returncode == 0, proc.stderr
+    assert pip_list(root / ".venv") == {"lib": "1.0", "bar": "1.0", "six": "1.16.0"}
+    proc = pallet(root, env, "sync", "--package", "lib")
+    assert proc.returncode == 0, proc.stderr
+    assert pip_list(root / ".venv") == {"lib": "1.0", "bar": "1.0"}
+
+
+def virtual_member(folder: Path, body: str) -> None:
+    """A member without [build-system], named after its folder."""
+    folder.mkdir(parents=True)
+    text = f'[project]\nname = "{folder.name}"\nversion = "0.1"\n{body}'
+    (folder / "pyproject.toml").write_text(text, encoding="utf-8")

@@ -83,8 +83,11 @@ def package_roots(root: Path, args: argparse.Namespace) -> frozenset[str] | None
     if getattr(args, "no_dev", False):
         drop.add(canonicalize_name("dev"))
     for name in names:
-        spec = workspace.member(name).spec
-        if not only:
+        member = workspace.member(name)
+        spec = member.spec
+        if not only and member.virtual:  # not installed itself: what it requires
+            roots.update(canonicalize_name(r.name) for r in spec.dependencies)
+        elif not only:
             roots.add(spec.name)
         groups = only or ({canonicalize_name(g) for g in spec.default_groups} | add)
         for group in groups - drop:

@@ -42,11 +42,14 @@ _KEYS = ("members", "exclude")
 
 @dataclass(frozen=True)
 class Member:
-    """One member: its folder (absolute), the folder relative to the root (POSIX), its spec."""
+    """One member: its folder (absolute), the folder relative to the root (POSIX), its spec;
+    ``virtual``: no ``[build-system]``, so its requirements are installed, not itself (uv's
+    rule for a project without one)."""
 
     path: Path
     relative: str
     spec: ProjectSpec
+    virtual: bool = False
 
     @property
     def name(self) -> NormalizedName:
@@ -140,7 +143,7 @@ def read_workspace(root: Path) -> Workspace | None:
                 f"{PYPROJECT}; variants declared there apply to every member"
             )
         spec = parse_project(member_data, path, display)
-        members.append(Member(path, relative, spec))
+        members.append(Member(path, relative, spec, "build-system" not in member_data))
     if not members:
         raise ProjectError(f"{where} members: no folder matches {table['members']!r}")
     workspace = Workspace(root, root_spec, virtual, tuple(members))
@@ -239,11 +242,16 @@ def workspace_spec(workspace: Workspace) -> ProjectSpec:
     dependencies = list(root.dependencies)
     for member in members:
         spec = member.spec
-        # PEP 751 [packages.directory]: the member's folder, relative to the lock, editable
-        direct[member.name] = DirectSource("path", path=member.relative, editable=True)
-        dependencies.append(Requirement(member.name))
-        for extra in spec.optional_dependencies:
-            extras.setdefault(extra, []).append(Requirement(f"{member.name}[{extra}]"))
+        if member.virtual:  # no build system: its requirements, not itself
+            dependencies.extend(spec.dependencies)
+            for extra, requirements in spec.optional_dependencies.items():
+                extras.setdefault(extra, []).extend(requirements)
+        else:
+            # PEP 751 [packages.directory]: the member's folder, relative to the lock, editable
+            direct[member.name] = DirectSource("path", path=member.relative, editable=True)
+            dependencies.append(Requirement(member.name))
+            for extra in spec.optional_dependencies:
+                extras.setdefault(extra, []).append(Requirement(f"{member.name}[{extra}]"))
         for group, requirements in spec.dependency_groups.items():
             groups.setdefault(group, []).extend(requirements)
         defaults += [g for g in spec.default_groups if g not in defaults]
