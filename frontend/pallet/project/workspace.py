@@ -162,7 +162,14 @@ def _check_names(workspace: Workspace) -> None:
             )
         seen[member.name] = member.relative
     names = set(workspace.names())
+    virtual = {m.name for m in workspace.members if m.virtual}
     for owner, spec in (("the root", workspace.root_spec), *_labelled(workspace.members)):
+        for name in sorted(spec.workspace_sources & virtual):
+            raise ProjectError(
+                f"{_display(owner)}: [tool.pallet.sources] package {name!r}: "
+                f"{{ workspace = true }} but member {name!r} has no [build-system], so it is "
+                "never installed itself; give it one"
+            )
         for name in sorted(spec.workspace_sources - names):
             raise ProjectError(
                 f"{_display(owner)}: [tool.pallet.sources] package {name!r}: "

@@ -24,7 +24,8 @@ def member(root: Path, folder: str, body: str) -> Path:
 
 
 def project(name: str, more: str = "") -> str:
-    return f'[project]\nname = "{name}"\nversion = "1.0"\n{more}'
+    build = '[build-system]\nrequires = ["pallet-core"]\nbuild-backend = "pallet_core.build"\n'
+    return f'{build}[project]\nname = "{name}"\nversion = "1.0"\n{more}'
 
 
 @pytest.fixture
@@ -99,6 +100,18 @@ def test_workspace_spec_merges_members(workspace: Path) -> None:
     }
     assert [m.name for m in spec.workspace_members] == ["a", "b"]
     assert read_workspace(workspace / "packages" / "a") is None  # a member is no workspace
+    # without [build-system], a member is virtual: its requirements, not itself
+    b = workspace / "packages" / "b" / "pyproject.toml"
+    b.write_text(b.read_text().split("[project]", 1)[1].join(["[project]", ""]))
+    spec = workspace_spec(read_workspace(workspace))  # type: ignore[arg-type]
+    assert [str(r) for r in spec.dependencies] == ["a", "a"]  # b's own requirement on a
+    assert sorted(str(r) for r in spec.optional_dependencies["cli"]) == ["a[cli]", "rich"]
+    assert set(spec.direct_sources) == {"a"}
+    # a virtual member cannot be a workspace source: it is never installed itself
+    a = workspace / "packages" / "a" / "pyproject.toml"
+    a.write_text(a.read_text().split("[project]", 1)[1].join(["[project]", ""]))
+    with pytest.raises(ProjectError, match="'a' has no \\[build-system\\]"):
+        read_workspace(workspace)
 
 
 @pytest.mark.parametrize(
