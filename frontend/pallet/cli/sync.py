@@ -160,6 +160,9 @@ def run(args: argparse.Namespace) -> int:
 def _sync(
     root: Path, has_project: bool, args: argparse.Namespace
 ) -> tuple[list[Change], VariantPick | None]:
+    from .workspace_args import package_roots
+
+    packages = package_roots(root, args)  # --package checked before anything changes
     lock_path = args.lock.absolute() if args.lock is not None else root / "pylock.toml"
     if args.lock is None:
         lock_first(root, args)
@@ -186,14 +189,9 @@ def _sync(
         if variant is not None:
             _record_variant(venv, variant)
     selection = _selection(args, variant)
-    if getattr(args, "package", None):  # a workspace's members (`cli.workspace_args`)
-        from .workspace_args import package_roots
-
+    if packages is not None:  # a workspace's members (`cli.workspace_args`)
         selection = dataclasses.replace(
-            selection,
-            packages=package_roots(root, args),
-            members=frozenset(args.package),
-            install_project=False,
+            selection, packages=packages, members=frozenset(args.package), install_project=False
         )
     keep = SEED_PACKAGES if (args.seed or (venv / SEED_MARKER).exists()) else frozenset()
     options = SyncOptions(
