@@ -19,7 +19,7 @@ import pytest
 import tomlkit
 from pallet.errors import PalletError
 from pallet.install import script_metadata
-from pallet.project import resolution, settings, tasks, variants
+from pallet.project import resolution, settings, tasks, variants, workspace
 from pallet.project.pyproject import read_project
 from pallet_core import settings as core_settings
 from pallet_core.config import load_config
@@ -27,6 +27,8 @@ from pallet_core.errors import PalletCoreError
 
 DOC = Path(__file__).parents[2] / "docs" / "config.md"
 SCRIPT = "`[tool.pallet]` in a PEP 723 script"
+WORKSPACE = "`[tool.pallet.workspace]`"
+MEMBER_SOURCE = "`[tool.pallet.sources]` entries: a workspace member"
 
 #: each documented table (its heading on the page) -> the keys its reader accepts
 ACCEPTED: dict[str, tuple[str, ...]] = {
@@ -34,6 +36,8 @@ ACCEPTED: dict[str, tuple[str, ...]] = {
     "`[[tool.pallet.index]]`": settings._INDEX_KEYS,
     "`[tool.pallet.sources]` entries: a local path": settings._PATH_SOURCE_KEYS,
     "`[tool.pallet.sources]` entries: a git repository": settings._GIT_SOURCE_KEYS,
+    MEMBER_SOURCE: settings._WORKSPACE_SOURCE_KEYS,
+    WORKSPACE: workspace._KEYS,
     "`[tool.pallet.resolution]`": resolution._RESOLUTION_KEYS,
     "`[tool.pallet.variants]`": variants._KEYS,
     "`[tool.pallet.variants.<extra>]`": variants._VARIANT_KEYS,
@@ -136,7 +140,9 @@ def test_the_examples_have_every_key_and_load(tmp_path: Path) -> None:
         for heading, table in _tables(data):
             used.setdefault(heading, set()).update(table)
     expected = {heading: set(keys) for heading, keys in _documented().items()}
-    del expected[SCRIPT]
+    del expected[SCRIPT]  # the workspace's own example below; the script's in its test
+    del expected[WORKSPACE], expected[MEMBER_SOURCE]
+    expected["`[tool.pallet]`"].discard("workspace")
     assert {h: k for h, k in used.items() if k} == {h: k for h, k in expected.items() if k}
 
     attr, vcs = (_project(tmp_path / name, data) for name, data in zip("ab", _examples()))
@@ -191,3 +197,39 @@ def test_the_script_example_loads_and_an_unknown_key_is_refused(tmp_path: Path) 
     assert [index.url for index in metadata.indexes] == ["https://mirror.example.com/simple"]
     with pytest.raises(PalletError, match="zzz-unknown"):
         script_metadata.read_script(_script(tmp_path, example + '\nzzz-unknown = "x"'))
+
+
+def test_the_workspace_example_loads_and_an_unknown_key_is_refused(tmp_path: Path) -> None:
+    root_data = tomlkit.parse(_block(f"## {WORKSPACE}", "toml")).unwrap()
+    assert set(root_data["tool"]["pallet"]["workspace"]) == set(workspace._KEYS)
+    for name, source in (("lib", None), ("app", {"lib": {"workspace": True}}), ("scratch", None)):
+        member = tmp_path / "packages" / name
+        member.mkdir(parents=True)
+        data: dict[str, Any] = {
+            "project": {"name": name, "version": "1.0"},
+            "build-system": {"requires": ["pallet-core"], "build-backend": "pallet_core.build"},
+        }
+        if name == "scratch":
+            data = {"tool": {"other": {}}}  # not a project: excluded, so no error
+        if source is not None:
+            data["project"]["dependencies"] = ["lib"]
+            data["tool"] = {"pallet": {"sources": source}}
+        (member / "pyproject.toml").write_text(tomlkit.dumps(data), encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(tomlkit.dumps(root_data), encoding="utf-8")
+    found = workspace.read_workspace(tmp_path)
+    assert found is not None and found.names() == ["app", "lib"]
+
+    root_data["tool"]["pallet"]["workspace"]["zzz-unknown"] = "x"
+    (tmp_path / "pyproject.toml").write_text(tomlkit.dumps(root_data), encoding="utf-8")
+    with pytest.raises(PalletError, match="zzz-unknown"):
+        workspace.read_workspace(tmp_path)
+
+
+def test_a_workspace_source_takes_no_other_key(tmp_path: Path) -> None:
+    data = {
+        "project": {"name": "app", "version": "1.0", "dependencies": ["lib"]},
+        "tool": {"pallet": {"sources": {"lib": {"workspace": True, "zzz-unknown": "x"}}}},
+    }
+    (tmp_path / "pyproject.toml").write_text(tomlkit.dumps(data), encoding="utf-8")
+    with pytest.raises(PalletError, match="zzz-unknown"):
+        read_project(tmp_path)

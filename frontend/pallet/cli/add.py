@@ -94,6 +94,9 @@ def _lock_options(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="the project directory (default: the nearest one holding pyproject.toml)",
     )
+    from .workspace_args import add_package_option
+
+    add_package_option(parser, all_packages=False)
 
 
 def target_of(args: argparse.Namespace) -> Target | None:
@@ -151,7 +154,10 @@ def edit_lock_sync(
     replace_file(path, first.encode("utf-8"))
     if args.no_lock:
         return 0
-    lock_path = root / _LOCK
+    from .lock import workspace_root
+
+    home = workspace_root(root)  # a workspace member's lock and .venv are the root's
+    lock_path = home / _LOCK
     old_lock = read_or_none(lock_path)
 
     def bounded(locked: dict[str, list[str]]) -> tuple[str, str] | None:
@@ -169,7 +175,7 @@ def edit_lock_sync(
         return _sync(root, args, frozen=False)
     except BaseException:
         restore_files(path, before, lock_path, old_lock)
-        if old_lock is not None and (root / ".venv").is_dir():
+        if old_lock is not None and (home / ".venv").is_dir():
             ui.info("syncing the environment back to the previous lock")
             _sync(root, args, frozen=True)
         raise
@@ -190,13 +196,14 @@ def _sync(root: Path, args: argparse.Namespace, *, frozen: bool) -> int:
 
 
 def _root(args: argparse.Namespace) -> Path:
-    from ..project.pyproject import find_project_root
+    """The folder whose pyproject.toml is edited: ``--package``'s workspace member, else
+    ``--project``, else the nearest project (`cli.workspace_args.edited_project`)."""
+    from .workspace_args import edited_project
 
     if args.script is not None:
         script: Path = args.script.parent
         return script
-    project: Path | None = args.project
-    return project.resolve() if project else find_project_root(Path.cwd())
+    return edited_project(args)
 
 
 def _requested(args: argparse.Namespace, root: Path) -> tuple[list[str], dict[str, Any]]:

@@ -107,9 +107,42 @@ def run(args: argparse.Namespace) -> int:
     _write({root / rel: text for rel, text in files.items()}, root)
     what = {"app": "app", "package": "packaged app", "lib": "library"}[kind]
     ui.info(f"Initialized {what} `{name}` at {root}")
+    _join_workspace(root, name)
     if git is not None:
         _git_init(git, root)
     return 0
+
+
+def _join_workspace(root: Path, name: str) -> None:
+    """Inside a workspace (docs/workspaces.md): a folder its ``members`` globs do not match is
+    added to them (as uv's init does), unless ``exclude`` names it; the edit is atomic."""
+    import os
+
+    from ..project.locate import member_folders, workspace_above
+
+    found = workspace_above(str(root))
+    if found is None:
+        return
+    workspace, table = found
+    folder = os.path.realpath(root)
+    relative = Path(os.path.relpath(folder, workspace)).as_posix()
+    if folder in member_folders(workspace, table):
+        ui.info(f"`{name}` is a member of the workspace at {workspace}")
+        return
+    if folder in member_folders(workspace, {"members": table.get("exclude", [])}):
+        ui.info(f"`{name}` is excluded from the workspace at {workspace} (exclude); left out")
+        return
+    from ..project.workspace_edit import add_member
+    from .project_files import replace_file
+
+    path = Path(workspace) / "pyproject.toml"
+    try:
+        text = add_member(path.read_text(encoding="utf-8"), relative)
+        replace_file(path, text.encode("utf-8"))
+    except (PalletError, OSError, UnicodeDecodeError) as exc:  # the project stays made
+        ui.warn(f"{path}: cannot add {relative} to the workspace's members ({exc}); add it there")
+        return
+    ui.info(f"Added {relative} to the workspace's members in {path}")
 
 
 def _python_version(asked: str | None, where: Path) -> str:

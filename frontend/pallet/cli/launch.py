@@ -46,6 +46,7 @@ RUN_VALUE_OPTIONS = frozenset(
         "--project",
         "--variant",
         "--env-file",
+        "--package",
     )
 )
 #: what the shell answers for a command it cannot find, or cannot execute (POSIX)
@@ -62,8 +63,9 @@ _FAST_RUN = (
     "--no-dev",
     "--force-variant",
     "--no-env-file",
+    "--all-packages",
 )
-_FAST_LISTS = ("--extra", "--group", "--no-group", "--only-group")
+_FAST_LISTS = ("--extra", "--group", "--no-group", "--only-group", "--package")
 
 
 def venv_environ(
@@ -188,6 +190,8 @@ def fast_run(argv: Sequence[str]) -> int | None:
         return None
     if (only and (lists["--group"] or "--no-dev" in flags)) or {"--frozen", "--locked"} <= flags:
         return None  # the full command's to explain
+    if lists["--package"] and "--all-packages" in flags:
+        return None
     root = nearest_project(os.getcwd())
     if root is None:
         return None
@@ -214,7 +218,8 @@ def fast_run(argv: Sequence[str]) -> int | None:
             groups=only or None,
             add_groups=lists["--group"],
             no_groups=lists["--no-group"] + (["dev"] if "--no-dev" in flags else []),
-            install_project=not only,
+            install_project=not only and not lists["--package"],
+            packages=lists["--package"] or None,
         )
         request = lists["--python"][0] if lists["--python"] else ""
         if not fast_sync_state(root, venv, selection, frozen="--frozen" in flags, request=request):

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ..lock.model import Lock
     from ..project.model import ProjectSpec
 
-__all__ = ["ROUTES_LOGGING", "add_parser", "run"]
+__all__ = ["ROUTES_LOGGING", "add_parser", "locate", "read_lock_spec", "run", "workspace_root"]
 
 #: cli.main leaves routing library logs to this command (not on the fast path: see run)
 ROUTES_LOGGING = True
@@ -121,8 +121,37 @@ def run(args: argparse.Namespace) -> int:
         raise PalletError("--check cannot be combined with --upgrade or --upgrade-package")
     # An up-to-date lock was answered before argparse (`cli.main` -> `uptodate.fast_lock`); what
     # reaches this point takes the full path, which finds an up-to-date lock by fingerprint too.
-    root = args.project.resolve() if args.project else None
+    root = workspace_root(args.project) if args.project else None
     return _run_full(args, root, started)
+
+
+def workspace_root(start: Path | None) -> Path:
+    """The folder a command locks from `start` (default: here): the workspace root when it is
+    inside a workspace member (`project.locate.find_root`), else the nearest project."""
+    from ..project.pyproject import find_project_root
+
+    if start is not None and not (start / PYPROJECT).is_file():
+        return start.resolve()  # --project DIR names the folder: it says what is missing there
+    found = locate(start)
+    return found[0] if found is not None else find_project_root(start or Path.cwd())
+
+
+def locate(start: Path | None) -> tuple[Path, Path] | None:
+    """``(root, project)`` from `start` (default: here): `project.locate.find_root`."""
+    from ..project.locate import find_root
+
+    found = find_root(str(start if start is not None else Path.cwd()))
+    return (Path(found[0]), Path(found[1])) if found is not None else None
+
+
+def read_lock_spec(root: Path) -> ProjectSpec:
+    """The spec `root`'s lock resolves: a workspace's merged one (`project.workspace`), else
+    the project's."""
+    from ..project.pyproject import read_project
+    from ..project.workspace import read_workspace, workspace_spec
+
+    workspace = read_workspace(root)
+    return workspace_spec(workspace) if workspace is not None else read_project(root)
 
 
 def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> int:
@@ -137,7 +166,8 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
     from ..lock.fingerprint import compute_fingerprint, input_digests, raw_input_digest
     from ..lock.python_floor import with_python_floor
     from ..lock.stamp import pyproject_digest
-    from ..project.pyproject import find_project_root, load_toml, read_project
+    from ..project.locate import input_bytes
+    from ..project.pyproject import load_toml
     from .lock_inputs import (
         exclude_newer_cutoffs,
         preferences_of,
@@ -146,12 +176,13 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
     )
     from .lock_resolve import resolve
 
-    root = root or find_project_root(Path.cwd())
-    spec = with_build_flags(read_project(root), args)
+    root = root or workspace_root(None)
+    spec = with_build_flags(read_lock_spec(root), args)
     if args.exclude_newer is not None:
         spec = with_exclude_newer(spec, args.exclude_newer)
     raw = load_toml(root / PYPROJECT, PYPROJECT)
-    pyproject_bytes = pyproject_digest((root / PYPROJECT).read_bytes())
+    # a workspace's lock covers every member's pyproject.toml too (`project.locate`)
+    pyproject_bytes = pyproject_digest(input_bytes(str(root)) or b"")
     if input_flags(args):
         pyproject_bytes = ""  # the flags are inputs too: no fast path for this lock
     lock_path = root / LOCK_FILE
@@ -171,8 +202,9 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
     if floor is not None:
         spec, inferred = floor.spec, floor.inferred.specifier
         if not args.check:
+            where = "no workspace member sets it" if spec.workspace_members else "is not set"
             ui.warn(
-                f"[project] requires-python is not set; locking for {inferred}, "
+                f"[project] requires-python {where}; locking for {inferred}, "
                 f"{floor.inferred.reason}; set requires-python in pyproject.toml to choose"
             )
     fingerprint = compute_fingerprint(spec)
@@ -187,7 +219,8 @@ def _run_full(args: argparse.Namespace, root: Path | None, started: float) -> in
     )
     intact = stored is not None and stored.content_intact
     previous, conflicted = _read_previous(lock_path, unreadable, trusted=intact)
-    raw_digest = "" if input_flags(args) else raw_input_digest(raw)
+    # a workspace: no raw digest (it would cover the root alone); the full path decides
+    raw_digest = "" if input_flags(args) or spec.workspace_members else raw_input_digest(raw)
     refresh = bool(getattr(args, "refresh", False))
     if previous is not None and stored is not None and not upgrade and not refresh:
         if stored.content_intact and stored.fingerprint == fingerprint:

@@ -108,7 +108,9 @@ def lock_with_bounds(
     and a message (bare names given their locked lower bounds), write it, say so and lock again
     (the lock's own pins are kept, so that costs little). A failure or interruption puts
     pyproject.toml (``before``) and the lock (``old_lock``, None: none) back as they were."""
-    lock_path = root / LOCK
+    from .lock import workspace_root
+
+    lock_path = workspace_root(root) / LOCK  # a workspace member's: the root's one lock
     try:
         code = lock_project(root, args)
         if code == 0:

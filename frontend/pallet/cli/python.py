@@ -56,23 +56,21 @@ def run(args: argparse.Namespace) -> int:
 
     from packaging.specifiers import SpecifierSet
 
-    from ..errors import InterpreterError, ProjectError
-    from ..project.pyproject import find_project_root, read_project
+    from ..errors import InterpreterError
+    from ..project.pyproject import find_project_root
     from ..python.discovery import Machine, choose, describe, discover, rejection, requests
     from ..python.facts import FactsCache
+    from .lock import locate, read_lock_spec
 
     machine = Machine.current()
     requires_python: SpecifierSet | None = None
     root: Path | None = None
-    if args.project is not None:
-        root = find_project_root(args.project)
-    else:
-        try:
-            root = find_project_root(machine.cwd)
-        except ProjectError:
-            root = None
+    located = locate(args.project if args.project is not None else machine.cwd)
+    if located is None and args.project is not None:
+        find_project_root(args.project)  # says that there is none
+    root = located[0] if located is not None else None  # a workspace member's: the workspace
     if root is not None:
-        requires_python = read_project(root).requires_python
+        requires_python = read_lock_spec(root).requires_python
     wanted = requests(args.python, machine, root or machine.cwd)
     found = discover(wanted, machine, FactsCache.default())
     try:

@@ -124,7 +124,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
         metavar="DIR",
         type=Path,
         default=None,
-        help="the project directory (default: the nearest one holding pyproject.toml)",
+        help="the project directory (default: the nearest one holding pyproject.toml, or the "
+        "workspace around it)",
     )
     tasks = parser.add_argument_group("tasks and env files (docs/tasks.md)")
     tasks.add_argument(
@@ -145,6 +146,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
         action="store_true",
         help="read no env file, not even [tool.pallet] env-file",
     )
+
+    from .workspace_args import add_package_option
+
+    add_package_option(parser, all_packages=True)
     return parser
 
 
@@ -265,16 +270,17 @@ def _find_python(
 def _project_environment(args: argparse.Namespace, *, with_only: bool) -> Path | None:
     """The project's .venv, synced unless ``--no-sync``; None outside a project when only a
     ``--with`` overlay is wanted."""
-    from ..project.pyproject import find_project_root
+    from .lock import workspace_root
 
     root: Path
     if args.project is not None:
         root = Path(args.project).resolve()
         if not (root / "pyproject.toml").is_file():
             raise ProjectError(f"{root}: no pyproject.toml in this folder (--project)")
+        root = workspace_root(root)  # a workspace member's: the workspace's .venv
     else:
         try:
-            root = find_project_root(Path.cwd())
+            root = workspace_root(None)
         except ProjectError:
             if with_only:
                 return None
@@ -307,6 +313,10 @@ def _sync(args: argparse.Namespace, root: Path) -> None:
             argv.append(f"--{flag.replace('_', '-')}")
     if args.python is not None:
         argv += ["--python", args.python]
+    for name in getattr(args, "package", ()):
+        argv += ["--package", name]
+    if getattr(args, "all_packages", False):
+        argv.append("--all-packages")
     parser = argparse.ArgumentParser(prog="pallet")
     add_sync_parser(parser.add_subparsers(dest="command"))
     sync_args = parser.parse_args(argv)

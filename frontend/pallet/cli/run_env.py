@@ -170,9 +170,9 @@ def project_index_config(root: Path) -> tuple[tuple[IndexConfig, ...], dict[str,
     (``run --with``, a build's requirements) resolves from."""
     import dataclasses
 
-    from ..project.pyproject import read_project
+    from .lock import read_lock_spec
 
-    spec = read_project(root)
+    spec = read_lock_spec(root)  # a workspace root may have no [project]
     indexes = []
     for index in spec.indexes:
         if index.format == "flat" and "://" not in index.url and not Path(index.url).is_absolute():

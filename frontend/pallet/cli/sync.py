@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import sys
 import time
@@ -130,8 +131,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
         type=Path,
         default=None,
         metavar="DIR",
-        help="the project directory (default: the nearest one holding pyproject.toml)",
+        help="the project directory (default: the nearest one holding pyproject.toml, or the "
+        "workspace around it)",
     )
+    from .workspace_args import add_package_option
+
+    add_package_option(parser, all_packages=True)
     return parser
 
 
@@ -155,6 +160,9 @@ def run(args: argparse.Namespace) -> int:
 def _sync(
     root: Path, has_project: bool, args: argparse.Namespace
 ) -> tuple[list[Change], VariantPick | None]:
+    from .workspace_args import package_roots
+
+    packages = package_roots(root, args)  # --package checked before anything changes
     lock_path = args.lock.absolute() if args.lock is not None else root / "pylock.toml"
     if args.lock is None:
         lock_first(root, args)
@@ -167,6 +175,10 @@ def _sync(
     requires_python, build_installer, pyproject = (
         _project_facts(root) if has_project else (None, None, {})
     )
+    if has_project:  # a workspace: the members' requires-python together
+        from .workspace_args import workspace_requires_python
+
+        requires_python = workspace_requires_python(root, requires_python)
     interpreter = sync_interpreter(root, args, requires_python)
     build_environment = None
     if build_installer is not None:  # the project names its indexes: pallet fills build envs
@@ -180,6 +192,10 @@ def _sync(
         if variant is not None:
             _record_variant(venv, variant)
     selection = _selection(args, variant)
+    if packages is not None:  # a workspace's members (`cli.workspace_args`)
+        selection = dataclasses.replace(
+            selection, packages=packages, members=frozenset(args.package), install_project=False
+        )
     keep = SEED_PACKAGES if (args.seed or (venv / SEED_MARKER).exists()) else frozenset()
     options = SyncOptions(
         exact=not args.inexact,

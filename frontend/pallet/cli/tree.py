@@ -72,14 +72,14 @@ def run(args: argparse.Namespace) -> int:
     if args.depth < 0:
         raise PalletError(f"--depth {args.depth}: must be 0 or more")
     from ..lock.pylock import read_lock
-    from ..project.pyproject import read_project
+    from .lock import read_lock_spec
     from .sync import lock_first, project_root
     from .tree_text import TreeOptions, render_tree
 
     args.dry_run, args.lock = False, None  # what lock_first and project_root read of sync's
     root = project_root(args)
     lock_first(root, args)
-    spec = read_project(root)
+    spec = read_lock_spec(root)  # a workspace: the root and every member
     lock = read_lock(root / "pylock.toml")
     graph = _graph(args, spec, lock)
     for name in [*args.invert, *args.package, *args.prune]:

@@ -1,4 +1,4 @@
-# ruff: noqa: PTH100, PTH109, PTH113, PTH118, PTH120
+# ruff: noqa: PTH109, PTH113, PTH118
 """The fast paths of ``pallet lock`` and ``pallet sync``: answered before argparse or ``packaging``.
 
 `cli.main` calls `fast_lock` first for ``pallet lock`` with only the options this module knows
@@ -66,7 +66,7 @@ def fast_lock(argv: Sequence[str]) -> int | None:
             return None
     if not seen_lock:
         return None
-    root = os.path.abspath(project) if project is not None else nearest_project(os.getcwd())
+    root = _project_root(project)
     if root is None:
         return None
     if not is_fresh(root):
@@ -76,17 +76,22 @@ def fast_lock(argv: Sequence[str]) -> int | None:
     return 0
 
 
+def _project_root(project: str | None) -> str | None:
+    """``--project DIR``'s folder (the workspace's root when it is a member; None when it holds
+    no pyproject.toml: the full command says so), else the one around the current folder."""
+    if project is not None and not os.path.isfile(os.path.join(project, PYPROJECT)):
+        return None
+    return nearest_project(project if project is not None else os.getcwd())
+
+
 def nearest_project(start: str) -> str | None:
-    """The nearest directory from `start` upwards holding a pyproject.toml (None: the full
-    command says why there is none)."""
-    folder = os.path.realpath(start)
-    while True:
-        if os.path.isfile(os.path.join(folder, PYPROJECT)):
-            return folder
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return None
-        folder = parent
+    """The folder a command works in from `start`: the workspace root when `start` is inside a
+    workspace member, else the nearest directory upwards holding a pyproject.toml
+    (`project.locate.find_root`; None: the full command says why there is none)."""
+    from ..project.locate import find_root
+
+    found = find_root(start)
+    return found[0] if found is not None else None
 
 
 def is_fresh(root: str) -> bool:
@@ -95,9 +100,12 @@ def is_fresh(root: str) -> bool:
     imported, and while pyproject.toml keeps the bytes it was locked from, not even TOML is
     parsed. False is "not certain": the full command decides.
     """
+    from ..project.locate import input_bytes
+
+    pyproject = input_bytes(root)  # a workspace's: the root's and every member's
+    if pyproject is None:
+        return False
     try:
-        with open(os.path.join(root, PYPROJECT), "rb") as stream:
-            pyproject = stream.read()
         with open(os.path.join(root, LOCK_FILE), encoding="utf-8") as stream:
             lock_text = stream.read()
     except (OSError, UnicodeDecodeError):
@@ -135,12 +143,14 @@ _SYNC_SWITCHES = {
     "--locked": "locked",
     "--offline": "offline",
     "--force-variant": "force-variant",
+    "--all-packages": "all-packages",  # a workspace's default
 }
 _SYNC_LISTS = {
     "--extra": "extra",
     "--group": "group",
     "--no-group": "no-group",
     "--only-group": "only-group",
+    "--package": "package",
 }
 
 
@@ -203,9 +213,9 @@ def fast_sync(argv: Sequence[str]) -> int | None:
             return None
     if not seen_sync or (lists["only-group"] and (lists["group"] or "no-dev" in switches)):
         return None
-    if {"frozen", "locked"} <= switches:
-        return None  # argparse says why
-    root = os.path.abspath(project) if project is not None else nearest_project(os.getcwd())
+    if {"frozen", "locked"} <= switches or (lists["package"] and "all-packages" in switches):
+        return None  # argparse, or the full command, says why
+    root = _project_root(project)
     if root is None:
         return None
     venv = os.path.join(root, ".venv")
@@ -223,7 +233,10 @@ def fast_sync(argv: Sequence[str]) -> int | None:
         add_groups=lists["group"],
         no_groups=lists["no-group"] + (["dev"] if "no-dev" in switches else []),
         exact="inexact" not in switches,
-        install_project="no-install-project" not in switches and not lists["only-group"],
+        install_project="no-install-project" not in switches
+        and not lists["only-group"]
+        and not lists["package"],
+        packages=lists["package"] or None,
     )
     if not fast_sync_state(root, venv, text, frozen="frozen" in switches, request=request):
         return None

@@ -89,16 +89,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
 
 def run(args: argparse.Namespace) -> int:
     """Edit pyproject.toml, then lock; user problems raise `PalletError` (the caller prints)."""
-    from ..project.pyproject import find_project_root, load_toml
+    from ..project.pyproject import load_toml
     from ..project.variants_edit import (
         PYTORCH_INDEX_PATTERN,
         add_variants,
         make_plan,
         with_lower_bounds,
     )
+    from .lock import workspace_root
 
     project: Path | None = getattr(args, "project", None)
-    root = project.resolve() if project else find_project_root(Path.cwd())
+    # a workspace's variants are declared at its root (docs/workspaces.md)
+    root = workspace_root(project.resolve() if project else None)
     path = root / _PYPROJECT
     plan = make_plan(
         args.packages,

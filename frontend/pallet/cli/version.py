@@ -93,6 +93,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
         metavar="DIR",
         help="the project directory (default: the nearest one holding pyproject.toml)",
     )
+    from .workspace_args import add_package_option
+
+    add_package_option(parser, all_packages=False)
     return parser
 
 
@@ -100,7 +103,12 @@ def run(args: argparse.Namespace) -> int:
     """Show, set or bump; user problems raise `PalletError` (the caller prints them)."""
     if args.value is not None and args.bump:
         raise PalletError("give a VERSION or --bump, not both")
-    root = args.project.resolve() if args.project else _find_root(Path.cwd())
+    if args.package:  # a workspace member (`cli.workspace_args`)
+        from .workspace_args import edited_project
+
+        root = edited_project(args)
+    else:
+        root = args.project.resolve() if args.project else _find_root(Path.cwd())
     path = root / _PYPROJECT
     data = _load(path)
     project = data.get("project")
@@ -287,8 +295,13 @@ def _lock_note(root: Path, name: str, new: str) -> None:
 
     from packaging.utils import canonicalize_name
 
-    lock = root / _LOCK
+    from .lock import workspace_root
+
+    lock = workspace_root(root) / _LOCK  # a workspace member's: the root's
     if not lock.is_file():
+        return
+    if lock.parent != root:  # docs/workspaces.md: a member's version is a lock input
+        ui.info(f"the workspace's {_LOCK} records {name}'s version: the next lock updates it")
         return
     if sys.version_info >= (3, 11):
         import tomllib

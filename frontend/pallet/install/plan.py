@@ -149,6 +149,7 @@ def make_plan(
             dist is not None
             and item.name not in force
             and (item.version is None or same_version(dist.version, item.version))
+            and (item.recorded_version is None or same_version(dist.version, item.recorded_version))
             and same_source(item, dist.direct_url)
         ):
             unchanged.append(item.name)

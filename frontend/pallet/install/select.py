@@ -51,6 +51,11 @@ class Selection:
     install_project: bool = True
     variant: str | None = None
     variant_extras: frozenset[str] = frozenset()
+    #: a workspace's ``--package``: only these entries (normalized names) and what their lock
+    #: ``dependencies`` reach (PEP 751 ``packages.dependencies``); None: everything selected
+    packages: frozenset[str] | None = None
+    #: the ``--package`` names as asked (the stamp records them; `packages` derives from them)
+    members: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,9 @@ class Wanted:
     editable: bool = False
     vcs: VcsSource | None = None
     direct_url: Mapping[str, object] | None = None
+    #: a directory entry's version as pallet recorded it (``[packages.tool.pallet] version``):
+    #: an installed copy of another version is built again (a workspace member's was bumped)
+    recorded_version: str | None = None
 
 
 def load_pylock(path: Path) -> Pylock:
@@ -177,9 +185,40 @@ def select_packages(
         )
     except PylockSelectError as exc:
         raise InstallError(f"{lock_path}: {exc}") from None
+    if selection.packages is not None:
+        reach = _reachable(lock, selection.packages)
+        chosen = [(p, s) for p, s in chosen if canonicalize_name(str(p.name)) in reach]
     folder = lock_path.parent.absolute()
     wanted = [_wanted(package, source, folder, lock_path) for package, source in chosen]
     return sorted(wanted, key=lambda w: w.name)
+
+
+def _reachable(lock: Pylock, roots: frozenset[str]) -> set[str]:
+    """`roots` and every name their entries' ``dependencies`` reach, by name (PEP 751: a
+    dependency names an entry by ``name`` and optionally more keys; markers were applied by the
+    selection already, so a name here only narrows what it chose)."""
+    edges: dict[str, set[str]] = {}
+    for package in lock.packages:
+        name = canonicalize_name(str(package.name))
+        for dependency in package.dependencies or ():
+            target = dependency.get("name")
+            if isinstance(target, str):
+                edges.setdefault(name, set()).add(canonicalize_name(target))
+    seen: set[str] = {canonicalize_name(r) for r in roots}
+    queue = list(seen)
+    while queue:
+        for target in edges.get(queue.pop(), ()):
+            if target not in seen:
+                seen.add(target)
+                queue.append(target)
+    return seen
+
+
+def _recorded_version(package: Package) -> str | None:
+    """``[packages.tool.pallet] version`` (pallet's own table, PEP 751 ``tool``), if any."""
+    table = (package.tool or {}).get("pallet")
+    value = table.get("version") if isinstance(table, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _wanted(package: Package, source: object, folder: Path, lock_path: Path) -> Wanted:
@@ -216,6 +255,7 @@ def _wanted(package: Package, source: object, folder: Path, lock_path: Path) -> 
             "directory",
             directory=tree,
             editable=editable,
+            recorded_version=_recorded_version(package),
             direct_url={"url": _file_url(tree), "dir_info": {"editable": True} if editable else {}},
         )
     if isinstance(source, (PackageWheel, PackageSdist, PackageArchive)):

@@ -57,6 +57,7 @@ def selection_text(
     no_groups: Sequence[str] = (),
     exact: bool = True,
     install_project: bool = True,
+    packages: Sequence[str] | None = None,
 ) -> str:
     """The canonical text of a sync's selection, as its stamp records it (the same text for the
     same meaning: names normalized, sorted, duplicates dropped). ``pallet sync`` without options,
@@ -73,6 +74,8 @@ def selection_text(
             "no-groups=" + names(no_groups),
             "exact=" + ("1" if exact else "0"),
             "project=" + ("1" if install_project else "0"),
+            # a workspace's --package (absent otherwise, so that other stamps keep their text)
+            *([] if packages is None else ["packages=" + names(packages)]),
         ]
     )
 

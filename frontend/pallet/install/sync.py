@@ -728,6 +728,7 @@ def selection_text_of(selection: Selection, options: SyncOptions) -> str:
         no_groups=sorted(selection.no_groups),
         exact=options.exact,
         install_project=selection.install_project,
+        packages=None if selection.members is None else sorted(selection.members),
     )
 
 

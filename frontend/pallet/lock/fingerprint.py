@@ -46,6 +46,7 @@ SECTION_LABELS = {
     "indexes": "[[tool.pallet.index]] or [tool.pallet.sources]",
     "resolution": "[tool.pallet.resolution]",
     "variants": "[tool.pallet.variants]",
+    "workspace": "a workspace member's pyproject.toml",
     "format": "the lock format (pallet was upgraded)",
 }
 
@@ -137,7 +138,30 @@ def _sections(spec: ProjectSpec) -> dict[str, Any]:
             **_switches(spec),
         },
         **_variants(spec),
+        **_workspace(spec),
         "format": LOCK_FORMAT,
+    }
+
+
+def _workspace(spec: ProjectSpec) -> dict[str, Any]:
+    """The members' own inputs (their requirements reach the lock through their metadata, so
+    the workspace's spec alone would not change when a member's do); absent outside one."""
+    if not spec.workspace_members:
+        return {}
+    return {
+        "workspace": {
+            member.root.relative_to(spec.root).as_posix(): {
+                "name": member.name,
+                "version": member.version,  # the lock's directory entry records it
+                "requires-python": str(member.requires_python),
+                "dependencies": _requirements(member.dependencies),
+                "optional-dependencies": {
+                    e: _requirements(r) for e, r in member.optional_dependencies.items()
+                },
+                "workspace-sources": sorted(member.workspace_sources),
+            }
+            for member in spec.workspace_members
+        }
     }
 
 

@@ -138,6 +138,10 @@ class ProjectSpec:
     direct_sources: Mapping[NormalizedName, DirectSource] = field(default_factory=dict)
     #: ``[tool.pallet.variants]``: hardware-variant extras (`project.variants`), None when absent
     variants: VariantsConfig | None = None
+    #: ``{ workspace = true }`` sources: workspace members this project depends on by name
+    workspace_sources: frozenset[NormalizedName] = frozenset()
+    #: in a workspace's spec (`project.workspace`): each member's own spec, for the fingerprint
+    workspace_members: tuple[ProjectSpec, ...] = ()
 
     @property
     def default_index(self) -> IndexConfig:

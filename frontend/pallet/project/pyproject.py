@@ -23,7 +23,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python < 3.11
     import tomli as tomllib
 
-__all__ = ["PYPROJECT", "find_project_root", "load_toml", "read_project"]
+__all__ = ["PYPROJECT", "find_project_root", "load_toml", "parse_project", "read_project"]
 
 PYPROJECT = "pyproject.toml"
 # tomllib puts the position at the end of its message: "Invalid value (at line 2, column 5)".
@@ -79,8 +79,13 @@ def find_project_root(start: Path) -> Path:
 def read_project(root: Path) -> ProjectSpec:
     """``<root>/pyproject.toml`` -> `ProjectSpec`; every problem is collected and raised as one
     `ProjectError` (one line per problem)."""
-    data = load_toml(root / PYPROJECT, PYPROJECT)
-    problems = Problems(PYPROJECT)
+    return parse_project(load_toml(root / PYPROJECT, PYPROJECT), root)
+
+
+def parse_project(data: dict[str, Any], root: Path, display: str = PYPROJECT) -> ProjectSpec:
+    """A parsed pyproject.toml -> `ProjectSpec` (`read_project`); ``display`` names the file in
+    the problems (a workspace member's ``packages/lib/pyproject.toml``)."""
+    problems = Problems(display)
     project = data.get("project")
     if not isinstance(project, dict):
         found = "missing" if project is None else f"{type_name(project)}, not a table"
@@ -221,6 +226,7 @@ def read_project(root: Path) -> ProjectSpec:
         resolution=settings.resolution,
         direct_sources=settings.direct_sources,
         variants=variants,
+        workspace_sources=settings.workspace_sources,
     )
 
 

@@ -37,11 +37,13 @@ _TOOL_KEYS = (
     "version",
     "scripts",  # pallet run's tasks and env files: project/tasks.py checks them
     "env-file",
+    "workspace",  # `project.workspace` reads it
 )
 _INDEX_KEYS = ("name", "url", "default", "explicit", "format", "exclude-newer", "publish-url")
 _FORMATS = ("simple", "flat")
 _PATH_SOURCE_KEYS = ("path", "editable")
 _GIT_SOURCE_KEYS = ("git", "rev", "tag", "branch", "subdirectory")
+_WORKSPACE_SOURCE_KEYS = ("workspace",)
 _INDEX_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -56,6 +58,8 @@ class ToolSettings:
     default_groups: tuple[str, ...] | None = None
     #: ``[tool.pallet.sources]`` entries that are tables (path or git), by package
     direct_sources: Mapping[NormalizedName, DirectSource] = field(default_factory=dict)
+    #: ``{ workspace = true }`` entries: packages that are members of the same workspace
+    workspace_sources: frozenset[NormalizedName] = frozenset()
 
 
 def parse_tool_settings(raw: object, problems: Problems) -> ToolSettings:
@@ -87,7 +91,38 @@ def parse_tool_settings(raw: object, problems: Problems) -> ToolSettings:
                 f"key 'default-groups': must be an array of group names, not {type_name(value)}",
             )
     direct = _parse_direct_sources(raw.get("sources"), problems)
-    return ToolSettings(indexes, sources, resolution, default_groups, direct)
+    members = _parse_workspace_sources(raw.get("sources"), problems)
+    return ToolSettings(indexes, sources, resolution, default_groups, direct, members)
+
+
+def _parse_workspace_sources(raw: object, problems: Problems) -> frozenset[NormalizedName]:
+    """``name = { workspace = true }`` (uv's spelling): the package is a member of the same
+    workspace (`project.workspace`), installed editable from its folder."""
+    out: set[NormalizedName] = set()
+    if not isinstance(raw, dict):
+        return frozenset()
+    for package, value in raw.items():
+        if not isinstance(value, dict) or "workspace" not in value:
+            continue
+        if not PROJECT_NAME.match(package):
+            continue
+        where = f"package {package!r}"
+        if value["workspace"] is not True:
+            problems.add(
+                "tool.pallet.sources",
+                package,
+                f"{where}: key 'workspace' must be true, not {value['workspace']!r}",
+            )
+        elif set(value) - set(_WORKSPACE_SOURCE_KEYS):
+            others = ", ".join(repr(k) for k in value if k not in _WORKSPACE_SOURCE_KEYS)
+            problems.add(
+                "tool.pallet.sources",
+                package,
+                f"{where}: a workspace source takes no other keys ({others})",
+            )
+        else:
+            out.add(canonicalize_name(package))
+    return frozenset(out)
 
 
 def _parse_indexes(raw: object, problems: Problems) -> tuple[IndexConfig, ...]:
@@ -309,8 +344,8 @@ def _parse_direct_sources(raw: object, problems: Problems) -> dict[NormalizedNam
         return out
     table = "tool.pallet.sources"
     for package, value in raw.items():
-        if not isinstance(value, dict) or not PROJECT_NAME.match(package):
-            continue
+        if not isinstance(value, dict) or not PROJECT_NAME.match(package) or "workspace" in value:
+            continue  # `_parse_workspace_sources` takes { workspace = true }
         where = f"package {package!r}"
         kinds = [k for k in ("path", "git") if k in value]
         if len(kinds) != 1:

@@ -57,7 +57,24 @@ def _step(req: Req, parent: Candidate | None, provider: Provider) -> str:
     who = provider.roots.project if parent is None else str(parent)
     if req.kind == "python":
         return f"{who} requires Python {req.specifier}"
+    if (parent is None or parent.kind == "root") and req.name in provider.roots.members:
+        return f"the workspace has member {req.name}"  # the root's edge to a member
     return f"{who} depends on {req}"
+
+
+def _member_of(info: Info, provider: Provider) -> str | None:
+    """In a workspace: the member a chain starts from (the one nearest the root), or None."""
+    members = provider.roots.members
+    current = info.parent
+    found = None
+    seen: set[str] = set()
+    while current is not None and current.kind == "package" and current.identifier not in seen:
+        seen.add(current.identifier)
+        if current.name in members:
+            found = current.name
+        parent = _parent_of(current, provider)
+        current = None if parent is None else parent[1]
+    return found
 
 
 def _parent_of(candidate: Candidate, provider: Provider) -> tuple[Req, Candidate] | None:
@@ -234,6 +251,18 @@ def _conflict(identifier: str, infos: Sequence[Info], provider: Provider) -> str
     else:
         headline = f"no version of `{identifier}` satisfies {specs[0]}:"
     lines = [line for info in ordered for line in _chain(info, provider)]
+    by_member = {
+        m: f"`{i.requirement}`" + ("" if i.parent.name == m else f" (through {i.parent})")
+        for i in ordered
+        if i.parent is not None and (m := _member_of(i, provider))
+    }
+    if len(by_member) > 1:  # a workspace: name the members whose requirements disagree
+        names = list(by_member)
+        said = " and ".join(f"{m} requires {spec}" for m, spec in by_member.items())
+        headline = (
+            f"workspace members {', '.join(names[:-1])} and {names[-1]} conflict: {said}; "
+            f"no version of `{name}` satisfies {'both' if len(names) == 2 else 'all of them'}:"
+        )
     return _block(headline, lines)
 
 

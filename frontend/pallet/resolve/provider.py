@@ -56,6 +56,8 @@ class ProjectRoots:
     def __init__(self, spec: ProjectSpec) -> None:
         self.project = spec.name
         self.requires_python = spec.requires_python
+        #: a workspace's members (`project.workspace`): conflicts are told by member
+        self.members = frozenset(member.name for member in spec.workspace_members)
         try:
             self.version = Version(spec.version or "0")
         except InvalidVersion:  # dynamic or odd: the roots' version is never compared

@@ -128,8 +128,9 @@ def _fingerprint(tmp_path: Path, text: str) -> tuple[str, tuple[tuple[str, str],
 def test_fingerprint_shape(tmp_path: Path) -> None:
     fingerprint, digests = _fingerprint(tmp_path, BASE)
     assert fingerprint.startswith("sha256:") and len(fingerprint) == 7 + 64
-    # "variants" only for a project with [tool.pallet.variants]
-    assert [name for name, _ in digests] == [n for n in SECTION_LABELS if n != "variants"]
+    # "variants" only for a project with [tool.pallet.variants], "workspace" only for a workspace
+    optional = ("variants", "workspace")
+    assert [name for name, _ in digests] == [n for n in SECTION_LABELS if n not in optional]
     assert _fingerprint(tmp_path, BASE) == (fingerprint, digests)
 
 
