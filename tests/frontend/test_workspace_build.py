@@ -203,6 +203,12 @@ def test_build_package_errors(index: IndexServer, env: dict[str, str], tmp_path:
         "error: --package ws-notes: packages/notes/pyproject.toml has no [build-system]; "
         "a virtual member is not built"
     ]
+    proc = pallet(root, env, "build")  # the virtual root: no project to build
+    assert proc.returncode == 2
+    assert errors(proc) == [
+        f"error: {root.resolve() / 'pyproject.toml'}: a workspace root without [project] has "
+        "nothing to build; use `pallet build --all` or `--package NAME`"
+    ]
     lone = tmp_path / "lone"
     lone.mkdir()
     (lone / "pyproject.toml").write_text(CORE)

@@ -47,6 +47,8 @@ def build_targets(args: argparse.Namespace) -> tuple[list[Target], list[str]]:
             start = found[1] if found is not None else Path()  # none: the build says so
         # a member's distributions go to its workspace's dist/ (uv's rule): where `pallet
         # publish` looks for them
+        if found is not None and found[0] == found[1] == start.resolve():
+            _check_not_virtual_root(found[0])
         shared = found is not None and found[0] != found[1] and found[1] == start.resolve()
         default = found[0] / "dist" if found is not None and shared else start / "dist"
         return [Target(start, args.out_dir or default, str(start))], []
@@ -90,3 +92,19 @@ def _has_build_system(root: Path) -> bool:
     from ..project.pyproject import load_toml
 
     return "build-system" in load_toml(root / "pyproject.toml", "pyproject.toml")
+
+
+def _check_not_virtual_root(folder: Path) -> None:
+    """A workspace root without ``[project]`` is no project to build (PEP 517 would make an
+    ``UNKNOWN`` setuptools package of it)."""
+    from ..project.locate import workspace_table
+    from ..project.pyproject import load_toml
+
+    pyproject = folder / "pyproject.toml"
+    data = load_toml(pyproject, str(pyproject))
+    if workspace_table(data) is not None and not isinstance(data.get("project"), dict):
+        raise ProjectError(
+            f"{pyproject}: a workspace root without [project] has nothing to build; "
+            "use `pallet build --all` or `--package NAME`",
+            path=str(pyproject),
+        )
