@@ -547,3 +547,45 @@ def virtual_member(folder: Path, body: str) -> None:
     folder.mkdir(parents=True)
     text = f'[project]\nname = "{folder.name}"\nversion = "0.1"\n{body}'
     (folder / "pyproject.toml").write_text(text, encoding="utf-8")
+
+
+def exported_names(text: str, folder: Path) -> set[str]:
+    """The projects a requirements file names: PEP 508 lines, and ``-e DIR`` lines by the
+    ``[project] name`` of DIR's pyproject.toml (relative to `folder`, as pip reads them)."""
+    from packaging.requirements import Requirement
+
+    names = set()
+    for line in text.splitlines():
+        if line.startswith("-e "):
+            data = tomllib.loads((folder / line[3:] / "pyproject.toml").read_text())
+            names.add(data["project"]["name"])
+        elif line and not line.startswith(("#", "-")):
+            names.add(Requirement(line.split(" \\")[0]).name)
+    return names
+
+
+def test_export_package_is_what_sync_package_installs(
+    synced: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    root = copy_workspace(synced, tmp_path / "ws")
+    env = synced[1]
+    lib = root / "packages" / "lib"  # the export runs from a member folder
+    # app's closure (as sync --package app installs it): app, lib through its workspace
+    # source, foo and bar; not plugin nor its extra's clicky
+    proc = pallet(lib, env, "export", "--package", "app", "--all-extras", "--no-hashes")
+    assert proc.returncode == 0, proc.stderr
+    assert exported_names(proc.stdout, lib) == {"app", "lib", "foo", "bar"}
+    proc = pallet(lib, env, "export", "--all-extras", "--no-hashes")  # the whole workspace
+    assert proc.returncode == 0, proc.stderr
+    assert exported_names(proc.stdout, lib) == {"app", "lib", "plugin", "foo", "bar", "clicky"}
+    # a PEP 751 export of two members: packaging validates it and finds the same closure
+    # (beside the lock: the export keeps directory paths relative to the project's lock)
+    out = root / "pylock.two.toml"
+    both = ("--package", "lib", "--package", "plugin", "--all-extras")
+    proc = pallet(root, env, "export", *both, "--format", "pylock", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    lock = Pylock.from_dict(tomllib.loads(out.read_text()))
+    assert {str(p.name) for p in lock.packages} == {"lib", "plugin", "bar", "clicky"}
+    proc = pallet(root, env, "export", "--package", "nope")
+    assert proc.returncode == 2
+    assert "'nope' is not a member of this workspace; members: app, lib, plugin" in proc.stderr

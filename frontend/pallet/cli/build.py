@@ -10,6 +10,10 @@ from typing import Any
 
 from .. import ui
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .build_targets import Target
+
 __all__ = ["add_parser", "run"]
 
 
@@ -22,7 +26,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "  pallet build\n"
             "  pallet build --wheel -o wheelhouse\n"
             "  pallet build --sdist\n"
-            "  pallet build --no-isolation -C key=value"
+            "  pallet build --no-isolation -C key=value\n"
+            "  pallet build --package app\n"
+            "  pallet build --all"
         ),
         help="build the project's sdist and wheel into dist/",
         description=(
@@ -32,9 +38,28 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
-        "project", nargs="?", default=".", type=Path, help="project directory (default: .)"
+        "project",
+        nargs="?",
+        default=None,
+        type=Path,
+        help="project directory (default: the nearest one holding pyproject.toml)",
     )
-    parser.add_argument("-o", "--out-dir", type=Path, help="output directory (default: dist/)")
+    parser.add_argument(
+        "-o",
+        "--out-dir",
+        type=Path,
+        help="output directory (default: the project's dist/; the workspace root's with "
+        "--package or --all)",
+    )
+    members = parser.add_mutually_exclusive_group()
+    members.add_argument(
+        "--package", metavar="NAME", help="in a workspace: build this member (from anywhere in it)"
+    )
+    members.add_argument(
+        "--all",
+        action="store_true",
+        help="in a workspace: build every member with a [build-system], each with its own backend",
+    )
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--sdist", action="store_true", help="build only the sdist")
     which.add_argument("--wheel", action="store_true", help="build only the wheel (from the tree)")
@@ -144,17 +169,55 @@ def _spinner(project: Path, verbose: bool) -> contextlib.AbstractContextManager[
 
 
 def run(args: argparse.Namespace) -> int:
+    from .build_targets import build_targets
+
+    targets, notes = build_targets(args)
+    for note in notes:
+        ui.info(note)
+    # every configuration checked (exit 2) before anything is built
+    checked = [(target, _check_config(target.path.resolve())) for target in targets]
+    for outdir in dict.fromkeys(target.outdir for target in targets):
+        _check_outdir(outdir)
+    started = time.perf_counter()
+    built = _build_one(args, *checked[0]) if len(checked) == 1 else _build_each(args, checked)
+    elapsed = time.perf_counter() - started
+    ui.info(f"Built {built} distribution(s) in {elapsed:.2f}s")
+    return 0
+
+
+def _build_each(
+    args: argparse.Namespace, checked: list[tuple[Target, dict[str, Any] | None]]
+) -> int:
+    """``--all``: every member built even when one fails (as ``uv build --all-packages``
+    reports every failure); each failure printed as it happens, then one error naming them."""
+    from ..errors import BuildFailed, PalletError
+
+    built = 0
+    failed: list[tuple[str, PalletError]] = []
+    for target, data in checked:
+        try:
+            built += _build_one(args, target, data)
+        except PalletError as exc:
+            ui.error(str(exc))
+            failed.append((target.label, exc))
+    if failed:
+        error = BuildFailed(
+            f"{len(failed)} of {len(checked)} workspace builds failed: "
+            + ", ".join(label for label, _ in failed)
+        )
+        error.exit_code = max(exc.exit_code for _, exc in failed)
+        raise error
+    return built
+
+
+def _build_one(args: argparse.Namespace, target: Target, data: dict[str, Any] | None) -> int:
     from ..pep517 import build_project
 
-    project: Path = args.project
-    outdir: Path = args.out_dir or project / "dist"
+    project = target.path
     root = project.resolve()
-    data = _check_config(root)
-    _check_outdir(outdir)
     distributions: tuple[Any, ...] = (
         ("sdist",) if args.sdist else ("wheel",) if args.wheel else ("sdist", "wheel")
     )
-    started = time.perf_counter()
     installer = environments = None
     settings = _config_settings(args.config_setting)
     if not args.no_isolation and data is not None:
@@ -166,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
     with _spinner(project, args.verbose):
         result = build_project(
             project,
-            outdir,
+            target.outdir,
             distributions=distributions,
             isolation=not args.no_isolation,
             verbose=args.verbose,
@@ -174,8 +237,6 @@ def run(args: argparse.Namespace) -> int:
             installer=installer,
             environment=environments,
         )
-    elapsed = time.perf_counter() - started
     for path in result.paths:
         ui.result(str(path))
-    ui.info(f"Built {len(result.paths)} distribution(s) in {elapsed:.2f}s")
-    return 0
+    return len(result.paths)

@@ -235,12 +235,31 @@ def project_indexes(
 ) -> tuple[tuple[IndexConfig, ...], dict[str, str]]:
     """The indexes a project's build requirements come from: its ``[[tool.pallet.index]]``
     (flat paths made absolute) with its ``[tool.pallet.sources]``; without any, the one
-    ``PALLET_INDEX_URL`` names, else PyPI. ``data`` is the parsed pyproject.toml."""
-    tool = data.get("tool")
-    pallet = tool.get("pallet") if isinstance(tool, dict) else None
-    if not isinstance(pallet, dict) or "index" not in pallet:
+    ``PALLET_INDEX_URL`` names, else PyPI. ``data`` is the parsed pyproject.toml. A workspace
+    member's come from its workspace (the root's indexes, which every member's lock uses:
+    `project.workspace.workspace_spec`), so that building a member finds them."""
+    from ..project.locate import find_root
+
+    found = find_root(str(root))
+    if found is not None and Path(found[0]) != Path(found[1]):  # a member: its workspace's
+        from ..project.pyproject import load_toml
+
+        workspace = Path(found[0])
+        if _names_index(load_toml(workspace / "pyproject.toml", str(workspace))) or _names_index(
+            data
+        ):
+            return project_index_config(workspace)
+        return default_indexes(env), {}
+    if not _names_index(data):
         return default_indexes(env), {}
     return project_index_config(root)
+
+
+def _names_index(data: Mapping[str, object]) -> bool:
+    """Whether a parsed pyproject.toml has ``[[tool.pallet.index]]``."""
+    tool = data.get("tool")
+    pallet = tool.get("pallet") if isinstance(tool, dict) else None
+    return isinstance(pallet, dict) and "index" in pallet
 
 
 def store_build(

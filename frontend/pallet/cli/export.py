@@ -46,7 +46,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
             "  pip install --require-hashes --no-deps -r requirements.txt\n"
             "  pallet export --extra cli --group test --no-hashes\n"
             "  pallet export --variant cu126 -o requirements-cuda.txt\n"
-            "  pallet export --format pylock --only-group docs -o pylock.docs.toml"
+            "  pallet export --format pylock --only-group docs -o pylock.docs.toml\n"
+            "  pallet export --package app -o requirements-app.txt"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -111,6 +112,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
         metavar="DIR",
         help="the project directory (default: the nearest one holding pyproject.toml)",
     )
+    add(
+        "--package",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="in a workspace: only this member and what it needs (as sync --package); repeatable",
+    )
+    add(
+        "--all-packages",
+        action="store_true",
+        help="in a workspace: every member (the default; as uv spells it)",
+    )
     return parser
 
 
@@ -126,9 +139,12 @@ def run(args: argparse.Namespace) -> int:
     args.dry_run = False
     root = project_root(args)
     output = _output_path(args, root)
+    from .workspace_args import package_roots
+
+    packages = package_roots(root, args)  # --package checked before anything changes
     lock_first(root, args)
 
-    from ..install.select import extras_for, groups_for, load_pylock
+    from ..install.select import extras_for, groups_for, load_pylock, reachable
     from ..lock.export import pylock_subset, requirements_txt, select_entries, unhashable
     from ..lock.pylock import read_lock
 
@@ -138,13 +154,21 @@ def run(args: argparse.Namespace) -> int:
     checked = load_pylock(lock_path)  # PEP 751 as packaging reads it: the names checked there
     extras, groups = extras_for(checked, selection), groups_for(checked, selection)
     entries = select_entries(lock, extras, groups)
+    if packages is not None:  # what sync --package installs: the members and what they reach
+        reach = reachable(checked, packages)
+        entries = [e for e in entries if e.package.name in reach]
     cannot: list[str] = []
     if args.format == "pylock":
         text = pylock_subset(lock, entries)
         _check_pylock(text)
     else:
         out_dir = output.parent if output is not None else Path.cwd()
-        emit = not args.no_emit_project and not args.only_group and _is_package(root)
+        emit = (
+            not args.no_emit_project
+            and not args.only_group
+            and packages is None
+            and _is_package(root)
+        )
         text = requirements_txt(
             entries,
             lock_dir=root,

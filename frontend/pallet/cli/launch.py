@@ -154,7 +154,7 @@ def fast_run(argv: Sequence[str]) -> int | None:
     Understands ``-v``/``-q``, the selection options (``--extra``, ``--group``, ...),
     ``--env-file`` and `_FAST_RUN` flags; ``--with``, ``--script``, ``--project`` or anything
     else takes the full path."""
-    from .uptodate import nearest_project
+    from ..project.locate import find_root
 
     mine, command = split_run_argv(argv)
     if not command:
@@ -192,9 +192,11 @@ def fast_run(argv: Sequence[str]) -> int | None:
         return None  # the full command's to explain
     if lists["--package"] and "--all-packages" in flags:
         return None
-    root = nearest_project(os.getcwd())
-    if root is None:
+    found = find_root(os.getcwd())
+    if found is None:
         return None
+    root, nearest = found
+    member = nearest if nearest != root else None  # a workspace member's tasks join the root's
     venv = os.path.join(root, ".venv")
     if "--no-sync" in flags:
         if not os.path.isfile(os.path.join(venv, "pyvenv.cfg")):
@@ -230,7 +232,7 @@ def fast_run(argv: Sequence[str]) -> int | None:
 
     literal = len(mine) + len(command) < len(argv)  # `pallet run -- NAME`: never a task
     try:  # a bad table or env file: the full command says so (nothing has run yet)
-        config = read_run_config(root, venv)
+        config = read_run_config(root, venv, member)
         paths = env_file_paths(
             config, root, lists["--env-file"], no_env_file="--no-env-file" in flags
         )

@@ -30,7 +30,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "  pallet publish\n"
             "  pallet publish --index testpypi\n"
             "  pallet publish --publish-url https://pypi.example.com/legacy/ dist/*.whl\n"
-            "  pallet publish --username alice --skip-existing"
+            "  pallet publish --username alice --skip-existing\n"
+            "  pallet publish --package app"
         ),
         help="upload the project's sdists and wheels to a package index",
         description=(
@@ -67,6 +68,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="URL",
         help="the upload URL (default: https://upload.pypi.org/legacy/)",
     )
+    parser.add_argument(
+        "--package",
+        metavar="NAME",
+        help="in a workspace: upload only this member's files (by the name in each file's name)",
+    )
     parser.add_argument("--username", help="the username (a token's is __token__)")
     parser.add_argument(
         "--password", help="the password or token (prefer PALLET_PUBLISH_TOKEN: not in ps)"
@@ -80,25 +86,32 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _project_root(args: argparse.Namespace) -> Path:
+    """The folder whose dist/ is published: the project's, or for a workspace member its
+    workspace root's (where ``pallet build`` writes a member's distributions)."""
+    from ..project.locate import find_root
     from .uptodate import nearest_project
 
     if args.project is not None:
-        return Path(args.project).absolute()
-    found = nearest_project(str(Path.cwd()))
-    return Path(found) if found is not None else Path.cwd()
+        project = Path(args.project).absolute()
+        found = find_root(str(project))
+        if found is not None and found[1] == os.path.realpath(project):
+            return Path(found[0])
+        return project
+    found_root = nearest_project(str(Path.cwd()))
+    return Path(found_root) if found_root is not None else Path.cwd()
 
 
 def _index_url(root: Path, name: str) -> str:
     """The ``publish-url`` of the ``[[tool.pallet.index]]`` entry `name` (case-insensitive)."""
     from ..errors import ProjectError
     from ..project.model import PYPI
-    from ..project.pyproject import read_project
+    from .lock import read_lock_spec
     from .publish_auth import DEFAULT_UPLOAD_URL
 
     pyproject = root / "pyproject.toml"
     if not pyproject.is_file():
         raise ProjectError(f"--index {name}: no pyproject.toml in {root}", path=str(pyproject))
-    spec = read_project(root)
+    spec = read_lock_spec(root)  # a workspace's root may have no [project]
     index = {i.name.lower(): i for i in spec.indexes}.get(name.lower())
     if index == PYPI:  # the implicit default index
         return DEFAULT_UPLOAD_URL
@@ -162,6 +175,10 @@ def run(args: argparse.Namespace) -> int:
     url, url_user, url_password = split_userinfo(given or DEFAULT_UPLOAD_URL)
     check_upload_url(url)  # before anything is read, asked for or sent
     files = _files(args, root)
+    if args.package:
+        from .publish_files import member_files
+
+        files = member_files(files, args.package, root)
 
     from .publish_upload import check_files, make_scrubber, upload_files
 

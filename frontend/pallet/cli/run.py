@@ -156,7 +156,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
 def run(args: argparse.Namespace) -> int:
     """Run ``pallet run``: find or make the environment, then hand the process to COMMAND (or
     run task COMMAND, `cli.tasks`)."""
-    from .tasks import env_file_paths, launch, list_tasks, read_run_config, run_environ
+    from .tasks import (
+        env_file_paths,
+        launch,
+        list_tasks,
+        read_run_config,
+        run_environ,
+        task_member,
+    )
 
     command: list[str] = list(getattr(args, "run_command", None) or [])
     if args.list:
@@ -165,7 +172,8 @@ def run(args: argparse.Namespace) -> int:
         root = _project_root(args)
         if root is None:
             raise ProjectError(f"{Path.cwd()}: no pyproject.toml here or above: no tasks")
-        return list_tasks(read_run_config(str(root)), str(root / "pyproject.toml"))
+        member = task_member(str(root), str(args.project or Path.cwd()))
+        return list_tasks(read_run_config(str(root), member=member), str(root / "pyproject.toml"))
     if not command:
         raise PalletError(
             "pallet run: no command given; usage: pallet run [options] COMMAND|TASK ... "
@@ -178,7 +186,8 @@ def run(args: argparse.Namespace) -> int:
     # the project's tasks and env files are read (and checked) before anything is synced
     root = _project_root(args) if script is None else None
     venv = str(root / ".venv") if root is not None else None
-    config = read_run_config(str(root) if root is not None else None, venv)
+    where = str(root) if root is not None else None
+    config = read_run_config(where, venv, task_member(where, str(args.project or Path.cwd())))
     paths = env_file_paths(
         config, str(root) if root is not None else None, args.env_file, no_env_file=args.no_env_file
     )

@@ -28,33 +28,84 @@ if TYPE_CHECKING:
 
     from ..project.tasks import Command, RunConfig, Task
 
-__all__ = ["env_file_paths", "launch", "list_tasks", "read_run_config", "run_environ"]
+__all__ = [
+    "env_file_paths",
+    "launch",
+    "list_tasks",
+    "read_run_config",
+    "run_environ",
+    "task_member",
+]
 
 PYPROJECT = "pyproject.toml"
 _PROJECT_SCRIPTS = (b"[project.scripts]", b"[project.gui-scripts]")
 
 
-def read_run_config(root: str | None, venv: str | None = None) -> RunConfig | None:
+def read_run_config(
+    root: str | None, venv: str | None = None, member: str | None = None
+) -> RunConfig | None:
     """The tasks and env files of the project at `root`; None when it has neither (or there is
     no project): then not even `project.tasks` is imported. With `venv`, what the last run
     parsed from the same pyproject.toml bytes is taken from there (`cli.tasks_cache`), and
-    what is parsed now is left there."""
+    what is parsed now is left there.
+
+    `member`: the workspace member folder the command runs in (`task_member`). Its tasks join
+    the root's and win over a root task of the same name; each runs in the member's folder
+    (its ``cwd`` relative to it), and its env files are read after the root's, so that their
+    values win (docs/tasks.md, "In a workspace")."""
     if root is None:
         return None
-    path = os.path.join(root, PYPROJECT)
-    try:
-        with open(path, "rb") as stream:
-            data = stream.read()
-    except OSError as exc:
-        raise ProjectError(f"{path}: cannot be read: {exc.strerror or exc}", path=path) from None
-    if not _may_hold_run_config(data):
+    data = _read(root)
+    own = _read(member) if member is not None else None
+    if not _may_hold_run_config(data) and (own is None or not _may_hold_run_config(own)):
         return None
+    key = data
+    if member is not None and own is not None:
+        key = b"%s\0member %s\0%s" % (data, os.fsencode(member), own)
     if venv is not None:
         from .tasks_cache import load_cached
 
-        cached = load_cached(venv, data)
+        cached = load_cached(venv, key)
         if cached is not None:
             return cached
+    config = _parse(data, os.path.join(root, PYPROJECT))
+    if member is not None and own is not None and _may_hold_run_config(own):
+        from ..project.tasks import merge_member
+
+        relative = os.path.relpath(member, root).replace(os.sep, "/")
+        config = merge_member(config, _parse(own, os.path.join(member, PYPROJECT)), relative)
+    if venv is not None:
+        from .tasks_cache import store
+
+        store(venv, key, config)
+    return config
+
+
+def task_member(root: str | None, start: str) -> str | None:
+    """The workspace member folder `start` is in (`project.locate.find_root`), when its
+    workspace root is `root`; None at the root, in a plain project or outside one."""
+    from ..project.locate import find_root
+
+    found = find_root(start) if root is not None else None
+    if found is None or found[0] != os.path.realpath(root or "") or found[1] == found[0]:
+        return None
+    return found[1]
+
+
+def _read(folder: str) -> bytes:
+    path = os.path.join(folder, PYPROJECT)
+    try:
+        with open(path, "rb") as stream:
+            return stream.read()
+    except OSError as exc:
+        raise ProjectError(f"{path}: cannot be read: {exc.strerror or exc}", path=path) from None
+
+
+def _parse(data: bytes, path: str) -> RunConfig:
+    if not _may_hold_run_config(data):
+        from ..project.tasks import RunConfig
+
+        return RunConfig({}, ())
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python < 3.11
@@ -65,12 +116,7 @@ def read_run_config(root: str | None, venv: str | None = None) -> RunConfig | No
         raw = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ProjectError(f"{path}: invalid TOML: {exc}", path=path) from None
-    config = parse_run_config(raw, file=path)
-    if venv is not None:
-        from .tasks_cache import store
-
-        store(venv, data, config)
-    return config
+    return parse_run_config(raw, file=path)
 
 
 def _may_hold_run_config(data: bytes) -> bool:

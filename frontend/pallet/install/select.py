@@ -26,7 +26,15 @@ from .target import Target
 if TYPE_CHECKING:
     from packaging.pylock import Package, Pylock
 
-__all__ = ["LockedFile", "Selection", "VcsSource", "Wanted", "load_pylock", "select_packages"]
+__all__ = [
+    "LockedFile",
+    "Selection",
+    "VcsSource",
+    "Wanted",
+    "load_pylock",
+    "reachable",
+    "select_packages",
+]
 
 Kind = Literal["wheel", "sdist", "archive", "directory", "vcs"]
 
@@ -186,14 +194,14 @@ def select_packages(
     except PylockSelectError as exc:
         raise InstallError(f"{lock_path}: {exc}") from None
     if selection.packages is not None:
-        reach = _reachable(lock, selection.packages)
+        reach = reachable(lock, selection.packages)
         chosen = [(p, s) for p, s in chosen if canonicalize_name(str(p.name)) in reach]
     folder = lock_path.parent.absolute()
     wanted = [_wanted(package, source, folder, lock_path) for package, source in chosen]
     return sorted(wanted, key=lambda w: w.name)
 
 
-def _reachable(lock: Pylock, roots: frozenset[str]) -> set[str]:
+def reachable(lock: Pylock, roots: frozenset[str]) -> set[str]:
     """`roots` and every name their entries' ``dependencies`` reach, by name (PEP 751: a
     dependency names an entry by ``name`` and optionally more keys; markers were applied by the
     selection already, so a name here only narrows what it chose)."""

@@ -24,7 +24,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy kno
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["TABLE", "Command", "RunConfig", "Task", "parse_run_config"]
+__all__ = ["TABLE", "Command", "RunConfig", "Task", "merge_member", "parse_run_config"]
 
 TABLE = "tool.pallet.scripts"
 #: the keys of a task table: one of the first three, then the options
@@ -305,3 +305,24 @@ def _type(value: object) -> str:
     from .problems import type_name
 
     return type_name(value)
+
+
+def merge_member(root: RunConfig, member: RunConfig, relative: str) -> RunConfig:
+    """A workspace root's `RunConfig` with a member's (at `relative`, POSIX, from the root)
+    over it: the member's tasks win by name and run in the member's folder (their ``cwd``
+    relative to it); the member's env files come after the root's (a later file wins). Paths
+    become relative to the root, where the tasks are run from."""
+    import posixpath
+
+    tasks = dict(root.tasks)
+    for name, task in member.tasks.items():
+        tasks[name] = Task(
+            name,
+            commands=task.commands,
+            composite=task.composite,
+            env=task.env,
+            cwd=posixpath.normpath(posixpath.join(relative, task.cwd or ".")),
+            help=task.help,
+        )
+    files = [posixpath.join(relative, name) for name in member.env_files]
+    return RunConfig(tasks, [*root.env_files, *files])
