@@ -366,6 +366,14 @@ def test_direct_references(
         "tool": "1.2",
         "wheelpkg": "1.0",
     }
+    # a PEP 751 export in another folder: a relative path is relative to the file's folder (PEP
+    # 751), read back by packaging.pylock (uv would need pallet-core from an index to build lib)
+    proc = pallet(project, env, "export", "--format", "pylock", "-o", "out/pylock.direct.toml")
+    assert proc.returncode == 0, proc.stderr
+    data = tomllib.loads((project / "out" / "pylock.direct.toml").read_text(encoding="utf-8"))
+    lib = next(p for p in Pylock.from_dict(data).packages if p.name == "lib")
+    assert lib.directory is not None and lib.directory.editable
+    assert (project / "out" / lib.directory.path).resolve() == (project / "lib").resolve()
 
 
 # -- hardware variants ----------------------------------------------------------------------------

@@ -158,11 +158,11 @@ def run(args: argparse.Namespace) -> int:
         reach = reachable(checked, packages)
         entries = [e for e in entries if e.package.name in reach]
     cannot: list[str] = []
+    out_dir = output.parent if output is not None else Path.cwd()
     if args.format == "pylock":
-        text = pylock_subset(lock, entries)
+        text = pylock_subset(lock, entries, lock_dir=root, out_dir=out_dir)
         _check_pylock(text)
     else:
-        out_dir = output.parent if output is not None else Path.cwd()
         emit = (
             not args.no_emit_project
             and not args.only_group

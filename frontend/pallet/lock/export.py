@@ -23,7 +23,7 @@ from pathlib import Path
 
 from packaging.markers import Marker
 
-from ..index.models import DirectOrigin
+from ..index.models import DirectOrigin, DistFile
 from .marker_reduce import reduce_marker
 from .model import Lock, LockedPackage
 from .pylock import dumps_lock
@@ -162,6 +162,28 @@ def _vcs_url(direct: DirectOrigin, lock_dir: Path) -> str:
     return out
 
 
+def _rebased(path: str, lock_dir: Path, out_dir: Path) -> str:
+    """A lock ``path`` relative to `lock_dir` made relative to `out_dir` (absolute stays)."""
+    if Path(path).is_absolute() or lock_dir == out_dir:
+        return path
+    return os.path.relpath(lock_dir / path, out_dir).replace(os.sep, "/")
+
+
+def _rebased_file(file: DistFile, lock_dir: Path, out_dir: Path) -> DistFile:
+    """A file of a local flat index (its ``url`` a path, PEP 751 ``path``) moved with the lock."""
+    if "://" in file.url:
+        return file
+    return replace(file, url=_rebased(file.url, lock_dir, out_dir))
+
+
+def _rebased_origin(
+    origin: DirectOrigin | None, lock_dir: Path, out_dir: Path
+) -> DirectOrigin | None:
+    if origin is None or origin.path is None:
+        return origin
+    return replace(origin, path=_rebased(origin.path, lock_dir, out_dir))
+
+
 def _local(path: str, lock_dir: Path) -> Path:
     """A lock ``path`` (PEP 751: relative to the lock's folder, or absolute)."""
     return Path(path) if Path(path).is_absolute() else lock_dir / path
@@ -174,11 +196,13 @@ def _relative(path: Path, out_dir: Path) -> str:
     return rel if rel in (".", "..") or rel.startswith("../") else f"./{rel}"
 
 
-def pylock_subset(lock: Lock, entries: Sequence[Selected]) -> str:
+def pylock_subset(lock: Lock, entries: Sequence[Selected], *, lock_dir: Path, out_dir: Path) -> str:
     """A PEP 751 file holding only `entries`, their markers reduced: nothing is left to choose,
     so it declares no extras, dependency groups or variants, and keeps the lock's
     ``environments`` and ``requires-python``. pallet's ``[tool.pallet]`` table (digests of the
-    project's inputs) is left out: the file is not the project's lock."""
+    project's inputs) is left out: the file is not the project's lock. A relative ``path`` is
+    relative to the lock file's folder (PEP 751), so each is rewritten from `lock_dir` (the
+    project's lock) to `out_dir` (the file written)."""
     names = {e.package.name for e in entries}
     packages = tuple(
         replace(
@@ -186,6 +210,9 @@ def pylock_subset(lock: Lock, entries: Sequence[Selected]) -> str:
             marker=Marker(e.marker) if e.marker else None,
             # only those naming an entry kept (PEP 751: dependencies identify entries)
             dependencies=tuple(d for d in e.package.dependencies if d.name in names),
+            wheels=tuple(_rebased_file(f, lock_dir, out_dir) for f in e.package.wheels),
+            sdist=_rebased_file(e.package.sdist, lock_dir, out_dir) if e.package.sdist else None,
+            direct=_rebased_origin(e.package.direct, lock_dir, out_dir),
         )
         for e in entries
     )
