@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lock import DEAD_PROXY, IndexHandler, IndexServer  # noqa: E402
+from lock import DEAD_PROXY, IndexHandler, IndexServer
 
 WORK = Path(__file__).resolve().parent / ".work" / "tools"
 BIN = Path(sys.executable).parent

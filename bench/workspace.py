@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lock import DEAD_PROXY, IndexHandler, IndexServer  # noqa: E402
+from lock import DEAD_PROXY, IndexHandler, IndexServer
 
 WORK = Path(__file__).resolve().parent / ".work" / "workspace"
 BIN = Path(sys.executable).parent

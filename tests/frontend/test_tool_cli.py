@@ -10,12 +10,12 @@ import subprocess
 import sys
 import threading
 import time
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
 
 import pytest
+import tomllib
 from packaging.markers import default_environment
 from packaging.pylock import Pylock
 from support.dists import make_wheel

@@ -6,7 +6,9 @@ call it before argparse): a folder holding pyproject.toml is the project; walkin
 the first pyproject.toml with a ``[tool.pallet.workspace]`` table whose ``members`` globs (less
 its ``exclude`` globs) match that folder is the workspace root, and the command works on the
 whole workspace from there (uv's rule). TOML is parsed only for a pyproject.toml that mentions
-``workspace``. `project.workspace` validates the table; here a malformed one is "no workspace".
+``workspace``, and on the fast paths (`find_root`, `input_bytes`) only once per version of its
+bytes: the answer is kept in the root's ``.venv`` (`project.table_memo`).
+`project.workspace` validates the table; here a malformed one is "no workspace".
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import sys
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, ClassVar
+
+    from .table_memo import Answer
 
 __all__ = [
     "PYPROJECT",
@@ -52,22 +56,23 @@ def find_root(start: str) -> tuple[str, str] | None:
     nearest = nearest_pyproject(start)
     if nearest is None:
         return None
-    if workspace_table(_load(nearest)) is not None:
-        return nearest, nearest
+    folders = [nearest]  # nearest, then every folder above holding a pyproject.toml
     folder = nearest
-    while True:
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return nearest, nearest
+    while (parent := os.path.dirname(folder)) != folder:
         folder = parent
-        if not os.path.isfile(os.path.join(folder, PYPROJECT)):
+        if os.path.isfile(os.path.join(folder, PYPROJECT)):
+            folders.append(folder)
+    answers = _Answers(folders)
+    if answers.of(nearest) is not None:
+        return nearest, nearest
+    for folder in folders[1:]:
+        answer = answers.of(folder)
+        if answer is None:
             continue
-        table = workspace_table(_load(folder))
-        if table is None:
-            continue
-        if nearest in member_folders(folder, table):
+        if nearest in _members(folder, answer):
             return folder, nearest
         return nearest, nearest  # the first workspace above does not include it: its own root
+    return nearest, nearest
 
 
 def workspace_above(folder: str) -> tuple[str, dict[str, Any]] | None:
@@ -114,20 +119,21 @@ def member_folders(root: str, table: dict[str, Any]) -> list[str]:
 
 def input_bytes(root: str) -> bytes | None:
     """What the lock's ``pyproject`` digest covers: the root's pyproject.toml bytes, and in a
-    workspace each member's (path and bytes, sorted by path); None when one cannot be read."""
+    workspace each member's (path and bytes, sorted by path); None when one cannot be read.
+    The root's workspace table is read through `project.table_memo` (no TOML parsed while the
+    root's pyproject.toml keeps the bytes it had when the memo was written)."""
     try:
         with open(os.path.join(root, PYPROJECT), "rb") as stream:
             data = stream.read()
     except OSError:
         return None
-    if _MARK not in data:
-        return data
-    table = workspace_table(_parse(data))
-    if table is None:
+    answer = _Answers([root]).of_bytes(data)
+    _Answers.save(root)
+    if answer is None:
         return data
     parts = [data]
     base = os.path.realpath(root)
-    for folder in member_folders(root, table):
+    for folder in _members(root, answer):
         try:
             with open(os.path.join(folder, PYPROJECT), "rb") as stream:
                 member = stream.read()
@@ -136,6 +142,64 @@ def input_bytes(root: str) -> bytes | None:
         relative = os.path.relpath(folder, base).replace(os.sep, "/")
         parts.append(b"\0member %s\0%s" % (relative.encode("utf-8", "surrogateescape"), member))
     return b"".join(parts)
+
+
+class _Answers:
+    """Whether a pyproject.toml declares a workspace, and its globs (`table_memo.Answer`):
+    from this process's earlier answers, the memos in `folders`' ``.venv`` (read at the first
+    file that needs one), else by parsing; `save` keeps what was parsed in a root's memo."""
+
+    known: ClassVar[dict[bytes, Answer]] = {}
+    parsed: ClassVar[dict[bytes, Answer]] = {}
+
+    def __init__(self, folders: list[str]) -> None:
+        self.folders = folders
+        self.loaded = False
+
+    def of(self, folder: str) -> Answer:
+        try:
+            with open(os.path.join(folder, PYPROJECT), "rb") as stream:
+                data = stream.read()
+        except OSError:
+            return None
+        return self.of_bytes(data)
+
+    def of_bytes(self, data: bytes) -> Answer:
+        if _MARK not in data:
+            return None
+        if data not in self.known and not self.loaded:
+            from .table_memo import read_memo
+
+            self.loaded = True
+            for folder in self.folders:
+                for key, answer in read_memo(folder).items():
+                    self.known.setdefault(key, answer)
+        if data in self.known:
+            return self.known[data]
+        table = workspace_table(_parse(data))
+        found: Answer = None
+        if table is not None:
+            found = (_globs(table, "members"), _globs(table, "exclude"))
+        self.known[data] = self.parsed[data] = found
+        return found
+
+    @classmethod
+    def save(cls, root: str) -> None:
+        if cls.parsed:
+            from .table_memo import write_memo
+
+            write_memo(root, cls.parsed)
+            cls.parsed.clear()
+
+
+def _globs(table: dict[str, Any], key: str) -> tuple[str, ...]:
+    """The string patterns of a ``members``/``exclude`` array (what `member_folders` uses)."""
+    patterns = table.get(key, [])
+    return tuple(p for p in patterns if isinstance(p, str)) if isinstance(patterns, list) else ()
+
+
+def _members(root: str, answer: tuple[tuple[str, ...], tuple[str, ...]]) -> list[str]:
+    return member_folders(root, {"members": list(answer[0]), "exclude": list(answer[1])})
 
 
 def _load(folder: str) -> dict[str, Any] | None:
