@@ -301,6 +301,22 @@ def test_x_uses_an_installed_tool_unless_isolated(
     proc = ok(pallet(tmp_path, tenv, "x", "greet-hello", "y"))
     assert proc.stdout == "clash 1.0 y\n"
     assert index.requests == []
+    # answered before argparse: options after NAME are the command's, and nothing heavy loads
+    fast = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "pallet", "x", "greet-hello", "-v", "--help"],
+        cwd=tmp_path,
+        env=tenv,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert fast.returncode == 0, fast.stderr
+    assert fast.stdout == "clash 1.0 -v --help\n"
+    imported = {line.rsplit("|", 1)[-1].strip() for line in fast.stderr.splitlines()}
+    assert "pallet.cli.tool_fast" in imported  # the check could fail: importtime lists modules
+    heavy = {"argparse", "packaging", "dataclasses", "pallet.cli.tool_run"} & imported
+    assert heavy == set()
     isolated = ok(pallet(tmp_path, tenv, "x", "--isolated", "--from", "greet", "greet-hello"))
     assert isolated.stdout == "greet 1.0\n"
 
