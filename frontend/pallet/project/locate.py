@@ -1,4 +1,4 @@
-# ruff: noqa: PTH112, PTH113, PTH117, PTH118, PTH120, PTH207
+# ruff: noqa: PTH112, PTH113, PTH117, PTH118, PTH120, PTH207, PTH208
 """Where a command's project is: the nearest pyproject.toml, or the workspace root above it.
 
 Standard library only, ``os.path`` strings (the fast paths of ``pallet lock``/``sync``/``run``
@@ -13,7 +13,6 @@ bytes: the answer is kept in the root's ``.venv`` (`project.table_memo`).
 
 from __future__ import annotations
 
-import glob
 import os
 import sys
 
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PYPROJECT",
+    "expand_glob",
     "find_root",
     "input_bytes",
     "member_folders",
@@ -109,12 +109,41 @@ def member_folders(root: str, table: dict[str, Any]) -> list[str]:
         found: set[str] = set()
         for pattern in patterns if isinstance(patterns, list) else ():
             if isinstance(pattern, str) and pattern and not os.path.isabs(pattern):
-                for path in glob.glob(os.path.join(glob.escape(base), pattern)):
+                for path in expand_glob(base, pattern):
                     if os.path.isdir(path):
                         found.add(os.path.realpath(path))
         return found
 
     return sorted(matches("members") - matches("exclude") - {base})
+
+
+def expand_glob(base: str, pattern: str) -> list[str]:
+    """``glob.glob(os.path.join(glob.escape(base), pattern))``, answered without ``glob`` (whose
+    ``re`` import costs more than a workspace's whole no-op check) for the usual patterns:
+    ``/``-separated parts that are each ``*`` (any name not starting with ``.``, as glob's) or
+    hold no wildcard; anything else is glob's."""
+    parts = pattern.split("/")
+    plain = os.sep == "/" and all(
+        part and (part in ("*", "**") or not any(c in part for c in "*?[")) for part in parts
+    )
+    if not plain:
+        import glob
+
+        return glob.glob(os.path.join(glob.escape(base), pattern))
+    paths = [base]
+    for part in parts:
+        if part in ("*", "**"):  # no recursive=True: ** is *
+            found = []
+            for folder in paths:
+                try:
+                    names = os.listdir(folder)
+                except OSError:
+                    continue
+                found += [os.path.join(folder, n) for n in names if not n.startswith(".")]
+            paths = found
+        else:
+            paths = [os.path.join(folder, part) for folder in paths]
+    return [path for path in paths if os.path.lexists(path)]
 
 
 def input_bytes(root: str) -> bytes | None:

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import glob
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from pallet.project.locate import expand_glob
 from pallet.project.table_memo import MEMO, read_memo, write_memo
 
 ROOT = '[tool.pallet.workspace]\nmembers = ["packages/*"]\n'
@@ -89,3 +92,32 @@ def test_write_keeps_the_newest_answers_and_needs_a_venv(tmp_path: Path) -> None
     assert kept[b"odd\n\0"] == (("p\n",), ("\udcff",))
     assert kept[b"workspace 19"] == (("m19",), ())
     assert b"workspace 0" not in kept
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "packages/*",
+        "packages/**",
+        "*",
+        "*/*",
+        "packages/a",
+        "packages/missing",
+        "packages/*/sub",
+        "packages/.hidden",
+        "packages/a/../b",
+        "./packages/*",
+        "packages/[ab]",
+        "packages/?",
+        "packages/*/",
+        "libs/*-plugin",
+    ],
+)
+def test_expand_glob_is_globs_answer(tmp_path: Path, pattern: str) -> None:
+    base = tmp_path / "b[a]se"  # a name glob would read as a pattern unless escaped
+    for folder in ("packages/a/sub", "packages/b", "packages/.hidden", "libs/x-plugin"):
+        (base / folder).mkdir(parents=True)
+    (base / "packages" / "file.txt").write_text("")
+    (base / "packages" / "link").symlink_to("a")
+    expected = glob.glob(os.path.join(glob.escape(str(base)), pattern))
+    assert sorted(expand_glob(str(base), pattern)) == sorted(expected)
