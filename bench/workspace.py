@@ -87,6 +87,11 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        help="run pallet from this checkout's frontend/ (python -m pallet; default: the venv's)",
+    )
     args = parser.parse_args()
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
@@ -94,7 +99,10 @@ def main() -> int:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/simple/"
     env = environment()
-    tools = {"pallet": str(BIN / "pallet"), "uv": str(BIN / "uv")}
+    tools = {"pallet": [str(BIN / "pallet")], "uv": [str(BIN / "uv")]}
+    if args.tree:
+        tools["pallet"] = [sys.executable, "-m", "pallet"]
+        env["PYTHONPATH"] = str(args.tree.resolve() / "frontend")
     roots = {t: write_workspace(t, url) for t in tools}
     lock_names = {"pallet": "pylock.toml", "uv": "uv.lock"}
     phases = ("lock (cold)", "sync (no-op)", "run (member)")
@@ -102,7 +110,7 @@ def main() -> int:
     try:
         for tool, exe in tools.items():  # untimed: the first lock and sync
             timed(
-                [exe, "sync"],
+                [*exe, "sync"],
                 roots[tool],
                 {**env, f"{tool.upper()}_CACHE_DIR": str(WORK / f"c-{tool}")},
             )
@@ -112,12 +120,12 @@ def main() -> int:
                 cold = {**env, f"{tool.upper()}_CACHE_DIR": str(WORK / f"cold-{tool}")}
                 shutil.rmtree(WORK / f"cold-{tool}", ignore_errors=True)
                 (root / lock_names[tool]).unlink()
-                times["lock (cold)"][tool].append(timed([exe, "lock"], root, cold))
+                times["lock (cold)"][tool].append(timed([*exe, "lock"], root, cold))
                 warm = {**env, f"{tool.upper()}_CACHE_DIR": str(WORK / f"c-{tool}")}
-                timed([exe, "sync"], root, warm)  # the new lock's stamp, untimed
-                times["sync (no-op)"][tool].append(timed([exe, "sync"], root, warm))
+                timed([*exe, "sync"], root, warm)  # the new lock's stamp, untimed
+                times["sync (no-op)"][tool].append(timed([*exe, "sync"], root, warm))
                 member = root / "packages" / "beta"
-                run = [exe, "run", "python", "-c", "pass"]
+                run = [*exe, "run", "python", "-c", "pass"]
                 times["run (member)"][tool].append(timed(run, member, warm))
     finally:
         server.shutdown()
