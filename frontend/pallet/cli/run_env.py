@@ -4,8 +4,9 @@ Each lives in ``<cache root>/environments-v1/<key>/``, where the key is the sha2
 environment is made from (`EnvRequest`: the normalized requirements, the Python they are for,
 the interpreter's identity, the indexes, an overlay's base environment, and `ENV_FORMAT`). The
 folder holds a synthetic ``pyproject.toml`` (``[project] name = "run-<key8>"``, the
-requirements as its dependencies, the indexes as ``[tool.pallet]``), the ``pylock.toml`` the
-normal lock machinery resolves for it, the venv ``.venv`` that ``install_lock`` fills, and
+requirements as its dependencies, the indexes as ``[tool.pallet]``, the interpreter's platform
+as the only environment: `here_only`), the ``pylock.toml`` the normal lock machinery resolves
+for it, the venv ``.venv`` that ``install_lock`` fills, and
 ``.pallet-env.json``, written last: an environment is used only once that file holds its key,
 so a second run with the same requirements neither resolves nor asks an index anything.
 Building takes a file lock (``<key>.lock`` beside the folder), so two runs build once.
