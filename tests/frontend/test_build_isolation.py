@@ -19,9 +19,13 @@ import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
+import tomllib
+from packaging.markers import default_environment
 from packaging.metadata import Metadata
+from packaging.pylock import Pylock
 from packaging.utils import parse_wheel_filename
 from support.dists import make_sdist, make_wheel
 from support.index_server import IndexServer
@@ -204,6 +208,10 @@ def test_sync_builds_an_sdist_with_build_requirements_from_the_store(
     locks = list((tmp_path / "cache").glob("build-locks-v1/*/pylock.toml"))
     assert len(locks) == 1
     assert 'name = "helperdep"\nversion = "1.0"' in locks[0].read_text(encoding="utf-8")
+    # resolved for the build interpreter's platform only, as a PEP 751 lock says so
+    pylock = Pylock.from_dict(tomllib.loads(locks[0].read_text(encoding="utf-8")))
+    assert pylock.environments is not None and len(pylock.environments) == 1
+    assert pylock.environments[0].evaluate(cast("dict[str, str]", default_environment()))
 
 
 def test_read_only_cache_still_builds_a_self_provided_project(

@@ -12,8 +12,12 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
+import tomllib
+from packaging.markers import default_environment
+from packaging.pylock import Pylock
 from support.dists import make_wheel
 from support.index_server import IndexServer
 from support.sync_tools import pallet
@@ -50,6 +54,10 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
     dists = greet_dists(tmp_path_factory.mktemp("tool-dists"))
     tool_wheel(dists, "other", "1.0", {"other-cmd": "other:main"}, ("colour",))
     tool_wheel(dists, "clash", "1.0", {"greet-hello": "clash:main"})
+    # needs a package the index does not have, on Windows only
+    tool_wheel(
+        dists, "plat", "1.0", {"plat-cmd": "plat:main"}, ('winonly; sys_platform == "win32"',)
+    )
     with IndexServer(dists, format="json") as server:
         yield server
 
@@ -293,6 +301,22 @@ def test_x_uses_an_installed_tool_unless_isolated(
     proc = ok(pallet(tmp_path, tenv, "x", "greet-hello", "y"))
     assert proc.stdout == "clash 1.0 y\n"
     assert index.requests == []
+    # answered before argparse: options after NAME are the command's, and nothing heavy loads
+    fast = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "pallet", "x", "greet-hello", "-v", "--help"],
+        cwd=tmp_path,
+        env=tenv,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert fast.returncode == 0, fast.stderr
+    assert fast.stdout == "clash 1.0 -v --help\n"
+    imported = {line.rsplit("|", 1)[-1].strip() for line in fast.stderr.splitlines()}
+    assert "pallet.cli.tool_fast" in imported  # the check could fail: importtime lists modules
+    heavy = {"argparse", "packaging", "dataclasses", "pallet.cli.tool_run"} & imported
+    assert heavy == set()
     isolated = ok(pallet(tmp_path, tenv, "x", "--isolated", "--from", "greet", "greet-hello"))
     assert isolated.stdout == "greet 1.0\n"
 
@@ -313,6 +337,21 @@ def test_tool_environments_hard_link_the_shared_store(tmp_path: Path, tenv: dict
     inode = store[0].stat().st_ino
     assert [c.stat().st_ino for c in copies] == [inode] * 3
     assert store[0].stat().st_nlink >= 4
+
+
+def test_a_tool_environment_is_locked_for_its_interpreter_only(
+    tmp_path: Path, tenv: dict[str, str], index: IndexServer
+) -> None:
+    """An environment serves one interpreter, so its lock holds on that platform alone (as
+    uv's tool installs): what only another platform needs is neither resolved nor asked for."""
+    ok(pallet(tmp_path, tenv, "tool", "install", "plat"))
+    lock = tools_of(tenv) / "plat" / "current" / "pylock.toml"
+    pylock = Pylock.from_dict(tomllib.loads(lock.read_text(encoding="utf-8")))
+    assert pylock.environments is not None and len(pylock.environments) == 1
+    assert pylock.environments[0].evaluate(cast("dict[str, str]", default_environment()))
+    assert [p.name for p in pylock.packages] == ["plat"]
+    assert index.requests_for("/simple/winonly/") == []
+    assert run_script(bin_of(tenv) / "plat-cmd").stdout == "plat 1.0\n"
 
 
 def test_tool_dir_follows_xdg_and_the_pallet_variables(

@@ -226,6 +226,41 @@ def test_lock_up_to_date_from_a_member_and_stale_after_member_edit(
     assert "Added six 1.16.0" in proc.stderr
 
 
+def test_no_op_from_a_member_parses_no_toml_and_a_member_edit_still_syncs(
+    synced: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    root = copy_workspace(synced, tmp_path / "ws")
+    env = synced[1]
+    app = root / "packages" / "app"
+    assert pallet(app, env, "sync").returncode == 0
+
+    def no_op_imports() -> set[str]:
+        proc = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "pallet", "sync"],
+            cwd=app,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert "Audited 5 packages" in proc.stderr  # the fast path answered
+        return {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
+
+    no_op_imports()  # parses the root's table once, and remembers it in .venv
+    imported = no_op_imports()
+    assert "pallet.project.locate" in imported  # the check could fail: importtime lists modules
+    assert "tomllib" not in imported and "tomli" not in imported
+    # a member's requirement is still an input: the next sync from the member installs it
+    plugin = root / "packages" / "plugin" / "pyproject.toml"
+    plugin.write_text(plugin.read_text().replace('"lib>=0.1"', '"lib>=0.1", "six"'))
+    proc = pallet(app, env, "sync")
+    assert proc.returncode == 0, proc.stderr
+    assert "Audited" not in proc.stderr
+    assert pip_list(root / ".venv")["six"] == "1.16.0"
+
+
 def test_member_built_alone_installs_with_pip(
     synced: tuple[Path, dict[str, str]], index: IndexServer, tmp_path: Path
 ) -> None:

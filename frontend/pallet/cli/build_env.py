@@ -41,6 +41,7 @@ from .run_env import (
     EnvRequest,
     default_indexes,
     file_lock,
+    here_only,
     install_into,
     is_ready,
     lock_folder,
@@ -212,7 +213,9 @@ def cached_lock(request: EnvRequest, *, label: str, offline: bool, env: Mapping[
             folder.mkdir()
             minor = ".".join(map(str, request.python_version.split()[-1].split(".")[:2]))
             (folder / "pyproject.toml").write_text(
-                synthetic_pyproject(f"build-{key[:8]}", request, f"=={minor}.*"),
+                synthetic_pyproject(
+                    f"build-{key[:8]}", request, f"=={minor}.*", here_only(request.python, env)
+                ),
                 encoding="utf-8",
             )
             lock_folder(folder, offline=offline)

@@ -206,6 +206,12 @@ def _run(argv: Sequence[str]) -> int:
         fast = fast_lock(argv)
         if fast is not None:
             return fast
+    elif first == "x" and argv and argv[0] == "x":  # an installed tool's script, at once
+        from .tool_fast import fast_x
+
+        fast = fast_x(argv)
+        if fast is not None:
+            return fast
     if first != "run" and "sync" in argv:  # so is an environment in sync with its lock
         from .uptodate import fast_sync
 

@@ -4,8 +4,9 @@ Each lives in ``<cache root>/environments-v1/<key>/``, where the key is the sha2
 environment is made from (`EnvRequest`: the normalized requirements, the Python they are for,
 the interpreter's identity, the indexes, an overlay's base environment, and `ENV_FORMAT`). The
 folder holds a synthetic ``pyproject.toml`` (``[project] name = "run-<key8>"``, the
-requirements as its dependencies, the indexes as ``[tool.pallet]``), the ``pylock.toml`` the
-normal lock machinery resolves for it, the venv ``.venv`` that ``install_lock`` fills, and
+requirements as its dependencies, the indexes as ``[tool.pallet]``, the interpreter's platform
+as the only environment: `here_only`), the ``pylock.toml`` the normal lock machinery resolves
+for it, the venv ``.venv`` that ``install_lock`` fills, and
 ``.pallet-env.json``, written last: an environment is used only once that file holds its key,
 so a second run with the same requirements neither resolves nor asks an index anything.
 Building takes a file lock (``<key>.lock`` beside the folder), so two runs build once.
@@ -45,6 +46,7 @@ __all__ = [
     "cached_environment",
     "default_indexes",
     "file_lock",
+    "here_only",
     "install_into",
     "is_ready",
     "lock_folder",
@@ -211,13 +213,19 @@ def build_environment(
     `refresh` revalidates every cached index page (``pallet lock --refresh``: a tool upgrade
     must see a release made a minute ago). The caller removes the folder when this fails
     (`cached_environment`, `cli.tool_install`)."""
-    from ..python.venv import VenvInterpreter, create_venv
+    from ..install.target import venv_interpreter_for
+    from ..python.facts import FactsCache
+    from ..python.venv import create_venv
 
     folder.mkdir(parents=True)
-    interpreter = VenvInterpreter.probe(request.python)
+    cache_root = FactsCache.default(env).root.parent
+    interpreter = venv_interpreter_for(Path(request.python), cache_root)  # cached: no process
     minor = ".".join(map(str, interpreter.version_info[:2]))
     (folder / "pyproject.toml").write_text(
-        synthetic_pyproject(f"run-{key[:8]}", request, f"=={minor}.*"), encoding="utf-8"
+        synthetic_pyproject(
+            f"run-{key[:8]}", request, f"=={minor}.*", here_only(request.python, env)
+        ),
+        encoding="utf-8",
     )
     venv = create_venv(folder / VENV, interpreter, prompt=f"run-{key[:8]}")
     if request.base is not None:
@@ -233,10 +241,43 @@ def build_environment(
     (folder / READY).write_text(json.dumps(ready, indent=2) + "\n", encoding="utf-8")
 
 
-def synthetic_pyproject(name: str, request: EnvRequest, requires_python: str) -> str:
+def here_only(python: str, env: Mapping[str, str]) -> tuple[str, str] | None:
+    """``(implementation, environment marker)`` restricting a lock to the platform of the
+    interpreter at `python` (`install.target`'s cached markers: no process once seen), for an
+    environment that only ever serves that interpreter; None when the lock's universe has no
+    such platform (`resolve.environments`: e.g. ppc64le), whose lock then stays universal.
+    PEP 508 markers cannot tell musl from glibc Linux: the universe's default (glibc) holds."""
+    from ..install.target import target_for
+    from ..python.facts import FactsCache
+    from ..resolve.environments import EXTRA_PLATFORMS, PLATFORMS
+
+    markers = target_for(Path(python), FactsCache.default(env).root.parent).markers
+    values = (
+        markers.get("implementation_name", ""),
+        markers.get("sys_platform", ""),
+        markers.get("platform_machine", ""),
+    )
+    if not any(p.marker_values == values for p in (*PLATFORMS, *EXTRA_PLATFORMS)):
+        return None
+    implementation, platform, machine = values
+    return implementation, (
+        f"implementation_name == {implementation!r} and sys_platform == {platform!r} "
+        f"and platform_machine == {machine!r}"
+    )
+
+
+def synthetic_pyproject(
+    name: str,
+    request: EnvRequest,
+    requires_python: str,
+    here: tuple[str, str] | None = None,
+) -> str:
     """The pyproject.toml of a virtual project (no ``[build-system]``: nothing of its own is
     installed) whose dependencies are the requirements; strings are quoted as JSON, which TOML
-    basic strings read the same."""
+    basic strings read the same. `here` (`here_only`) restricts the resolution to one
+    platform with ``[tool.pallet.resolution] environments`` (docs/lock.md), as uv's
+    ``tool.uv.environments`` does: `requires-python` already names one Python minor, so the
+    lock is resolved for the one environment it serves, not for every platform."""
     q = json.dumps
     lines = [
         "[project]",
@@ -245,6 +286,11 @@ def synthetic_pyproject(name: str, request: EnvRequest, requires_python: str) ->
         f"requires-python = {q(requires_python)}",
         "dependencies = [" + ", ".join(q(str(r)) for r in request.requirements) + "]",
     ]
+    if here is not None:
+        implementation, marker = here
+        lines += ["", "[tool.pallet.resolution]", f"environments = [{q(marker)}]"]
+        if implementation != "cpython":
+            lines.append(f"implementations = [{q(implementation)}]")
     for index in request.indexes:
         lines += ["", "[[tool.pallet.index]]", f"name = {q(index.name)}", f"url = {q(index.url)}"]
         if index.default:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import configparser
 import dataclasses
 import os
-import secrets
 import shutil
 import sys
 import tempfile
@@ -206,7 +205,7 @@ def install_tool(
                 f"(--force installs it again; `pallet tool upgrade {name}` looks for a newer one)"
             )
             return None
-        new = folder / f"env-{secrets.token_hex(4)}"
+        new = folder / f"env-{os.urandom(4).hex()}"
         try:
             python, python_version = find_interpreter(spec.python_request, root)
             variant = pick_variant(spec.variant, env)
@@ -326,7 +325,7 @@ def _activate(
     the links made are undone, so the old version (if any) is what is installed still."""
     from ..install.scheme import Scheme
 
-    token = secrets.token_hex(4)
+    token = os.urandom(4).hex()
     current = folder / CURRENT
     previous = str(current.readlink()) if current.is_symlink() else None
     _point(current, new.name, token)
