@@ -4,8 +4,6 @@ a pipe, against a loopback index that sends a 2.5 MiB wheel at 2.5 MiB/s."""
 
 from __future__ import annotations
 
-import os
-import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,9 +12,9 @@ import pytest
 from pallet.cli.sync_progress import FileRow, SyncDisplay, human_size, rate
 from pallet.install.fetch import Artifact
 from support.index_server import IndexServer
+from support.slow_index import locked_template, slow_index
 from support.sync_tools import copy_project, pallet
 from support.terminal import Screen, on_terminal
-from support.wheels import build_wheel
 
 MiB = 1024 * 1024
 BIG = "big-1.0-py3-none-any.whl"
@@ -103,23 +101,16 @@ default = true
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
     folder = tmp_path_factory.mktemp("dists")
-    payload = random.Random(11).randbytes(int(2.5 * MiB))  # incompressible: the wheel is 2.5 MiB
-    build_wheel(folder, "big", "1.0", {"big/__init__.py": "", "big/data.bin": payload})
-    build_wheel(folder, "small", "1.0", {"small.py": "VALUE = 1\n"})
-    with IndexServer(folder, throttle=RATE) as server:
+    with slow_index(folder, size=int(2.5 * MiB), rate=RATE, seed=11, small=True) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory, index: IndexServer) -> Path:
     root = tmp_path_factory.mktemp("template") / "demo"
-    root.mkdir()
-    (root / "pyproject.toml").write_text(PYPROJECT.format(url=index.url), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_", "PALLET_"))}
-    env.update(PALLET_CACHE_DIR=str(tmp_path_factory.mktemp("lock-cache")), NO_COLOR="1")
-    proc = pallet(root, env, "lock")
-    assert proc.returncode == 0, proc.stderr
-    return root
+    return locked_template(
+        root, PYPROJECT.format(url=index.url), tmp_path_factory.mktemp("lock-cache")
+    )
 
 
 @pytest.fixture

@@ -5,17 +5,15 @@ shorter than the display's delay draws nothing. The index sends a 2.5 MiB wheel 
 
 from __future__ import annotations
 
-import os
-import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support.index_server import IndexServer
+from support.slow_index import locked_template, slow_index
 from support.sync_tools import copy_project, pallet
 from support.terminal import SGR, Screen, on_terminal
-from support.wheels import build_wheel
 
 MiB = 1024 * 1024
 SIZE = int(2.5 * MiB)
@@ -45,22 +43,16 @@ default = true
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
     folder = tmp_path_factory.mktemp("dists")
-    payload = random.Random(13).randbytes(SIZE)  # incompressible
-    build_wheel(folder, "big", "1.0", {"big/__init__.py": "", "big/data.bin": payload})
-    with IndexServer(folder, throttle=RATE) as server:
+    with slow_index(folder, size=SIZE, rate=RATE, seed=13) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory, index: IndexServer) -> Path:
     root = tmp_path_factory.mktemp("template") / "demo"
-    root.mkdir()
-    (root / "pyproject.toml").write_text(PYPROJECT.format(url=index.url), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_", "PALLET_"))}
-    env.update(PALLET_CACHE_DIR=str(tmp_path_factory.mktemp("lock-cache")), NO_COLOR="1")
-    proc = pallet(root, env, "lock")
-    assert proc.returncode == 0, proc.stderr
-    return root
+    return locked_template(
+        root, PYPROJECT.format(url=index.url), tmp_path_factory.mktemp("lock-cache")
+    )
 
 
 @pytest.fixture
