@@ -22,6 +22,7 @@ from support.dists import make_wheel
 from support.index_server import IndexServer
 from support.sync_tools import pallet
 from support.unprivileged import unprivileged_prefix
+from support.wheels import build_wheel
 
 MAIN = """\
 import sys
@@ -57,6 +58,15 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
     # needs a package the index does not have, on Windows only
     tool_wheel(
         dists, "plat", "1.0", {"plat-cmd": "plat:main"}, ('winonly; sys_platform == "win32"',)
+    )
+    # an executable shipped in the wheel's .data/scripts/ and no entry point, as ruff does
+    script = "binly-1.0.data/scripts/binly"
+    build_wheel(
+        dists,
+        "binly",
+        "1.0",
+        {"binly/__init__.py": "", script: '#!/bin/sh\necho binly "$@"\n'},
+        modes={script: 0o100755},
     )
     with IndexServer(dists, format="json") as server:
         yield server
@@ -413,13 +423,24 @@ def test_update_shell_adds_the_bin_folder_once(tmp_path: Path, tenv: dict[str, s
     assert on_path.stderr == f"{bins} is already on PATH; nothing changed\n"
 
 
+def test_a_wheel_s_data_scripts_are_the_tool_s_scripts(
+    tmp_path: Path, tenv: dict[str, str]
+) -> None:
+    proc = ok(pallet(tmp_path, tenv, "tool", "install", "binly"))
+    assert f"Installed binly 1.0: 1 script in {bin_of(tenv)}: binly" in proc.stderr
+    assert run_script(bin_of(tenv) / "binly", "a", "b").stdout == "binly a b\n"
+    assert ok(pallet(tmp_path, tenv, "tool", "list")).stdout == "binly 1.0\n- binly\n"
+    ok(pallet(tmp_path, tenv, "tool", "uninstall", "binly"))
+    assert not (bin_of(tenv) / "binly").exists()
+
+
 def test_a_package_without_console_scripts_leaves_nothing(
     tmp_path: Path, tenv: dict[str, str]
 ) -> None:
     proc = pallet(tmp_path, tenv, "tool", "install", "colour")
     assert proc.returncode == 2
     assert proc.stderr.splitlines()[-1].startswith(
-        "error: colour 2.0: the package has no console scripts"
+        "error: colour 2.0: the package has no scripts (no [console_scripts]"
     )
     assert "Traceback" not in proc.stderr
     assert list(tools_of(tenv).iterdir()) == []

@@ -4,8 +4,9 @@ A tool's environment is made exactly as ``pallet run``'s cached ones are
 (`cli.run_env.build_environment`: a synthetic project locked by the normal lock machinery and
 installed by ``install_lock``, hard-linked from the shared unpacked store), but in a named,
 persistent folder (`cli.tool_receipt` describes the layout). The package's console and GUI
-scripts (its ``entry_points.txt``, the entry points specification of the PyPA) are linked into
-the bin folder as symbolic links.
+scripts (its ``entry_points.txt``, the entry points specification of the PyPA) and the files its
+wheel ships in ``.data/scripts/`` (ruff's compiled executable) are linked into the bin folder as
+symbolic links.
 
 Order of work, so that a failure leaves nothing behind and an installed tool keeps working
 until its replacement is complete: the folders checked writable; the new environment built
@@ -143,7 +144,8 @@ def find_interpreter(request: str | None, start: Path) -> tuple[str, str]:
 
 def console_scripts(venv: Path, name: str) -> tuple[str, list[str]]:
     """(version, script names) of the distribution `name` installed in `venv`: the entries of
-    its ``entry_points.txt`` script groups whose script the installer wrote."""
+    its ``entry_points.txt`` script groups whose script the installer wrote, and the files of
+    its wheel's ``.data/scripts/`` (`_data_scripts`)."""
     from ..install.installed import installed
     from ..install.scheme import Scheme
 
@@ -164,7 +166,32 @@ def console_scripts(venv: Path, name: str) -> tuple[str, list[str]]:
         for script in parser.options(group)
         if (scheme.scripts / script).is_file()
     }
+    scripts.update(_data_scripts(dist.dist_info, scheme.scripts))
     return dist.version, sorted(scripts)
+
+
+def _data_scripts(dist_info: Path, scripts: Path) -> set[str]:
+    """The files the distribution's RECORD places in the scripts folder: its wheel's
+    ``.data/scripts/`` (PEP 427), how ruff and other compiled tools ship their executable
+    without an entry point. RECORD's paths are relative to the folder holding the
+    ``.dist-info`` (PEP 376 / the recording-installed-packages specification)."""
+    import csv
+
+    site = dist_info.parent
+    folder = scripts.resolve()
+    try:
+        with open(dist_info / "RECORD", encoding="utf-8", newline="") as stream:
+            rows = list(csv.reader(stream))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return set()
+    found = set()
+    for row in rows:
+        if not row or not row[0]:
+            continue
+        path = (site / row[0]).resolve()
+        if path.parent == folder and path.is_file():
+            found.add(path.name)
+    return found
 
 
 def _check_writable(folder: Path, what: str, variable: str) -> None:
@@ -266,8 +293,8 @@ def _prepare(
     version, scripts = console_scripts(new / VENV, name)
     if not scripts:
         raise PalletError(
-            f"{name} {version}: the package has no console scripts (no [console_scripts] "
-            "in its entry_points.txt), so there is nothing to install as a tool; "
+            f"{name} {version}: the package has no scripts (no [console_scripts] in its "
+            "entry_points.txt, no .data/scripts files), so there is nothing to install as a tool; "
             f"`pallet x --from {name} COMMAND` runs a command of one of its dependencies"
         )
     _check_links(scripts, name, bin_dir(env), tool_dir(env), force)
