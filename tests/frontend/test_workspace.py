@@ -366,6 +366,26 @@ def test_package_for_add_remove_and_version(
     assert pip_list(root / ".venv")["lib"] == "0.2.0"
 
 
+def test_add_of_a_member_writes_a_workspace_source(
+    synced: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """As ``uv add`` does in a workspace: naming another member adds ``{ workspace = true }``;
+    remove takes both out again."""
+    root = copy_workspace(synced, tmp_path / "ws")
+    env = synced[1]
+    app = root / "packages" / "app" / "pyproject.toml"
+    before = app.read_bytes()
+    proc = pallet(root / "packages" / "app", env, "add", "plugin")
+    assert proc.returncode == 0, proc.stderr
+    data = tomllib.loads(app.read_text(encoding="utf-8"))
+    assert "plugin" in data["project"]["dependencies"]
+    assert data["tool"]["pallet"]["sources"]["plugin"] == {"workspace": True}
+    assert data["tool"]["pallet"]["sources"]["lib"] == {"workspace": True}  # kept
+    proc = pallet(root / "packages" / "app", env, "remove", "plugin")
+    assert proc.returncode == 0, proc.stderr
+    assert app.read_bytes() == before
+
+
 def small_workspace(root: Path, url: str, members: dict[str, str]) -> Path:
     """A virtual root on the loopback index and `members` (name -> the [project] body after
     name and version)."""

@@ -119,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
     requirements, sources = _requested(args, root if args.script is None else Path.cwd())
     if args.script is not None:
         return _add_to_script(args.script, requirements, sources)
+    sources.update(_member_sources(root, requirements, sources))
     target = target_of(args) or Target("project")
 
     def edit(text: str, locked: dict[str, list[str]] | None) -> str:
@@ -236,6 +237,29 @@ def _requested(args: argparse.Namespace, root: Path) -> tuple[list[str], dict[st
         for text in requirements:
             sources.setdefault(parse_requirement(text).name, args.index)
     return requirements, sources
+
+
+def _member_sources(root: Path, requirements: list[str], sources: dict[str, Any]) -> dict[str, Any]:
+    """``{ workspace = true }`` for each requirement naming another member of the workspace
+    `root` is in (as ``uv add`` writes it), unless a source was asked for (docs/workspaces.md)."""
+    from packaging.utils import canonicalize_name
+
+    from ..project.deps_edit import parse_requirement
+    from .lock import workspace_root
+    from .workspace_args import workspace_of
+
+    workspace = workspace_of(workspace_root(root))
+    if workspace is None:
+        return {}
+    here = root.resolve()
+    # a virtual member (no [build-system]) is never installed itself: no source can name it
+    members = {m.name for m in workspace.members if not m.virtual and m.path != here}
+    out: dict[str, Any] = {}
+    for text in requirements:
+        name = parse_requirement(text).name
+        if name not in sources and canonicalize_name(name) in members:
+            out[name] = {"workspace": True}
+    return out
 
 
 def _is_path(text: str) -> bool:
