@@ -15,6 +15,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from subprocess import PIPE
@@ -94,6 +95,16 @@ def copy_from_tree(python: Path, packages: Iterable[Path]) -> None:
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(src, target, ignore=shutil.ignore_patterns("__pycache__"))
         run([str(python), "-m", "compileall", "-q", str(target)], SETUP_TIMEOUT)
+
+
+def timed_ok(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
+    """Seconds ``cmd`` took in ``cwd``; a failure ends the benchmark, with the command's output."""
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} in {cwd} failed:\n{proc.stdout}{proc.stderr}")
+    return elapsed
 
 
 def path_with(bin_dir: Path) -> str:

@@ -288,10 +288,18 @@ def tool_version(tool: Tool) -> str:
 
 def tool_env(tool: Tool, cache: Path, work: Path = WORK) -> dict[str, str]:
     """The tool's environment: HOME and XDG dirs under ``work``, its cache under ``cache``."""
+    env = sandbox_env(tool.venv / "bin", cache, work)
+    env[tool.cache_var] = str(cache / tool.key)
+    return env
+
+
+def sandbox_env(bin_dir: Path, cache: Path, work: Path) -> dict[str, str]:
+    """An environment for the tools of ``bin_dir`` (first on PATH): HOME and XDG dirs under
+    ``work``, ``cache / "xdg"``, no user configuration, no prompts, no way out but loopback."""
     home = work / "home"
     env = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TERM", "TMPDIR")}
     env.update(
-        PATH=path_with(tool.venv / "bin"),
+        PATH=path_with(bin_dir),
         HOME=str(home),
         XDG_CONFIG_HOME=str(home / ".config"),
         XDG_DATA_HOME=str(home / ".local" / "share"),
@@ -321,7 +329,6 @@ def tool_env(tool: Tool, cache: Path, work: Path = WORK) -> dict[str, str]:
         PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
         PALLET_NO_PROGRESS="1",
     )
-    env[tool.cache_var] = str(cache / tool.key)
     return env
 
 

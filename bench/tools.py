@@ -15,46 +15,29 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lock import DEAD_PROXY, IndexHandler, IndexServer
+from _common import timed_ok
+from lock import IndexHandler, IndexServer, sandbox_env
 
 WORK = Path(__file__).resolve().parent / ".work" / "tools"
 BIN = Path(sys.executable).parent
 
 
 def environment(url: str) -> dict[str, str]:
-    home = WORK / "home"
-    env = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TERM", "TMPDIR")}
+    env = sandbox_env(BIN, WORK, WORK)
     env.update(
-        PATH=f"{BIN}:/usr/bin:/bin",
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        XDG_DATA_HOME=str(home / ".local" / "share"),
-        XDG_CACHE_HOME=str(WORK / "xdg"),
-        PIP_CONFIG_FILE="/dev/null",
-        NO_COLOR="1",
-        HTTP_PROXY=DEAD_PROXY,
-        HTTPS_PROXY=DEAD_PROXY,
-        ALL_PROXY=DEAD_PROXY,
-        NO_PROXY="127.0.0.1,localhost",
         PALLET_CACHE_DIR=str(WORK / "cache-pallet"),
         PALLET_TOOL_DIR=str(WORK / "tools-pallet"),
         PALLET_TOOL_BIN_DIR=str(WORK / "bin-pallet"),
         PALLET_INDEX_URL=url,
-        PALLET_NO_PROGRESS="1",
         UV_CACHE_DIR=str(WORK / "cache-uv"),
         UV_TOOL_DIR=str(WORK / "tools-uv"),
         UV_TOOL_BIN_DIR=str(WORK / "bin-uv"),
         UV_DEFAULT_INDEX=url,
-        UV_PYTHON=sys.executable,
-        UV_PYTHON_DOWNLOADS="never",
-        UV_NO_PROGRESS="1",
     )
     return env
 
@@ -79,12 +62,7 @@ def commands(tool: str, tree: Path | None) -> dict[str, dict[str, list[str]]]:
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, cwd=WORK, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout}{proc.stderr}")
-    return elapsed
+    return timed_ok(cmd, WORK, env)
 
 
 def main() -> int:

@@ -12,14 +12,13 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lock import DEAD_PROXY, IndexHandler, IndexServer
+from _common import timed_ok
+from lock import IndexHandler, IndexServer, sandbox_env
 
 WORK = Path(__file__).resolve().parent / ".work" / "workspace"
 BIN = Path(sys.executable).parent
@@ -54,34 +53,7 @@ def write_workspace(tool: str, url: str) -> Path:
 
 
 def environment() -> dict[str, str]:
-    home = WORK / "home"
-    env = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TERM", "TMPDIR")}
-    env.update(
-        PATH=f"{BIN}:/usr/bin:/bin",
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        XDG_CACHE_HOME=str(WORK / "xdg"),
-        PIP_CONFIG_FILE="/dev/null",
-        NO_COLOR="1",
-        HTTP_PROXY=DEAD_PROXY,
-        HTTPS_PROXY=DEAD_PROXY,
-        ALL_PROXY=DEAD_PROXY,
-        NO_PROXY="127.0.0.1,localhost",
-        PALLET_NO_PROGRESS="1",
-        UV_PYTHON=sys.executable,
-        UV_PYTHON_DOWNLOADS="never",
-        UV_NO_PROGRESS="1",
-    )
-    return env
-
-
-def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} in {cwd} failed:\n{proc.stdout}{proc.stderr}")
-    return elapsed
+    return sandbox_env(BIN, WORK, WORK)
 
 
 def main() -> int:
@@ -109,7 +81,7 @@ def main() -> int:
     times: dict[str, dict[str, list[float]]] = {p: {t: [] for t in tools} for p in phases}
     try:
         for tool, exe in tools.items():  # untimed: the first lock and sync
-            timed(
+            timed_ok(
                 [*exe, "sync"],
                 roots[tool],
                 {**env, f"{tool.upper()}_CACHE_DIR": str(WORK / f"c-{tool}")},
@@ -120,13 +92,13 @@ def main() -> int:
                 cold = {**env, f"{tool.upper()}_CACHE_DIR": str(WORK / f"cold-{tool}")}
                 shutil.rmtree(WORK / f"cold-{tool}", ignore_errors=True)
                 (root / lock_names[tool]).unlink()
-                times["lock (cold)"][tool].append(timed([*exe, "lock"], root, cold))
+                times["lock (cold)"][tool].append(timed_ok([*exe, "lock"], root, cold))
                 warm = {**env, f"{tool.upper()}_CACHE_DIR": str(WORK / f"c-{tool}")}
-                timed([*exe, "sync"], root, warm)  # the new lock's stamp, untimed
-                times["sync (no-op)"][tool].append(timed([*exe, "sync"], root, warm))
+                timed_ok([*exe, "sync"], root, warm)  # the new lock's stamp, untimed
+                times["sync (no-op)"][tool].append(timed_ok([*exe, "sync"], root, warm))
                 member = root / "packages" / "beta"
                 run = [*exe, "run", "python", "-c", "pass"]
-                times["run (member)"][tool].append(timed(run, member, warm))
+                times["run (member)"][tool].append(timed_ok(run, member, warm))
     finally:
         server.shutdown()
         server.server_close()
