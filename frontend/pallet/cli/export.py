@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -301,16 +300,10 @@ def _check_pylock(text: str) -> None:
 
 
 def _write(output: Path, text: str) -> None:
-    """Atomically (a temp file beside it, then `os.replace`); nothing half-written."""
+    """Atomically (`project_files.write_atomic`); nothing half-written."""
+    from .project_files import write_atomic
+
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+        write_atomic(output, text.encode("utf-8"))
     except OSError as exc:
-        raise PalletError(f"{output}: cannot be written: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        Path(tmp).chmod(0o644)
-        Path(tmp).replace(output)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise PalletError(f"{output}: cannot be written: {exc.strerror or exc}") from None

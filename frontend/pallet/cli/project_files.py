@@ -1,6 +1,7 @@
 """pyproject.toml and pylock.toml as the editing commands (``pallet add``/``remove``, ``pallet
 variants add``) change them: read, replaced atomically, put back byte for byte when the lock or the
-sync that follows fails, and locked through ``pallet lock``'s own code.
+sync that follows fails, and locked through ``pallet lock``'s own code. `write_atomic` is the
+one atomic file writer of the commands (pyproject.toml, an export, a shell start-up file).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "read_or_none",
     "replace_file",
     "restore_files",
+    "write_atomic",
 ]
 
 PYPROJECT = "pyproject.toml"
@@ -76,20 +78,28 @@ def lock_project(root: Path, args: argparse.Namespace) -> int:
     return code
 
 
-def replace_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (a temp file beside it, then `os.replace`),
-    keeping the file's mode."""
+def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, fsync: bool = False) -> None:
+    """Write ``data`` to ``path`` whole or not at all: a temporary file beside it (`mode`,
+    flushed to the disk with `fsync`), then `os.replace`. Raises `OSError`; the caller names
+    the file in its own words."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        mode = path.stat().st_mode & 0o7777
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            Path(tmp).chmod(mode)
-            Path(tmp).replace(path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            if fsync:
+                stream.flush()
+                os.fsync(stream.fileno())
+        Path(tmp).chmod(mode)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (`write_atomic`), keeping the file's mode."""
+    try:
+        write_atomic(path, data, mode=path.stat().st_mode & 0o7777)
     except OSError as exc:
         raise ProjectError(
             f"{PYPROJECT}: cannot be written ({path}): {exc.strerror}", path=PYPROJECT

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -84,18 +83,12 @@ def update_shell(folder: Path, env: Mapping[str, str]) -> list[Path]:
 
 
 def _replace(path: Path, text: str) -> None:
+    from .project_files import write_atomic
+
     path = Path(os.path.realpath(path))  # a start-up file linked from a dotfiles folder stays so
     try:
         mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as stream:
-                stream.write(text)
-            Path(tmp).chmod(mode)
-            Path(tmp).replace(path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, text.encode("utf-8"), mode=mode)
     except OSError as exc:
         raise PalletError(f"{path}: cannot be written: {exc.strerror or exc}") from None

@@ -339,28 +339,18 @@ def _sync(root: Path, args: argparse.Namespace) -> int:
 
 
 def _replace(path: Path, data: bytes) -> None:
-    """Write ``data`` over ``path`` atomically (a temporary file beside it, then `os.replace`),
+    """Write ``data`` over ``path`` atomically (`project_files.write_atomic`, synced to the disk),
     keeping its mode; through a symlink, its target is replaced. A file the user may not write
     is refused, though its folder would let a rename replace it."""
     import os
-    import tempfile
+
+    from .project_files import write_atomic
 
     target = Path(os.path.realpath(path))
     try:
         if not os.access(target, os.W_OK):
             raise PermissionError(13, "Permission denied (the file is read-only)")
-        mode = target.stat().st_mode & 0o7777
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            Path(tmp).chmod(mode)
-            Path(tmp).replace(target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(target, data, mode=target.stat().st_mode & 0o7777, fsync=True)
     except OSError as exc:
         raise ProjectError(
             f"{_PYPROJECT}: cannot be written ({target}): {exc.strerror}", path=_PYPROJECT
