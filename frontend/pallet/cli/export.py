@@ -58,36 +58,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
         help="requirements-txt (pip's format; the default) or pylock (PEP 751)",
     )
     add("-o", "--output", type=Path, default=None, metavar="FILE", help="write here, not stdout")
-    add("--extra", action="append", default=[], metavar="X", help="include this extra; repeatable")
-    add("--all-extras", action="store_true", help="include every extra (one hardware variant)")
     add(
         "--variant",
         metavar="NAME",
         default=None,
         help="the hardware variant to export (default: the lock's default variant)",
     )
-    add(
-        "--group",
-        action="append",
-        default=[],
-        metavar="G",
-        help="include this dependency group (besides the lock's default-groups); repeatable",
-    )
-    add(
-        "--no-group",
-        action="append",
-        default=[],
-        metavar="G",
-        help="leave out this dependency group (even a default one); repeatable",
-    )
-    add(
-        "--only-group",
-        action="append",
-        default=[],
-        metavar="G",
-        help="only these groups (no default groups, not the project itself); repeatable",
-    )
-    add("--no-dev", action="store_true", help="leave out the dev group (as --no-group dev)")
+    from .selection_args import add_selection_options
+
+    add_selection_options(parser, verb="export")
     add("--no-hashes", action="store_true", help="no --hash options (requirements-txt)")
     add(
         "--no-emit-project",

@@ -59,24 +59,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
         ),
     )
     selection = parser.add_argument_group("what the project's environment holds (as pallet sync)")
-    selection.add_argument(
-        "--extra", action="append", default=[], metavar="NAME", help="include this extra"
-    )
-    selection.add_argument("--all-extras", action="store_true", help="include every extra")
-    selection.add_argument(
-        "--group", action="append", default=[], metavar="NAME", help="include this group"
-    )
-    selection.add_argument(
-        "--no-group", action="append", default=[], metavar="NAME", help="leave out this group"
-    )
-    selection.add_argument(
-        "--only-group",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="only this group (not the project's dependencies)",
-    )
-    selection.add_argument("--no-dev", action="store_true", help="leave out the 'dev' group")
+    from .selection_args import add_selection_options
+
+    add_selection_options(selection, verb="install")
     selection.add_argument(
         "--variant",
         metavar="NAME",

@@ -55,12 +55,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
         ),
     )
     add = parser.add_argument
-    add("--extra", action="append", default=[], metavar="X", help="install this extra; repeatable")
-    add(
-        "--all-extras",
-        action="store_true",
-        help="install every extra the lock declares (of its hardware variants, the chosen one)",
-    )
     add(
         "--variant",
         metavar="NAME",
@@ -73,28 +67,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # argparse._SubPars
         action="store_true",
         help="install the --variant even when this machine does not meet its requirement",
     )
-    add(
-        "--group",
-        action="append",
-        default=[],
-        metavar="G",
-        help="install this dependency group too (besides the lock's default-groups); repeatable",
-    )
-    add(
-        "--no-group",
-        action="append",
-        default=[],
-        metavar="G",
-        help="leave out this dependency group (even a default one); repeatable",
-    )
-    add(
-        "--only-group",
-        action="append",
-        default=[],
-        metavar="G",
-        help="install only these groups (no default groups, not the project itself); repeatable",
-    )
-    add("--no-dev", action="store_true", help="leave out the dev group (as --no-group dev)")
+    from .selection_args import add_selection_options
+
+    add_selection_options(parser, verb="install")
     add("--no-install-project", action="store_true", help="do not install the project itself")
     add("--inexact", action="store_true", help="keep installed packages the lock does not name")
     add("--dry-run", action="store_true", help="print what would change; change nothing")
